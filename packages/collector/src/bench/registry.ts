@@ -1,0 +1,4 @@
+import type { Benchmark } from './benchmark.ts';
+
+/** Every benchmark `pnpm bench` knows, in the order they run. */
+export const BENCHMARKS: readonly Benchmark[] = [];

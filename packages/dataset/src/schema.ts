@@ -1,0 +1,140 @@
+/**
+ * The record schema: the one place that names the dataset's columns and their
+ * types. Column names are a contract read by other tools (DESIGN.md): add
+ * columns freely, never rename these.
+ *
+ * One row per responsive host and port. A host is responsive when its SYN-ACK
+ * was captured, whatever HTTP did after the handshake.
+ */
+
+/** The closed set of outcomes of one HTTP probe (ZGrab2 style). */
+export const PROBE_STATUSES = [
+  'success', // HTTP response read (any status code)
+  'http-error', // handshake done, but the HTTP exchange failed (garbage, reset mid-response, ...)
+  'tls-error', // handshake done, TLS failed
+  'timeout', // the per-target deadline passed after the handshake
+  'refused', // RST in answer to our SYN: port closed
+  'no-synack', // no SYN-ACK at all before the deadline (filtered, down)
+  'unreachable', // ICMP unreachable / no route
+  'error', // a local failure (resources, bugs): counted, never fatal for the batch
+] as const;
+export type ProbeStatus = (typeof PROBE_STATUSES)[number];
+
+/** The closed set of outcomes of labelling one host with Nmap. */
+export const LABEL_STATUSES = [
+  'ok', // at least one osmatch
+  'no-match', // Nmap ran but made no OS guess
+  'failed', // Nmap crashed or its output could not be used
+  'timeout', // the batch's deadline passed
+  'skipped', // not labelled by policy (--label none or not sampled)
+] as const;
+export type LabelStatus = (typeof LABEL_STATUSES)[number];
+
+/** Column types, named as DuckDB names them. */
+export type ColumnType = 'VARCHAR' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP' | 'VARCHAR[]';
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly nullable: boolean;
+  readonly group: 'identity' | 'probe' | 'ip' | 'tcp' | 'syn' | 'label';
+  readonly description: string;
+}
+
+const col = (
+  group: ColumnSpec['group'],
+  name: string,
+  type: ColumnType,
+  nullable: boolean,
+  description: string,
+) => ({ group, name, type, nullable, description }) as const;
+
+/** Every column of a dataset row, in file order. */
+export const COLUMNS = [
+  col('identity', 'run_id', 'VARCHAR', false, 'collection run that produced the row'),
+  col('identity', 'ip', 'VARCHAR', false, 'IPv4 address of the server (dotted quad)'),
+  col('identity', 'port', 'INTEGER', false, 'TCP port probed'),
+  col('identity', 'domains', 'VARCHAR[]', false, 'every target name that resolved to this IP (empty for IP targets)'),
+  col('identity', 'probed_at', 'TIMESTAMP', false, 'when the probe started (UTC)'),
+
+  col('probe', 'probe_status', 'VARCHAR', false, `what HTTP did: ${PROBE_STATUSES.join(' | ')}`),
+  col('probe', 'http_status', 'INTEGER', true, 'HTTP status code, when a response was read'),
+  col('probe', 'http_server', 'VARCHAR', true, 'Server response header'),
+  col('probe', 'rtt_ms', 'DOUBLE', true, 'SYN to SYN-ACK time in milliseconds'),
+
+  col('ip', 'ip_ttl', 'INTEGER', false, 'TTL of the SYN-ACK as received'),
+  col('ip', 'ip_ittl', 'INTEGER', false, 'inferred initial TTL (32, 64, 128 or 255)'),
+  col('ip', 'ip_hops', 'INTEGER', false, 'ip_ittl - ip_ttl'),
+  col('ip', 'ip_df', 'BOOLEAN', false, "IP Don't Fragment flag"),
+  col('ip', 'ip_id', 'INTEGER', false, 'IP identification field'),
+  col('ip', 'ip_tos', 'INTEGER', false, 'DSCP bits of the TOS byte (tos >> 2)'),
+  col('ip', 'ip_ecn', 'INTEGER', false, 'ECN bits of the TOS byte (tos & 3)'),
+  col('ip', 'ip_olen', 'INTEGER', false, 'length of IP options in bytes'),
+
+  col('tcp', 'tcp_window', 'INTEGER', false, 'TCP window field of the SYN-ACK'),
+  col('tcp', 'tcp_mss', 'INTEGER', true, 'MSS option value'),
+  col('tcp', 'tcp_wscale', 'INTEGER', true, 'window scale option value'),
+  col('tcp', 'tcp_sack_ok', 'BOOLEAN', false, 'SACK permitted option present'),
+  col('tcp', 'tcp_ts', 'BOOLEAN', false, 'timestamp option present'),
+  col('tcp', 'tcp_tsval', 'BIGINT', true, 'timestamp option TSval'),
+  col('tcp', 'tcp_options', 'VARCHAR', false, 'raw TCP options, lowercase hex'),
+  col('tcp', 'tcp_olayout', 'VARCHAR', false, 'p0f option layout, e.g. mss,sok,ts,nop,ws'),
+  col('tcp', 'tcp_quirks', 'VARCHAR', false, 'p0f quirk list, comma-separated as p0f prints it, e.g. df,id+'),
+  col('tcp', 'tcp_wsize', 'VARCHAR', false, 'p0f window expression, e.g. mss*44, 65535, %8192'),
+  col('tcp', 'p0f_sig', 'VARCHAR', false, 'whole p0f v3 raw signature, byte-identical to p0f 3.09b raw_sig'),
+
+  col('syn', 'syn_olayout', 'VARCHAR', false, "option layout of the probe's own SYN"),
+  col('syn', 'syn_mss', 'INTEGER', true, "MSS of the probe's own SYN"),
+
+  col('label', 'label', 'VARCHAR', true, 'normalised top-1 class, e.g. Linux 4.X, Windows 2016, embedded'),
+  col('label', 'label_acc', 'INTEGER', true, 'Nmap accuracy of the top-1 class (0-100)'),
+  col('label', 'label_2', 'VARCHAR', true, 'normalised second distinct class'),
+  col('label', 'label_2_acc', 'INTEGER', true, 'Nmap accuracy of label_2'),
+  col('label', 'os_vendor', 'VARCHAR', true, 'vendor of the top osclass'),
+  col('label', 'os_family', 'VARCHAR', true, 'OS family of the top osclass'),
+  col('label', 'os_gen', 'VARCHAR', true, 'OS generation of the top osclass'),
+  col('label', 'os_type', 'VARCHAR', true, 'device type of the top osclass'),
+  col('label', 'os_cpe', 'VARCHAR', true, 'first CPE of the top osclass'),
+  col('label', 'nmap_guesses', 'VARCHAR', true, 'JSON: every osmatch with accuracy and osclasses, ranked'),
+  col('label', 'label_status', 'VARCHAR', false, `${LABEL_STATUSES.join(' | ')}`),
+] as const satisfies readonly ColumnSpec[];
+
+export type ColumnName = (typeof COLUMNS)[number]['name'];
+export const COLUMN_NAMES: readonly ColumnName[] = COLUMNS.map((c) => c.name);
+
+/** Bumped whenever a column is added or its meaning changes; recorded in manifests. */
+export const FEATURE_SCHEMA_VERSION = 1;
+
+type TsType<T extends ColumnType> = T extends 'VARCHAR'
+  ? string
+  : T extends 'INTEGER' | 'DOUBLE'
+    ? number
+    : T extends 'BIGINT'
+      ? number
+      : T extends 'BOOLEAN'
+        ? boolean
+        : T extends 'TIMESTAMP'
+          ? Date
+          : T extends 'VARCHAR[]'
+            ? string[]
+            : never;
+
+type ColumnOf<N extends ColumnName> = Extract<(typeof COLUMNS)[number], { name: N }>;
+type ValueOf<C extends ColumnSpec> = C['nullable'] extends true ? TsType<C['type']> | null : TsType<C['type']>;
+
+/** One dataset row, typed from COLUMNS. */
+export type DatasetRow = {
+  -readonly [N in ColumnName]: ValueOf<ColumnOf<N>>;
+} & { probe_status: ProbeStatus; label_status: LabelStatus };
+
+type Pick2<K extends ColumnName> = Pick<DatasetRow, K>;
+type NamesIn<G extends ColumnSpec['group']> = Extract<(typeof COLUMNS)[number], { group: G }>['name'];
+
+/** The SYN-ACK's features: what the extractor produces (live capture and pcap alike). */
+export type SynAckFeatures = Pick2<NamesIn<'ip'> | NamesIn<'tcp'>>;
+/** The probe's own SYN, as recorded beside the features. */
+export type SynFeatures = Pick2<NamesIn<'syn'>>;
+/** What the probe stage contributes. */
+export type ProbeFields = Pick2<NamesIn<'probe'>>;
+/** What the label stage contributes. */
+export type LabelFields = Pick2<NamesIn<'label'>>;
