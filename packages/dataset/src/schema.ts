@@ -17,6 +17,7 @@ export const PROBE_STATUSES = [
   'no-synack', // no SYN-ACK at all before the deadline (filtered, down)
   'unreachable', // ICMP unreachable / no route
   'error', // a local failure (resources, bugs): counted, never fatal for the batch
+  'passive', // no probe was sent: the row comes from an imported capture (osfp import-pcap)
 ] as const;
 export type ProbeStatus = (typeof PROBE_STATUSES)[number];
 
@@ -37,15 +38,22 @@ export interface ColumnSpec {
   readonly name: string;
   readonly type: ColumnType;
   readonly nullable: boolean;
-  readonly group: 'identity' | 'probe' | 'ip' | 'tcp' | 'syn' | 'label';
+  readonly group: 'identity' | 'probe' | 'ip' | 'tcp' | 'syn' | 'label' | 'flow';
   readonly description: string;
 }
 
-const col = (
-  group: ColumnSpec['group'],
-  name: string,
-  type: ColumnType,
-  nullable: boolean,
+// Generic so that each column keeps its literal name, type and nullability:
+// DatasetRow and the feature types below are derived from them.
+const col = <
+  const G extends ColumnSpec['group'],
+  const N extends string,
+  const T extends ColumnType,
+  const Nu extends boolean,
+>(
+  group: G,
+  name: N,
+  type: T,
+  nullable: Nu,
   description: string,
 ) => ({ group, name, type, nullable, description }) as const;
 
@@ -102,6 +110,31 @@ export const COLUMNS = [
 export type ColumnName = (typeof COLUMNS)[number]['name'];
 export const COLUMN_NAMES: readonly ColumnName[] = COLUMNS.map((c) => c.name);
 
+/**
+ * Per-flow statistics, present only in datasets imported from a labelled
+ * capture (osfp import-pcap), where the whole TCP connection was recorded. A
+ * flow is one TCP connection (both directions); "to_server" is the direction
+ * of the SYN, "from_server" the direction of the SYN-ACK. Inter-arrival times
+ * need two packets in a direction, else they are null.
+ */
+export const FLOW_COLUMNS = [
+  col('flow', 'flow_packets_to_server', 'INTEGER', false, 'packets sent by the client in the flow'),
+  col('flow', 'flow_packets_from_server', 'INTEGER', false, 'packets sent by the server in the flow'),
+  col('flow', 'flow_bytes_to_server', 'BIGINT', false, 'IP bytes (headers included) sent by the client'),
+  col('flow', 'flow_bytes_from_server', 'BIGINT', false, 'IP bytes (headers included) sent by the server'),
+  col('flow', 'flow_duration_ms', 'DOUBLE', false, 'last packet time - first packet time, milliseconds'),
+  col('flow', 'flow_iat_to_server_mean_ms', 'DOUBLE', true, 'inter-arrival time mean of packets to server, ms'),
+  col('flow', 'flow_iat_to_server_std_ms', 'DOUBLE', true, 'inter-arrival time population standard deviation of packets to server, ms'),
+  col('flow', 'flow_iat_to_server_min_ms', 'DOUBLE', true, 'inter-arrival time minimum of packets to server, ms'),
+  col('flow', 'flow_iat_to_server_max_ms', 'DOUBLE', true, 'inter-arrival time maximum of packets to server, ms'),
+  col('flow', 'flow_iat_from_server_mean_ms', 'DOUBLE', true, 'inter-arrival time mean of packets from server, ms'),
+  col('flow', 'flow_iat_from_server_std_ms', 'DOUBLE', true, 'inter-arrival time population standard deviation of packets from server, ms'),
+  col('flow', 'flow_iat_from_server_min_ms', 'DOUBLE', true, 'inter-arrival time minimum of packets from server, ms'),
+  col('flow', 'flow_iat_from_server_max_ms', 'DOUBLE', true, 'inter-arrival time maximum of packets from server, ms'),
+] as const satisfies readonly ColumnSpec[];
+
+export type FlowColumnName = (typeof FLOW_COLUMNS)[number]['name'];
+
 /** Bumped whenever a column is added or its meaning changes; recorded in manifests. */
 export const FEATURE_SCHEMA_VERSION = 1;
 
@@ -138,3 +171,11 @@ export type SynFeatures = Pick2<NamesIn<'syn'>>;
 export type ProbeFields = Pick2<NamesIn<'probe'>>;
 /** What the label stage contributes. */
 export type LabelFields = Pick2<NamesIn<'label'>>;
+
+/** Per-flow statistics of an imported capture (FLOW_COLUMNS). */
+export type FlowStats = {
+  -readonly [N in FlowColumnName]: ValueOf<Extract<(typeof FLOW_COLUMNS)[number], { name: N }>>;
+};
+
+/** A row as imported from a labelled capture: the record plus its flow's statistics. */
+export type CaptureRow = DatasetRow & FlowStats;
