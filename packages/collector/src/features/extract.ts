@@ -1,0 +1,82 @@
+/**
+ * From raw IPv4 bytes to the dataset's feature columns. Live capture and pcap
+ * files both come through here, so a record means the same thing whatever
+ * its source.
+ */
+import type { SynAckFeatures, SynFeatures } from '@osfp/dataset';
+import { formatOptionLayout, formatQuirks, parseP0fPacket, TCP_ACK, TCP_SYN } from './p0f-packet.ts';
+import { initialTtl, rawSignature, windowExpression } from './p0f-signature.ts';
+
+/** The probe's own SYN: its MSS drives SYN+ACK window expressions, as in p0f. */
+export interface SynContext {
+  mss: number | null;
+  olayout: string;
+}
+
+interface Endpoints {
+  src: string;
+  dst: string;
+  srcPort: number;
+  dstPort: number;
+}
+
+export type SynAckExtraction = ({ ok: true } & Endpoints & { features: SynAckFeatures }) | { ok: false; reason: string };
+
+export type SynDescription = ({ ok: true } & Endpoints & SynFeatures & { raw: SynContext }) | { ok: false; reason: string };
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+
+/**
+ * Features of a SYN-ACK (IPv4 header onward). `syn` is the SYN it answers,
+ * when known; without it the window expression cannot use the peer's MSS
+ * (p0f itself only reports SYN-ACKs whose SYN it saw). Never throws.
+ */
+export function extractSynAck(ipPacket: Uint8Array, syn?: SynContext | null): SynAckExtraction {
+  const parsed = parseP0fPacket(ipPacket);
+  if (!parsed.ok) return parsed;
+  const pk = parsed.packet;
+  if (pk.tcpType !== (TCP_SYN | TCP_ACK)) return { ok: false, reason: 'not a SYN-ACK' };
+  const synMss = syn?.mss ?? 0;
+  const ittl = initialTtl(pk.ttl);
+  const features: SynAckFeatures = {
+    ip_ttl: pk.ttl,
+    ip_ittl: ittl,
+    ip_hops: ittl - pk.ttl,
+    ip_df: pk.df,
+    ip_id: pk.ipId,
+    ip_tos: pk.tos >> 2,
+    ip_ecn: pk.tos & 0x03,
+    ip_olen: pk.ipOptLen,
+    tcp_window: pk.win,
+    tcp_mss: pk.mss,
+    tcp_wscale: pk.wscale,
+    tcp_sack_ok: pk.optLayout.includes(4),
+    tcp_ts: pk.tsval !== null,
+    tcp_tsval: pk.tsval,
+    tcp_options: hex(pk.options),
+    tcp_olayout: formatOptionLayout(pk.optLayout, pk.optEolPad),
+    tcp_quirks: formatQuirks(pk.quirks),
+    tcp_wsize: windowExpression(pk, synMss),
+    p0f_sig: rawSignature(pk, synMss),
+  };
+  return { ok: true, src: pk.src, dst: pk.dst, srcPort: pk.srcPort, dstPort: pk.dstPort, features };
+}
+
+/** The columns recorded for the probe's own SYN (IPv4 header onward). Never throws. */
+export function describeSyn(ipPacket: Uint8Array): SynDescription {
+  const parsed = parseP0fPacket(ipPacket);
+  if (!parsed.ok) return parsed;
+  const pk = parsed.packet;
+  if (pk.tcpType !== TCP_SYN) return { ok: false, reason: 'not a SYN' };
+  const olayout = formatOptionLayout(pk.optLayout, pk.optEolPad);
+  const columns: SynFeatures = { syn_olayout: olayout, syn_mss: pk.mss };
+  return {
+    ok: true,
+    src: pk.src,
+    dst: pk.dst,
+    srcPort: pk.srcPort,
+    dstPort: pk.dstPort,
+    ...columns,
+    raw: { mss: pk.mss, olayout },
+  };
+}
