@@ -1,0 +1,108 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { numberToIpv4, type Ipv4Number } from '../targets/ipv4.ts';
+
+/** One host of a batch: its address and every target name that resolved to it. */
+export interface IndexedHost {
+  readonly ip: string;
+  readonly domains: readonly string[];
+}
+
+/**
+ * The run's set of targets, on disk (a DuckDB file in the run's directory):
+ * every (address, name) pair as it was read, then one row per distinct
+ * address with all its names, numbered into batches. Keeping it on disk is
+ * what lets a million targets be deduplicated, joined with every name that
+ * resolved to them, and resumed after a crash, while the coordinator's memory
+ * stays flat. Redis only ever sees the batches in flight.
+ */
+export class TargetIndex {
+  private appender: DuckDBAppender | null = null;
+  private pendingRows = 0;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(path: string): Promise<TargetIndex> {
+    await mkdir(dirname(path), { recursive: true });
+    // A small buffer pool that spills to disk: the index must not grow the coordinator with the target count.
+    const instance = await DuckDBInstance.create(path, { memory_limit: '96MB', threads: '1', preserve_insertion_order: 'false' });
+    const connection = await instance.connect();
+    await connection.run('CREATE TABLE IF NOT EXISTS pairs (ip UINTEGER NOT NULL, domain VARCHAR)');
+    return new TargetIndex(instance, connection);
+  }
+
+  /** True once `seal` ran: the batches are fixed and ingest must not run again (resume). */
+  async isSealed(): Promise<boolean> {
+    const reader = await this.connection.runAndReadAll(
+      "SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = 'hosts'",
+    );
+    return Number(reader.getRowObjectsJS()[0]?.['n'] ?? 0) > 0;
+  }
+
+  /** Forgets a half-finished ingest (a crash before `seal`), so it can start over. */
+  async clear(): Promise<void> {
+    await this.connection.run('DELETE FROM pairs');
+  }
+
+  async add(ip: Ipv4Number, domain: string | null): Promise<void> {
+    this.appender ??= await this.connection.createAppender('pairs');
+    this.appender.appendUInteger(ip);
+    if (domain === null) this.appender.appendNull();
+    else this.appender.appendVarchar(domain);
+    this.appender.endRow();
+    this.pendingRows += 1;
+    if (this.pendingRows >= 10_000) {
+      this.appender.flushSync();
+      this.pendingRows = 0;
+    }
+  }
+
+  /** Fixes the host set and numbers it into batches; returns the host and batch counts. */
+  async seal(batchSize: number): Promise<{ hosts: number; batches: number }> {
+    if (this.appender) {
+      this.appender.flushSync();
+      this.appender.closeSync();
+      this.appender = null;
+    }
+    if (!(await this.isSealed())) {
+      // Sorted by address so neighbouring batches hit neighbouring networks and a batch query reads one zone.
+      await this.connection.run(`
+        CREATE TABLE hosts AS
+        SELECT ip, list_sort(list_distinct(list(domain))) AS domains,
+               ((row_number() OVER (ORDER BY ip)) - 1) // ${Math.trunc(batchSize)} AS batch_no
+        FROM pairs GROUP BY ip ORDER BY ip`);
+      await this.connection.run('DROP TABLE pairs');
+      await this.connection.run('CHECKPOINT');
+    }
+    return this.counts();
+  }
+
+  async counts(): Promise<{ hosts: number; batches: number }> {
+    const reader = await this.connection.runAndReadAll(
+      'SELECT count(*)::INTEGER AS hosts, coalesce(max(batch_no) + 1, 0)::INTEGER AS batches FROM hosts',
+    );
+    const row = reader.getRowObjectsJS()[0];
+    return { hosts: Number(row?.['hosts'] ?? 0), batches: Number(row?.['batches'] ?? 0) };
+  }
+
+  async batch(batchNo: number): Promise<IndexedHost[]> {
+    const reader = await this.connection.runAndReadAll(
+      'SELECT ip, domains FROM hosts WHERE batch_no = $1 ORDER BY ip',
+      [batchNo],
+    );
+    return reader.getRowObjectsJS().map((row) => ({
+      ip: numberToIpv4(Number(row['ip'])),
+      domains: (row['domains'] as (string | null)[] | null ?? []).filter((d): d is string => d !== null),
+    }));
+  }
+
+  close(): void {
+    this.appender?.closeSync();
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
