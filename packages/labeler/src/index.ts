@@ -1,1 +1,17 @@
-export {};
+export { labelHosts, LABEL_DEFAULTS } from './label-hosts.ts';
+export type { LabelOptions, BatchReport } from './label-hosts.ts';
+export type { LabelTarget, NmapBatch } from './batch-plan.ts';
+export { planBatches, validateTargets } from './batch-plan.ts';
+export { nmapPreflight } from './preflight.ts';
+export type { NmapProvenance } from './preflight.ts';
+export { relabel, labelFromMatches, unlabelled } from './label-fields.ts';
+export { DEFAULT_TAXONOMY, classify, parseTaxonomy } from './taxonomy.ts';
+export type { Taxonomy, TaxonomyRule } from './taxonomy.ts';
+export { parseNmapXml, parseNmapXmlReport } from './nmap-xml.ts';
+export type { NmapXmlReport } from './nmap-xml.ts';
+export { guessesFromJson, guessesToJson } from './nmap-result.ts';
+export type { NmapHostResult, NmapOsMatch, NmapOsClass, HostState } from './nmap-result.ts';
+export { DEFAULT_TUNING, nmapArgs } from './nmap-command.ts';
+export type { NmapTuning } from './nmap-command.ts';
+export { runNmap } from './nmap-process.ts';
+export type { CommandWrapper, NmapRun, NmapRunOptions } from './nmap-process.ts';

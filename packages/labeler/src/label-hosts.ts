@@ -1,0 +1,153 @@
+/**
+ * labelHosts: Nmap OS detection over many hosts, as several Nmap processes
+ * over batches, each host's guesses turned into label columns.
+ */
+import type { LabelFields } from '@osfp/dataset';
+import { planBatches, validateTargets } from './batch-plan.ts';
+import type { LabelTarget, NmapBatch } from './batch-plan.ts';
+import { labelFromMatches, unlabelled } from './label-fields.ts';
+import { guessesToJson } from './nmap-result.ts';
+import type { NmapHostResult } from './nmap-result.ts';
+import { DEFAULT_TUNING, nmapArgs, nmapInput } from './nmap-command.ts';
+import type { NmapTuning } from './nmap-command.ts';
+import { runNmap } from './nmap-process.ts';
+import type { CommandWrapper, NmapRun } from './nmap-process.ts';
+import { parseNmapXmlReport } from './nmap-xml.ts';
+import { DEFAULT_TAXONOMY } from './taxonomy.ts';
+import type { Taxonomy } from './taxonomy.ts';
+
+export interface LabelOptions {
+  /** Cancels the work: every running Nmap is killed and labelHosts rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+  /** Deadline of one Nmap process (one batch); hosts it had not finished get label_status "timeout". */
+  readonly timeoutMs?: number | undefined;
+  /** Nmap processes run at once. */
+  readonly processes?: number | undefined;
+  /** Most hosts given to one Nmap process. */
+  readonly batchSize?: number | undefined;
+  readonly nmapPath?: string | undefined;
+  readonly taxonomy?: Taxonomy | undefined;
+  /** Wraps the Nmap command, e.g. to run it inside a network namespace. */
+  readonly exec?: CommandWrapper | undefined;
+  /** Nmap options; defaults to DEFAULT_TUNING. */
+  readonly tuning?: Partial<NmapTuning> | undefined;
+  /** Told about every finished batch (for logs and benchmarks). */
+  readonly onBatch?: ((report: BatchReport) => void) | undefined;
+}
+
+export interface BatchReport {
+  readonly hosts: number;
+  readonly labelled: number;
+  readonly elapsedMs: number;
+  readonly exitCode: number | null;
+  readonly exitSignal: string | null;
+  readonly stoppedBy: 'timeout' | 'abort' | null;
+  /** Why hosts of this batch failed, when they did (Nmap's own message when it gave one). */
+  readonly error: string | null;
+  /** Nmap's stderr: warnings are normal and are not failures. */
+  readonly stderr: string;
+}
+
+export const LABEL_DEFAULTS = {
+  processes: 4,
+  batchSize: 64,
+  timeoutMs: 600_000,
+  nmapPath: 'nmap',
+} as const;
+
+/**
+ * Labels every target: the result has one entry per distinct input IP, with
+ * label_status ok, no-match, failed or timeout. Rejects only on bad input or
+ * when cancelled; a Nmap that crashes fails its own batch's hosts, not the call.
+ */
+export async function labelHosts(targets: LabelTarget[], options: LabelOptions = {}): Promise<Map<string, LabelFields>> {
+  validateTargets(targets);
+  const processes = positiveInt(options.processes ?? LABEL_DEFAULTS.processes, 'processes');
+  const batchSize = positiveInt(options.batchSize ?? LABEL_DEFAULTS.batchSize, 'batchSize');
+  const taxonomy = options.taxonomy ?? DEFAULT_TAXONOMY;
+  const tuning: NmapTuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const batches = planBatches(targets, batchSize, processes);
+  const labels = new Map<string, LabelFields>();
+
+  let next = 0;
+  const worker = async () => {
+    for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
+      options.signal?.throwIfAborted();
+      const report = await labelBatch(batch, tuning, taxonomy, options, labels);
+      options.onBatch?.(report);
+    }
+  };
+  // allSettled, not all: on cancellation every worker must have seen its Nmap die before we return.
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.min(processes, batches.length) }, worker));
+  options.signal?.throwIfAborted();
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) throw failure.reason;
+  return labels;
+}
+
+async function labelBatch(
+  batch: NmapBatch,
+  tuning: NmapTuning,
+  taxonomy: Taxonomy,
+  options: LabelOptions,
+  labels: Map<string, LabelFields>,
+): Promise<BatchReport> {
+  const run = await runNmap(options.nmapPath ?? LABEL_DEFAULTS.nmapPath, nmapArgs(batch, tuning), {
+    input: nmapInput(batch),
+    timeoutMs: options.timeoutMs ?? LABEL_DEFAULTS.timeoutMs,
+    signal: options.signal,
+    exec: options.exec,
+  });
+  const { hosts, error } = await readRun(run);
+  const byIp = new Map(hosts.map((h) => [h.ip, h]));
+  let labelled = 0;
+  for (const target of batch.targets) {
+    const host = byIp.get(target.ip);
+    const fields = host ? hostLabel(host, taxonomy) : missingLabel(run);
+    if (fields.label_status === 'ok') labelled++;
+    labels.set(target.ip, fields);
+  }
+  return {
+    hosts: batch.targets.length,
+    labelled,
+    elapsedMs: run.elapsedMs,
+    exitCode: run.exitCode,
+    exitSignal: run.exitSignal,
+    stoppedBy: run.stoppedBy,
+    error,
+    stderr: run.stderr,
+  };
+}
+
+/** Every complete host in Nmap's output, even when Nmap was stopped or crashed midway. */
+async function readRun(run: NmapRun): Promise<{ hosts: NmapHostResult[]; error: string | null }> {
+  const crashed = run.stoppedBy === null && (run.exitCode !== 0 || run.exitSignal !== null);
+  const failure = crashed ? `Nmap exited with ${run.exitSignal ?? `code ${String(run.exitCode)}`}: ${lastLines(run.stderr)}` : null;
+  if (!/<nmaprun[\s>]/.test(run.stdout)) {
+    return { hosts: [], error: failure ?? (run.stoppedBy ? `Nmap stopped (${run.stoppedBy}) before any output` : 'Nmap wrote no XML') };
+  }
+  const report = await parseNmapXmlReport(run.stdout);
+  const nmapError = report.exit === 'error' ? `Nmap reported an error: ${report.errorMessage ?? lastLines(run.stderr)}` : null;
+  return { hosts: report.hosts, error: failure ?? nmapError };
+}
+
+function hostLabel(host: NmapHostResult, taxonomy: Taxonomy): LabelFields {
+  if (host.matches.length > 0) return labelFromMatches(host.matches, taxonomy);
+  if (host.timedOut) return unlabelled('timeout');
+  return unlabelled('no-match', guessesToJson([]));
+}
+
+/** A host Nmap never reported on: its batch ran out of time, or Nmap died or refused. */
+function missingLabel(run: NmapRun): LabelFields {
+  return unlabelled(run.stoppedBy === 'timeout' ? 'timeout' : 'failed');
+}
+
+function lastLines(text: string): string {
+  const lines = text.trim().split('\n').filter(Boolean);
+  return lines.slice(-3).join(' | ') || '(no message on stderr)';
+}
+
+function positiveInt(n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`labelHosts: ${name} must be a positive integer, got ${String(n)}`);
+  return n;
+}

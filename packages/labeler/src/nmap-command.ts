@@ -1,0 +1,58 @@
+/**
+ * The Nmap command line for one batch. Throughput comes from giving Nmap
+ * many hosts at once (one host group, scanned in parallel), asking for one OS
+ * detection try, no DNS and no host discovery (the probe already proved the
+ * host answers on its open port).
+ */
+import type { NmapBatch } from './batch-plan.ts';
+
+export interface NmapTuning {
+  /** Nmap timing template 0-5. */
+  readonly timing: number;
+  /** --max-os-tries: 1 keeps a slow host from costing a second round of probes. */
+  readonly maxOsTries: number;
+  /** --host-timeout: Nmap gives up on one host after this long (the rest of the batch goes on). */
+  readonly hostTimeoutMs: number;
+  /** --osscan-guess: print near matches even when conditions are not ideal (no closed port found). */
+  readonly guess: boolean;
+  /** Anything else, appended as-is (tuning experiments; never targets). */
+  readonly extraArgs: readonly string[];
+}
+
+export const DEFAULT_TUNING: NmapTuning = {
+  timing: 4,
+  maxOsTries: 1,
+  hostTimeoutMs: 180_000,
+  guess: true,
+  extraArgs: [],
+};
+
+/** argv for `nmap`; targets come on stdin (-iL -), one address a line. */
+export function nmapArgs(batch: NmapBatch, tuning: NmapTuning = DEFAULT_TUNING): string[] {
+  return [
+    '-O',
+    ...(tuning.guess ? ['--osscan-guess'] : []),
+    '--max-os-tries',
+    String(tuning.maxOsTries),
+    '-Pn',
+    '-n',
+    `-T${tuning.timing}`,
+    '-p',
+    batch.portSpec,
+    // One host group for the whole batch: Nmap then runs OS detection on all of it in parallel.
+    '--min-hostgroup',
+    String(batch.targets.length),
+    '--host-timeout',
+    `${Math.max(1, Math.round(tuning.hostTimeoutMs))}ms`,
+    '--noninteractive',
+    '-oX',
+    '-',
+    ...tuning.extraArgs,
+    '-iL',
+    '-',
+  ];
+}
+
+export function nmapInput(batch: NmapBatch): string {
+  return batch.targets.map((t) => `${t.ip}\n`).join('');
+}
