@@ -15,7 +15,7 @@ const probes: Record<Capability, () => string | null> = {
   p0f: () => (onPath('p0f') ? null : 'p0f is not installed (apt-get install p0f)'),
   tcpdump: () => (onPath('tcpdump') ? null : 'tcpdump is not installed (apt-get install tcpdump)'),
   tshark: () => (onPath('tshark') ? null : 'tshark is not installed (apt-get install tshark)'),
-  scapy: () => (pythonHas('scapy') ? null : 'Scapy is not installed (apt-get install python3-scapy)'),
+  scapy: () => (pythonWith('scapy') ? null : 'Scapy is not installed (apt-get install python3-scapy)'),
   dnsmasq: () => (onPath('dnsmasq') ? null : 'dnsmasq is not installed (apt-get install dnsmasq-base)'),
 };
 
@@ -28,13 +28,21 @@ function onPath(command: string): boolean {
   }
 }
 
-function pythonHas(module: string): boolean {
-  try {
-    execFileSync('python3', ['-c', `import ${module}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+// A pyenv (or venv) python3 first on PATH does not see Debian's python3-* packages,
+// so the system interpreter is tried too.
+const PYTHONS = ['python3', '/usr/bin/python3'];
+
+/** The first Python interpreter that can import `module`, or null. */
+export function pythonWith(module: string): string | null {
+  for (const python of PYTHONS) {
+    try {
+      execFileSync(python, ['-c', `import ${module}`], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // try the next interpreter
+    }
   }
+  return null;
 }
 
 export const inCI = process.env['CI'] === 'true' || process.env['CI'] === '1';
