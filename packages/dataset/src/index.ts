@@ -1,1 +1,14 @@
 export * from './schema.ts';
+export { DatasetInputError } from './errors.ts';
+export { parseVersionRef, validateDatasetName, formatVersionRef, type VersionRef } from './version-ref.ts';
+export type { Provenance, StageCounts } from './provenance.ts';
+export { openStore, type DatasetStore, type RunInfo, type BuildOptions } from './store.ts';
+export { MANIFEST_FORMAT, type VersionManifest, type ManifestRun, type ManifestColumn } from './manifest.ts';
+export type { ExportFormat } from './version-writer.ts';
+export { listDatasets, showVersion, resolveVersion, type DatasetSummary, type ResolvedVersion } from './versions.ts';
+export { verifyVersion, type VerifyResult } from './verify.ts';
+export { exportVersion, EXPORT_FORMATS, type ExportResult } from './export.ts';
+export { diffVersions, type VersionDiff } from './diff.ts';
+export { relabelVersion, type RelabelFn, type RelabelOptions } from './relabel.ts';
+export { formatManifest, formatDiff, formatVerify, formatDatasetList } from './report.ts';
+export { STORE_FILE, DATA_PARQUET, DATA_CSV, MANIFEST_FILE } from './layout.ts';

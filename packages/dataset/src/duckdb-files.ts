@@ -1,0 +1,60 @@
+/**
+ * DuckDB statements that read and write the version files. DuckDB's own
+ * Parquet and CSV writers are used because they stream in constant memory and
+ * run in parallel, far faster than any JS writer (see the dataset-export bench).
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DatasetInputError, messageOf } from './errors.ts';
+import type { ManifestColumn } from './manifest.ts';
+import { ident, literal } from './sql.ts';
+
+/**
+ * CSV has no lists or timestamps: lists are written as JSON arrays (so an
+ * element containing a comma stays one element) and timestamps as ISO 8601 UTC.
+ * DuckDB's CSV writer quotes any field holding a comma, quote or newline and
+ * doubles embedded quotes (RFC 4180), which keeps JSON columns intact.
+ */
+export function csvProjection(columns: readonly Pick<ManifestColumn, 'name' | 'type'>[]): string {
+  return columns
+    .map((c) => {
+      const q = ident(c.name);
+      if (c.type.endsWith('[]')) return `CAST(to_json(${q}) AS VARCHAR) AS ${q}`;
+      if (c.type === 'TIMESTAMP') return `strftime(${q}, '%Y-%m-%dT%H:%M:%S.%fZ') AS ${q}`;
+      return q;
+    })
+    .join(', ');
+}
+
+export async function copyToParquet(conn: DuckDBConnection, selectSql: string, path: string): Promise<void> {
+  await conn.run(`COPY (${selectSql}) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`);
+}
+
+export async function copyToCsv(conn: DuckDBConnection, selectSql: string, path: string): Promise<void> {
+  await conn.run(`COPY (${selectSql}) TO ${literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"')`);
+}
+
+export const readParquetSql = (path: string): string => `read_parquet(${literal(path)})`;
+
+/** A short-lived in-memory DuckDB for reading version files; closed by the caller's `finally`. */
+export async function openScratch(): Promise<{ conn: DuckDBConnection; close: () => void }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  return {
+    conn,
+    close: () => {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** Runs `fn` and turns a DuckDB failure to read `path` into an error that names it. */
+export async function readingFile<T>(what: string, path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw new DatasetInputError(`${what}: cannot read ${path} as Parquet (missing, truncated or foreign file?): ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+}

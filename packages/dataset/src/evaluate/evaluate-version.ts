@@ -1,0 +1,37 @@
+/** `osfp dataset evaluate`: evaluate one version directory and store the report beside it. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { evaluateRows, type EvaluateOptions, type Evaluation } from './evaluate-rows.ts';
+import { readEvaluationRows } from './read-evaluation-rows.ts';
+import { writeEvaluation } from './report-files.ts';
+
+/** The version's data file, as the dataset package lays versions out. */
+const VERSION_DATA_FILE = 'data.parquet';
+
+export async function evaluateVersion(
+  versionDir: string,
+  options: EvaluateOptions,
+): Promise<Evaluation & { readonly dir: string }> {
+  const rows = await readEvaluationRows(join(versionDir, VERSION_DATA_FILE));
+  const evaluation = evaluateRows(rows, options, await subjectOf(versionDir));
+  const dir = await writeEvaluation(versionDir, evaluation);
+  return { ...evaluation, dir };
+}
+
+/** Names the version in the report from its manifest (name, version, content hash), when there is one. */
+async function subjectOf(versionDir: string): Promise<Record<string, string | number | null>> {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(await readFile(join(versionDir, 'manifest.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+  if (typeof manifest !== 'object' || manifest === null) return {};
+  const subject: Record<string, string | number | null> = {};
+  for (const [key, value] of Object.entries(manifest)) {
+    if (['name', 'dataset', 'version', 'contentHash', 'content_hash'].includes(key) && (typeof value === 'string' || typeof value === 'number')) {
+      subject[key] = value;
+    }
+  }
+  return subject;
+}

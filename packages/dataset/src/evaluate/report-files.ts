@@ -1,0 +1,115 @@
+/**
+ * Where an evaluation lives: `VERSION_DIR/evaluation/` beside the version's
+ * data files. The version itself stays immutable (its manifest does not list
+ * these files, and `verify` checks only what the manifest lists); the
+ * evaluation is an add-on that a later run with other options replaces whole.
+ *
+ *   evaluation/report.json       EvaluationReport
+ *   evaluation/report.md         the same, for people
+ *   evaluation/predictions.parquet  one row per dataset row: role, p0f_label, model top-1/top-2
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { REPORT_FORMAT, type Evaluation, type EvaluationReport, type RowPrediction } from './evaluate-rows.ts';
+import { renderReportMarkdown } from './report-markdown.ts';
+
+export const EVALUATION_DIR = 'evaluation';
+export const REPORT_JSON = 'report.json';
+export const REPORT_MD = 'report.md';
+export const PREDICTIONS_PARQUET = 'predictions.parquet';
+
+export const evaluationDir = (versionDir: string): string => join(versionDir, EVALUATION_DIR);
+
+/** Columns of predictions.parquet (DuckDB types). */
+export const PREDICTION_COLUMNS = [
+  ['ip', 'VARCHAR'],
+  ['port', 'INTEGER'],
+  ['label', 'VARCHAR'],
+  ['role', 'VARCHAR'],
+  ['p0f_label', 'VARCHAR'],
+  ['p0f_quality', 'VARCHAR'],
+  ['p0f_agrees', 'BOOLEAN'],
+  ['model_top1', 'VARCHAR'],
+  ['model_top2', 'VARCHAR'],
+] as const satisfies readonly (readonly [keyof RowPrediction, string])[];
+
+/**
+ * Writes the evaluation into a temporary directory, then swaps it in: a
+ * reader sees the old evaluation or the new one, never half of one.
+ */
+export async function writeEvaluation(versionDir: string, evaluation: Evaluation): Promise<string> {
+  const final = evaluationDir(versionDir);
+  const temp = join(versionDir, `.${EVALUATION_DIR}-${process.pid}-${Date.now()}`);
+  const old = `${temp}-old`;
+  await mkdir(temp);
+  try {
+    await writeFile(join(temp, REPORT_JSON), `${JSON.stringify(evaluation.report, null, 2)}\n`);
+    await writeFile(join(temp, REPORT_MD), `${renderReportMarkdown(evaluation.report)}\n`);
+    await writePredictions(join(temp, PREDICTIONS_PARQUET), evaluation.predictions);
+    const hadOld = await rename(final, old).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return false;
+        throw error;
+      },
+    );
+    await rename(temp, final);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+  return final;
+}
+
+async function writePredictions(path: string, predictions: readonly RowPrediction[]): Promise<void> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    await conn.run(`CREATE TABLE predictions (${PREDICTION_COLUMNS.map(([n, t]) => `"${n}" ${t}`).join(', ')})`);
+    const appender = await conn.createAppender('predictions');
+    for (const p of predictions) {
+      for (const [name, type] of PREDICTION_COLUMNS) {
+        const value = p[name];
+        if (value === null) appender.appendNull();
+        else if (type === 'INTEGER') appender.appendInteger(Number(value));
+        else if (type === 'BOOLEAN') appender.appendBoolean(Boolean(value));
+        else appender.appendVarchar(String(value));
+      }
+      appender.endRow();
+    }
+    appender.closeSync();
+    await conn.run(`COPY predictions TO '${path.replaceAll("'", "''")}' (FORMAT parquet)`);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+export interface StoredEvaluation {
+  readonly dir: string;
+  readonly report: EvaluationReport;
+  readonly markdown: string;
+}
+
+/**
+ * The evaluation stored beside a version, or null when it was never
+ * evaluated. For `osfp dataset show`: print `markdown`, or pick from `report`.
+ */
+export async function readEvaluation(versionDir: string): Promise<StoredEvaluation | null> {
+  const dir = evaluationDir(versionDir);
+  let json: string;
+  try {
+    json = await readFile(join(dir, REPORT_JSON), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const report = JSON.parse(json) as EvaluationReport;
+  if (report.format !== REPORT_FORMAT) {
+    throw new Error(`${join(dir, REPORT_JSON)} is not an osfp evaluation report (format ${String(report.format)}); re-run osfp dataset evaluate`);
+  }
+  const markdown = await readFile(join(dir, REPORT_MD), 'utf8');
+  return { dir, report, markdown };
+}

@@ -1,0 +1,87 @@
+/** The evaluation report as a Markdown page a person reads (report.md). */
+import type { EvaluationReport, PassiveResult } from './evaluate-rows.ts';
+import type { PassiveFigures } from './passive-figures.ts';
+
+const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
+const cell = (s: string): string => s.replaceAll('|', '\\|');
+
+export function renderReportMarkdown(report: EvaluationReport): string {
+  const out: string[] = [];
+  const subject = Object.entries(report.subject)
+    .map(([k, v]) => `${k} ${v ?? '–'}`)
+    .join(', ');
+  out.push(`# Evaluation${subject === '' ? '' : ` of ${subject}`}`, '');
+  const o = report.options;
+  out.push(
+    `Seed ${o.seed}; stratified split, ${pct(o.testFraction)} of each class held out; classes with fewer than ` +
+      `${o.minSupport} labelled rows are listed, not trained on or scored.`,
+    '',
+  );
+  const r = report.rows;
+  out.push(
+    `Rows: ${r.total} in the version, ${r.unlabelled} without a usable label, ${r.belowMinSupport} in classes below ` +
+      `min support, ${r.evaluated} evaluated: ${r.train} train (${r.trainUsed} used), ${r.test} test.`,
+    '',
+  );
+
+  out.push('## Models (test split)', '');
+  const passive = report.passive;
+  out.push('| model | top-1 | top-2 | balanced accuracy | top-1 in Nmap\'s top-2 | OS family |', '|---|---:|---:|---:|---:|---:|');
+  for (const m of report.models) {
+    const f = m.figures;
+    out.push(`| ${m.name} | ${pct(f.top1)} | ${pct(f.top2)} | ${pct(f.balancedAccuracy)} | ${pct(f.top1InNmapTop2)} | ${pct(f.familyAccuracy)} |`);
+  }
+  if (passive) {
+    const t = passive.test;
+    out.push(`| ${passive.name} database | ${pct(t.classAgreement)} | – | – | – | ${pct(t.familyAgreement)} |`);
+  }
+  out.push('');
+  for (const m of report.models) out.push(`- **${m.name}**: ${m.description}`);
+  out.push('');
+
+  const forest = report.models.find((m) => m.name === 'random-forest') ?? report.models[report.models.length - 1];
+  if (forest) {
+    out.push(`## Per class (${forest.name}, test split)`, '');
+    out.push('| class | rows | train | test | precision | recall |', '|---|---:|---:|---:|---:|---:|');
+    const counts = new Map(report.classes.map((c) => [c.label, c]));
+    for (const c of forest.figures.perClass) {
+      const k = counts.get(c.label);
+      out.push(`| ${cell(c.label)} | ${k?.support ?? 0} | ${k?.train ?? 0} | ${c.support} | ${pct(c.precision)} | ${pct(c.recall)} |`);
+    }
+    out.push('');
+  }
+  if (report.classesBelowMinSupport.length > 0) {
+    out.push(`## Classes below min support (${o.minSupport} rows): not trained on, not scored`, '');
+    out.push('| class | rows |', '|---|---:|');
+    for (const c of report.classesBelowMinSupport) out.push(`| ${cell(c.label)} | ${c.support} |`);
+    out.push('');
+  }
+
+  out.push('## Most informative features (permutation importance, random forest, test split)', '');
+  out.push('| feature | top-1 accuracy lost when shuffled |', '|---|---:|');
+  for (const f of report.featureImportance) out.push(`| ${f.feature} | ${(f.importance * 100).toFixed(1)} points |`);
+  out.push('');
+
+  if (passive) out.push(...renderPassive(passive));
+  else out.push('## p0f baseline', '', 'Not run (no p0f database given).', '');
+  return out.join('\n');
+}
+
+function renderPassive(p: PassiveResult): string[] {
+  const out = [`## ${p.name} baseline (${p.source})`, ''];
+  out.push('| rows | count | matched | exact / generic / fuzzy | agrees with Nmap class | agrees with Nmap OS family | class agreement when matched |');
+  out.push('|---|---:|---:|---|---:|---:|---:|');
+  const line = (name: string, f: PassiveFigures) => {
+    const q = f.byQuality;
+    return `| ${name} | ${f.rows} | ${pct(f.matched / Math.max(1, f.rows))} | ${q['exact'] ?? 0} / ${q['generic'] ?? 0} / ${q['fuzzy'] ?? 0} | ${pct(
+      f.classAgreement,
+    )} | ${pct(f.familyAgreement)} | ${pct(f.matched === 0 ? null : f.classAgreementWhenMatched)} |`;
+  };
+  out.push(line('test split', p.test), line('all labelled', p.labelled), '');
+  out.push('| p0f said | rows | counts as dataset class | agreeing |', '|---|---:|---|---:|');
+  for (const l of p.labels) {
+    out.push(`| ${cell(l.label)} | ${l.rows} | ${l.classes.length === 0 ? '–' : cell(l.classes.join(', '))} | ${l.agreeing} |`);
+  }
+  out.push('');
+  return out;
+}

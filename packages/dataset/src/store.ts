@@ -1,0 +1,325 @@
+/**
+ * The store: an embedded DuckDB file in the data directory that receives
+ * joined rows batch by batch during a run, and from which versions are built.
+ *
+ * Writes are idempotent per (run, batch): the batch's key and its rows go in
+ * one transaction, so a batch delivered twice (at-least-once queues) keeps one
+ * copy and a crash mid-write leaves none. Only one process (the coordinator)
+ * may open the store: DuckDB locks the file.
+ */
+import { mkdir } from 'node:fs/promises';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DatasetInputError, messageOf } from './errors.ts';
+import { storePath } from './layout.ts';
+import type { ManifestColumn, ManifestRun, VersionManifest } from './manifest.ts';
+import type { Provenance, StageCounts } from './provenance.ts';
+import { appendValue } from './row-appender.ts';
+import { COLUMNS, FEATURE_SCHEMA_VERSION, FLOW_COLUMNS, type ColumnSpec, type DatasetRow, type FlowStats, type LabelFields } from './schema.ts';
+import { columnDefinitions, columnList, ident, literal } from './sql.ts';
+import { validateDatasetName } from './version-ref.ts';
+import { writeVersion, type ExportFormat } from './version-writer.ts';
+
+export interface RunInfo {
+  runId: string;
+  dataset: string;
+  startedAt: Date;
+  targetsFile: string | null;
+  targetsSha256: string | null;
+  options: Record<string, unknown>;
+  /** Recorded so that `osfp dataset build` can later give the version its provenance. */
+  provenance?: Provenance | null;
+}
+
+export interface BuildOptions {
+  runs: string[];
+  /** Defaults to the provenance recorded with the first run that has one. */
+  provenance?: Provenance;
+  /** Defaults to the sum of the counts recorded for the runs (recordCounts). */
+  counts?: StageCounts;
+  formats?: ExportFormat[];
+}
+
+export interface DatasetStore {
+  /** Idempotent: registering a run again keeps the first registration. */
+  registerRun(run: RunInfo): Promise<void>;
+  getRun(runId: string): Promise<RunInfo | null>;
+  /** Idempotent per (run, batch) and atomic. Rows may carry flow statistics (imported captures). */
+  writeBatch(runId: string, batchId: string, rows: readonly (DatasetRow | (DatasetRow & FlowStats))[]): Promise<{ written: number; duplicate: boolean }>;
+  batchesWritten(runId: string): Promise<Set<string>>;
+  /** Stores a run's stage counts (replacing earlier ones) for later builds. */
+  recordCounts(runId: string, counts: StageCounts): Promise<void>;
+  /** Builds the next version of `dataset` from the rows of `opts.runs`. */
+  buildVersion(dataset: string, opts: BuildOptions): Promise<VersionManifest>;
+  /** ip -> newest `ok` label of that ip in this dataset's runs, no older than maxAgeMs. */
+  latestLabels(dataset: string, maxAgeMs: number): Promise<Map<string, LabelFields>>;
+  close(): Promise<void>;
+}
+
+const STORE_FORMAT = 'osfp-store/1';
+const ROWS = 'dataset_rows';
+/** Table order: the batch key, then the record, then flow statistics (null for live rows). */
+const ROW_COLUMNS: readonly Pick<ColumnSpec, 'name' | 'type'>[] = [...COLUMNS, ...FLOW_COLUMNS];
+const LABEL_COLUMNS = COLUMNS.filter((c) => c.group === 'label');
+
+export async function openStore(dataDir: string): Promise<DatasetStore> {
+  await mkdir(dataDir, { recursive: true });
+  const path = storePath(dataDir);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path);
+  } catch (error) {
+    const message = messageOf(error);
+    const hint = /lock/i.test(message)
+      ? 'it is open in another process (only the coordinator may open the store; stop it or use another --data-dir)'
+      : 'it is not a DuckDB database (foreign or damaged file?)';
+    throw new DatasetInputError(`cannot open the store ${path}: ${hint}: ${message}`, { cause: error });
+  }
+  const conn = await instance.connect();
+  try {
+    await prepareSchema(conn, path);
+  } catch (error) {
+    conn.closeSync();
+    instance.closeSync();
+    throw error;
+  }
+  return new DuckDBStore(dataDir, instance, conn);
+}
+
+async function prepareSchema(conn: DuckDBConnection, path: string): Promise<void> {
+  const tables = new Set(
+    (await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'`))
+      .getRowObjectsJS()
+      .map((r) => String(r['table_name'])),
+  );
+  if (tables.size > 0 && !tables.has('osfp_store')) {
+    throw new DatasetInputError(`${path} is a DuckDB database but not an osfp store (no osfp_store table); use another --data-dir`);
+  }
+  await conn.run(`CREATE TABLE IF NOT EXISTS osfp_store (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`);
+  await conn.run(`INSERT INTO osfp_store VALUES ('format', ${literal(STORE_FORMAT)}) ON CONFLICT DO NOTHING`);
+  await conn.run(`CREATE TABLE IF NOT EXISTS runs (
+      run_id VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,
+      targets_file VARCHAR, targets_sha256 VARCHAR, options VARCHAR NOT NULL, provenance VARCHAR, counts VARCHAR)`);
+  await conn.run(`CREATE TABLE IF NOT EXISTS batches (
+      run_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, rows INTEGER NOT NULL, written_at TIMESTAMP NOT NULL,
+      PRIMARY KEY (run_id, batch_id))`);
+  // Flow columns are nullable here: live rows have none. NOT NULL of the record is enforced.
+  await conn.run(
+    `CREATE TABLE IF NOT EXISTS ${ROWS} (batch_id VARCHAR NOT NULL, ${columnDefinitions(COLUMNS)}, ${columnDefinitions(FLOW_COLUMNS, { allNullable: true })})`,
+  );
+  // Columns added to the schema after the store was created: add them (nullable) so old stores keep working.
+  const present = new Set(
+    (await conn.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_name = '${ROWS}'`))
+      .getRowObjectsJS()
+      .map((r) => String(r['column_name'])),
+  );
+  for (const c of ROW_COLUMNS) {
+    if (!present.has(c.name)) await conn.run(`ALTER TABLE ${ROWS} ADD COLUMN ${ident(c.name)} ${c.type}`);
+  }
+}
+
+class DuckDBStore implements DatasetStore {
+  // One connection, one transaction at a time: calls are queued.
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+  ) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the dataset store is closed'));
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  registerRun(run: RunInfo): Promise<void> {
+    validateDatasetName(run.dataset);
+    return this.serial(async () => {
+      await this.conn.run(
+        `INSERT INTO runs VALUES ($1, $2, $3::TIMESTAMP, $4, $5, $6, $7, NULL) ON CONFLICT DO NOTHING`,
+        [
+          run.runId,
+          run.dataset,
+          run.startedAt.toISOString(),
+          run.targetsFile,
+          run.targetsSha256,
+          JSON.stringify(run.options),
+          run.provenance ? JSON.stringify(run.provenance) : null,
+        ],
+      );
+    });
+  }
+
+  getRun(runId: string): Promise<RunInfo | null> {
+    return this.serial(async () => (await this.readRuns([runId]))[0] ?? null);
+  }
+
+  private async readRuns(runIds: readonly string[]): Promise<RunInfo[]> {
+    if (runIds.length === 0) return [];
+    const reader = await this.conn.runAndReadAll(
+      `SELECT run_id, dataset, strftime(started_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS started_at, targets_file, targets_sha256, options, provenance
+       FROM runs WHERE run_id IN (${runIds.map(literal).join(', ')}) ORDER BY run_id`,
+    );
+    return reader.getRowObjectsJS().map((r) => ({
+      runId: String(r['run_id']),
+      dataset: String(r['dataset']),
+      startedAt: new Date(String(r['started_at'])),
+      targetsFile: r['targets_file'] === null ? null : String(r['targets_file']),
+      targetsSha256: r['targets_sha256'] === null ? null : String(r['targets_sha256']),
+      options: JSON.parse(String(r['options'])) as Record<string, unknown>,
+      provenance: r['provenance'] === null ? null : (JSON.parse(String(r['provenance'])) as Provenance),
+    }));
+  }
+
+  writeBatch(
+    runId: string,
+    batchId: string,
+    rows: readonly (DatasetRow | (DatasetRow & FlowStats))[],
+  ): Promise<{ written: number; duplicate: boolean }> {
+    return this.serial(async () => {
+      const known = await this.conn.runAndReadAll(`SELECT 1 FROM runs WHERE run_id = $1`, [runId]);
+      if (known.currentRowCount === 0) throw new DatasetInputError(`writeBatch: run "${runId}" is not registered (call registerRun first)`);
+      await this.conn.run('BEGIN TRANSACTION');
+      try {
+        const exists = await this.conn.runAndReadAll(`SELECT 1 FROM batches WHERE run_id = $1 AND batch_id = $2`, [runId, batchId]);
+        if (exists.currentRowCount > 0) {
+          await this.conn.run('ROLLBACK');
+          return { written: 0, duplicate: true };
+        }
+        await this.conn.run(`INSERT INTO batches VALUES ($1, $2, $3, now()::TIMESTAMP)`, [runId, batchId, rows.length]);
+        const appender = await this.conn.createAppender(ROWS);
+        try {
+          for (const [i, row] of rows.entries()) {
+            if (row.run_id !== runId) {
+              throw new DatasetInputError(`writeBatch ${runId}/${batchId}: row ${i} has run_id "${row.run_id}", expected "${runId}"`);
+            }
+            appender.appendVarchar(batchId);
+            const values = row as unknown as Record<string, unknown>;
+            for (const column of ROW_COLUMNS) appendValue(appender, column, values[column.name]);
+            appender.endRow();
+          }
+        } finally {
+          appender.closeSync();
+        }
+        await this.conn.run('COMMIT');
+        return { written: rows.length, duplicate: false };
+      } catch (error) {
+        await this.conn.run('ROLLBACK').catch(() => undefined);
+        if (error instanceof DatasetInputError) throw error;
+        throw new Error(`writeBatch ${runId}/${batchId}: nothing written: ${messageOf(error)}`, { cause: error });
+      }
+    });
+  }
+
+  batchesWritten(runId: string): Promise<Set<string>> {
+    return this.serial(async () => {
+      const reader = await this.conn.runAndReadAll(`SELECT batch_id FROM batches WHERE run_id = $1`, [runId]);
+      return new Set(reader.getRowObjectsJS().map((r) => String(r['batch_id'])));
+    });
+  }
+
+  recordCounts(runId: string, counts: StageCounts): Promise<void> {
+    return this.serial(async () => {
+      await this.conn.run(`UPDATE runs SET counts = $1 WHERE run_id = $2`, [JSON.stringify(counts), runId]);
+    });
+  }
+
+  buildVersion(dataset: string, opts: BuildOptions): Promise<VersionManifest> {
+    validateDatasetName(dataset);
+    return this.serial(async () => {
+      const runIds = [...new Set(opts.runs)].sort();
+      if (runIds.length === 0) throw new DatasetInputError(`build ${dataset}: name at least one run`);
+      const runs = await this.readRuns(runIds);
+      const missing = runIds.filter((id) => !runs.some((r) => r.runId === id));
+      if (missing.length > 0) {
+        const known = await this.knownRunIds();
+        throw new DatasetInputError(
+          `build ${dataset}: unknown run(s) ${missing.join(', ')}; runs in this store: ${known.join(', ') || '(none)'}`,
+        );
+      }
+      const inRuns = `run_id IN (${runIds.map(literal).join(', ')})`;
+      const flows = await this.conn.runAndReadAll(
+        `SELECT 1 FROM ${ROWS} WHERE ${inRuns} AND ${ident(FLOW_COLUMNS[0].name)} IS NOT NULL LIMIT 1`,
+      );
+      const columns: ManifestColumn[] = [...COLUMNS, ...(flows.currentRowCount > 0 ? FLOW_COLUMNS : [])].map((c) => ({
+        name: c.name,
+        type: c.type,
+        nullable: c.nullable,
+      }));
+      const provenance =
+        opts.provenance ?? runs.find((r) => r.provenance)?.provenance ?? {
+          toolVersion: 'unknown',
+          nmapVersion: null,
+          nmapOsDbSha256: null,
+          taxonomyVersion: null,
+          featureSchemaVersion: FEATURE_SCHEMA_VERSION,
+        };
+      const counts = opts.counts ?? (await this.summedCounts(inRuns));
+      const manifestRuns: ManifestRun[] = runs.map((r) => ({
+        runId: r.runId,
+        startedAt: r.startedAt.toISOString(),
+        targetsFile: r.targetsFile,
+        targetsSha256: r.targetsSha256,
+        options: r.options,
+      }));
+      return writeVersion(
+        this.dataDir,
+        dataset,
+        {
+          connection: this.conn,
+          // Deterministic order: the same rows always make the same file.
+          selectSql: `SELECT ${columnList(columns)} FROM ${ROWS} WHERE ${inRuns} ORDER BY ip, port, run_id, probed_at, batch_id`,
+          columns,
+        },
+        { runs: manifestRuns, counts, provenance, formats: opts.formats ?? [] },
+      );
+    });
+  }
+
+  private async knownRunIds(): Promise<string[]> {
+    const reader = await this.conn.runAndReadAll(`SELECT run_id FROM runs ORDER BY run_id`);
+    return reader.getRowObjectsJS().map((r) => String(r['run_id']));
+  }
+
+  private async summedCounts(inRuns: string): Promise<StageCounts> {
+    const reader = await this.conn.runAndReadAll(`SELECT counts FROM runs WHERE ${inRuns} AND counts IS NOT NULL`);
+    const sum: StageCounts = {};
+    for (const r of reader.getRowObjectsJS()) {
+      for (const [stage, n] of Object.entries(JSON.parse(String(r['counts'])) as StageCounts)) sum[stage] = (sum[stage] ?? 0) + n;
+    }
+    const written = await this.conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${ROWS} WHERE ${inRuns}`);
+    sum['written'] ??= Number(written.getRowObjectsJS()[0]?.['n'] ?? 0);
+    return sum;
+  }
+
+  latestLabels(dataset: string, maxAgeMs: number): Promise<Map<string, LabelFields>> {
+    return this.serial(async () => {
+      const since = new Date(Date.now() - maxAgeMs).toISOString();
+      const reader = await this.conn.runAndReadAll(
+        `SELECT r.ip, ${LABEL_COLUMNS.map((c) => `r.${ident(c.name)}`).join(', ')}
+         FROM ${ROWS} r JOIN runs u ON u.run_id = r.run_id
+         WHERE u.dataset = $1 AND r.label_status = 'ok' AND r.probed_at >= $2::TIMESTAMP
+         QUALIFY row_number() OVER (PARTITION BY r.ip ORDER BY r.probed_at DESC, r.run_id DESC) = 1`,
+        [dataset, since],
+      );
+      const labels = new Map<string, LabelFields>();
+      for (const r of reader.getRowObjectsJS()) {
+        const fields: Record<string, unknown> = {};
+        for (const c of LABEL_COLUMNS) fields[c.name] = r[c.name] ?? null;
+        labels.set(String(r['ip']), fields as LabelFields);
+      }
+      return labels;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serial(async () => {
+      this.closed = true;
+      this.conn.closeSync();
+      this.instance.closeSync();
+    });
+  }
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { DatasetInputError, openStore } from '../src/index.ts';
+import { PROVENANCE, row, rows, run, withDataDir } from './rows.ts';
+
+describe('store', () => {
+  it('registers runs idempotently and reads them back', () =>
+    withDataDir(async (dir) => {
+      const store = await openStore(dir);
+      try {
+        await store.registerRun({ ...run('r1'), provenance: PROVENANCE });
+        await store.registerRun({ ...run('r1'), dataset: 'other' });
+        const back = await store.getRun('r1');
+        expect(back?.dataset).toBe('web');
+        expect(back?.startedAt.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+        expect(back?.options).toEqual({ rate: 100, label: 'nmap' });
+        expect(await store.getRun('nope')).toBeNull();
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it('keeps one copy of a batch written twice', () =>
+    withDataDir(async (dir) => {
+      const store = await openStore(dir);
+      try {
+        await store.registerRun(run('r1'));
+        expect(await store.writeBatch('r1', 'b1', rows('r1', 0, 10))).toEqual({ written: 10, duplicate: false });
+        expect(await store.writeBatch('r1', 'b1', rows('r1', 0, 10))).toEqual({ written: 0, duplicate: true });
+        expect(await store.writeBatch('r1', 'b2', rows('r1', 10, 15))).toEqual({ written: 5, duplicate: false });
+        expect(await store.batchesWritten('r1')).toEqual(new Set(['b1', 'b2']));
+        const v = await store.buildVersion('web', { runs: ['r1'], provenance: PROVENANCE });
+        expect(v.rows).toBe(15);
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it('writes nothing of a batch that fails midway, and accepts it again afterwards', () =>
+    withDataDir(async (dir) => {
+      const store = await openStore(dir);
+      try {
+        await store.registerRun(run('r1'));
+        const bad = rows('r1', 0, 5);
+        // A NOT NULL column left null in the last row: the whole batch must roll back.
+        (bad[4] as unknown as Record<string, unknown>)['p0f_sig'] = null;
+        await expect(store.writeBatch('r1', 'b1', bad)).rejects.toThrow(/r1\/b1: nothing written/);
+        expect(await store.batchesWritten('r1')).toEqual(new Set());
+        expect(await store.writeBatch('r1', 'b1', rows('r1', 0, 5))).toEqual({ written: 5, duplicate: false });
+        const v = await store.buildVersion('web', { runs: ['r1'], provenance: PROVENANCE });
+        expect(v.rows).toBe(5);
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it('survives reopening: batches and rows persist', () =>
+    withDataDir(async (dir) => {
+      let store = await openStore(dir);
+      await store.registerRun(run('r1'));
+      await store.writeBatch('r1', 'b1', rows('r1', 0, 3));
+      await store.close();
+      store = await openStore(dir);
+      try {
+        expect(await store.batchesWritten('r1')).toEqual(new Set(['b1']));
+        expect((await store.writeBatch('r1', 'b1', rows('r1', 0, 3))).duplicate).toBe(true);
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it('refuses rows of an unregistered run or of another run', () =>
+    withDataDir(async (dir) => {
+      const store = await openStore(dir);
+      try {
+        await expect(store.writeBatch('ghost', 'b1', rows('ghost', 0, 1))).rejects.toThrow(/run "ghost" is not registered/);
+        await store.registerRun(run('r1'));
+        await expect(store.writeBatch('r1', 'b1', [row('r2', 0)])).rejects.toThrow(DatasetInputError);
+        expect(await store.batchesWritten('r1')).toEqual(new Set());
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it('gives the newest ok label per ip within the age limit', () =>
+    withDataDir(async (dir) => {
+      const store = await openStore(dir);
+      try {
+        await store.registerRun(run('old'));
+        await store.registerRun(run('new'));
+        await store.registerRun(run('elsewhere', 'other'));
+        const now = Date.now();
+        await store.writeBatch('old', 'b', [row('old', 0, { probed_at: new Date(now - 60_000), label: 'FreeBSD 12.X' })]);
+        await store.writeBatch('new', 'b', [
+          row('new', 0, { probed_at: new Date(now - 1_000), label: 'Linux 5.X' }),
+          row('new', 1, { probed_at: new Date(now - 1_000), label: null, label_status: 'timeout' }),
+          row('new', 2, { probed_at: new Date(now - 10 * 86_400_000) }),
+        ]);
+        await store.writeBatch('elsewhere', 'b', [row('elsewhere', 3, { probed_at: new Date(now) })]);
+        const labels = await store.latestLabels('web', 86_400_000);
+        expect([...labels.keys()]).toEqual([row('x', 0).ip]);
+        expect(labels.get(row('x', 0).ip)?.label).toBe('Linux 5.X');
+        expect(labels.get(row('x', 0).ip)?.label_acc).toBe(95);
+      } finally {
+        await store.close();
+      }
+    }));
+});
