@@ -38,6 +38,8 @@ export interface LabelOptions {
 export interface BatchReport {
   readonly hosts: number;
   readonly labelled: number;
+  /** Process id of the Nmap (or of its wrapper) that ran the batch. */
+  readonly pid: number | undefined;
   readonly elapsedMs: number;
   readonly exitCode: number | null;
   readonly exitSignal: string | null;
@@ -110,6 +112,7 @@ async function labelBatch(
   return {
     hosts: batch.targets.length,
     labelled,
+    pid: run.pid,
     elapsedMs: run.elapsedMs,
     exitCode: run.exitCode,
     exitSignal: run.exitSignal,

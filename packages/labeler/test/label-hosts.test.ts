@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { labelHosts } from '../src/index.ts';
+import type { BatchReport, LabelTarget } from '../src/index.ts';
+import { fakeNmap, fixturePath, isAlive } from './fake-nmap.ts';
+import type { FakeNmap } from './fake-nmap.ts';
+
+const loopback: LabelTarget[] = [
+  { ip: '127.0.0.1', openPort: 18080, closedPort: 18081 },
+  { ip: '127.0.0.2', openPort: 18080, closedPort: 18081 },
+  { ip: '127.0.0.3', openPort: 18080, closedPort: 18081 },
+];
+
+let fake: FakeNmap | undefined;
+afterEach(() => fake?.remove());
+
+describe('labelHosts with a stand-in Nmap (no packets)', () => {
+  it('labels every host of the batch from Nmap XML; stderr warnings are not failures', async () => {
+    fake = fakeNmap(`echo "Warning: OSScan results may be unreliable because we could not find at least 1 open and 1 closed port" >&2
+cat '${fixturePath('loopback-three-hosts.xml')}'`);
+    const reports: BatchReport[] = [];
+    const labels = await labelHosts(loopback, { nmapPath: fake.path, processes: 1, onBatch: (r) => reports.push(r) });
+    expect([...labels.keys()].sort()).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+    expect(labels.get('127.0.0.1')).toMatchObject({ label: 'Linux 5.X', label_status: 'ok' });
+    expect(labels.get('127.0.0.2')).toMatchObject({ label_status: 'ok' });
+    expect(labels.get('127.0.0.3')).toMatchObject({ label: null, label_status: 'no-match', nmap_guesses: '[]' });
+    expect(reports).toMatchObject([{ hosts: 3, labelled: 2, exitCode: 0, error: null }]);
+    expect(reports[0]?.stderr).toMatch(/OSScan results may be unreliable/);
+    const [call] = fake.calls();
+    expect(call?.stdin).toBe('127.0.0.1\n127.0.0.2\n127.0.0.3\n');
+    expect(call?.argv).toEqual(expect.arrayContaining(['-O', '-p', 'T:18080,18081', '-iL', '-']));
+  });
+
+  it('runs several Nmap processes at once, each on its own batch', async () => {
+    fake = fakeNmap(`sleep 0.3; cat '${fixturePath('loopback-three-hosts.xml')}'`);
+    const started = performance.now();
+    const labels = await labelHosts(loopback, { nmapPath: fake.path, processes: 3, batchSize: 1 });
+    expect(performance.now() - started).toBeLessThan(850);
+    expect(fake.calls().map((c) => c.stdin).sort()).toEqual(['127.0.0.1\n', '127.0.0.2\n', '127.0.0.3\n']);
+    expect(labels.get('127.0.0.1')?.label_status).toBe('ok');
+  });
+
+  it('a crashed Nmap fails the hosts it had not finished, keeps the ones it had', async () => {
+    const xml = fixturePath('loopback-three-hosts.xml');
+    fake = fakeNmap(`sed -n '1,/<\\/host>/p' '${xml}'; echo "nmap: segfault" >&2; kill -SEGV $$`);
+    const reports: BatchReport[] = [];
+    const labels = await labelHosts(loopback, { nmapPath: fake.path, processes: 1, onBatch: (r) => reports.push(r) });
+    expect(labels.get('127.0.0.1')).toMatchObject({ label: 'Linux 5.X', label_status: 'ok' });
+    expect(labels.get('127.0.0.2')).toMatchObject({ label: null, label_status: 'failed', nmap_guesses: null });
+    expect(labels.get('127.0.0.3')?.label_status).toBe('failed');
+    expect(reports[0]).toMatchObject({ exitSignal: 'SIGSEGV', error: expect.stringMatching(/SIGSEGV.*segfault/) });
+  });
+
+  it('a Nmap that refuses to run fails the batch with its message', async () => {
+    fake = fakeNmap(`echo "You requested a scan type which requires root privileges." >&2; echo "QUITTING!" >&2; exit 1`);
+    const reports: BatchReport[] = [];
+    const labels = await labelHosts(loopback, { nmapPath: fake.path, onBatch: (r) => reports.push(r) });
+    expect([...labels.values()].map((l) => l.label_status)).toEqual(['failed', 'failed', 'failed']);
+    expect(reports[0]?.error).toMatch(/code 1.*QUITTING!/);
+  });
+
+  it('the batch deadline kills Nmap; finished hosts keep their labels, the rest time out', async () => {
+    const xml = fixturePath('loopback-three-hosts.xml');
+    fake = fakeNmap(`sed -n '1,/<\\/host>/p' '${xml}'; echo $$ > "$DIR/pid"; sleep 30`);
+    const started = performance.now();
+    const labels = await labelHosts(loopback, { nmapPath: fake.path, processes: 1, timeoutMs: 500 });
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(labels.get('127.0.0.1')?.label_status).toBe('ok');
+    expect(labels.get('127.0.0.2')?.label_status).toBe('timeout');
+  });
+
+  it('an AbortSignal kills every Nmap, its children too, and labelHosts rejects', async () => {
+    fake = fakeNmap(`sleep 300 & echo $! >> "$DIR/pids"; echo $$ >> "$DIR/pids"; wait`);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('shutting down')), 400);
+    await expect(labelHosts(loopback, { nmapPath: fake.path, processes: 3, batchSize: 1, signal: controller.signal })).rejects.toThrow('shutting down');
+    const { readFileSync } = await import('node:fs');
+    const pids = readFileSync(`${fake.dir}/pids`, 'utf8').trim().split('\n').map(Number);
+    expect(pids).toHaveLength(6);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+
+  it('an already aborted signal starts nothing', async () => {
+    fake = fakeNmap('exit 0');
+    await expect(labelHosts(loopback, { nmapPath: fake.path, signal: AbortSignal.abort(new Error('too late')) })).rejects.toThrow('too late');
+    expect(fake.calls()).toEqual([]);
+  });
+
+  it('a missing Nmap is a clear error', async () => {
+    await expect(labelHosts(loopback, { nmapPath: '/nonexistent/nmap' })).rejects.toThrow(/not found.*apt-get install nmap/);
+  });
+
+  it('no targets, no Nmap', async () => {
+    expect((await labelHosts([], { nmapPath: '/nonexistent/nmap' })).size).toBe(0);
+  });
+
+  it('the exec option wraps the command (as `ip netns exec NS` does)', async () => {
+    fake = fakeNmap(`cat '${fixturePath('loopback-three-hosts.xml')}'`);
+    const seen: string[] = [];
+    const labels = await labelHosts(loopback.slice(0, 1), {
+      nmapPath: 'nmap-in-namespace',
+      exec: (command, args) => {
+        seen.push(command);
+        return ['env', ['OSFP_WRAPPED=1', fake?.path ?? '', ...args]];
+      },
+    });
+    expect(seen).toEqual(['nmap-in-namespace']);
+    expect(labels.get('127.0.0.1')?.label_status).toBe('ok');
+  });
+});
