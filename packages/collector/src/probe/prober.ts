@@ -1,0 +1,149 @@
+/**
+ * The prober: HTTP exchanges at a bounded concurrency, each handed its own
+ * SYN-ACK by the sniffer (a separate capture process), turned into features
+ * by the shared extractor, optionally archived to pcap.
+ */
+import type { ProbeFields, SynAckFeatures, SynFeatures } from '@osfp/dataset';
+import { extractSynAck } from '../features/index.ts';
+import { createPcapWriter, type PcapWriter } from '../pcap/index.ts';
+import { startSniffer, type CaptureStats, type CapturedPacket } from '../sniffer/index.ts';
+import { runHttpExchange, type ExchangeOptions } from './http-exchange.ts';
+import { learnOwnSyn, type OwnSyn } from './own-syn.ts';
+import { reconstructSyn } from './syn-reconstruction.ts';
+
+export interface ProbeTarget {
+  ip: string;
+  port: number;
+  hostname?: string | undefined;
+}
+
+export interface ProbeOutcome extends ProbeFields {
+  ip: string;
+  port: number;
+  hostname: string | null;
+  probed_at: Date;
+  /** null when no SYN-ACK was captured (the row is not responsive). */
+  synack: SynAckFeatures | null;
+}
+
+export interface ProberOptions {
+  timeoutMs: number;
+  concurrency: number;
+  userAgent: string;
+  bodyCapBytes?: number;
+  /** Write every captured SYN-ACK (after its reconstructed SYN) to this pcap file. */
+  archivePcap?: string | null;
+  signal?: AbortSignal;
+  /** An address whose route the probes take, to learn the SYN's MSS (default: the default route, else the first interface). */
+  routeTowards?: string | undefined;
+  /** Raw socket receive buffer of the capture process (default 32 MiB). */
+  captureBufferBytes?: number;
+}
+
+export interface Prober {
+  /** The worker stack's own SYN, learned at start-up. */
+  readonly syn: SynFeatures;
+  /** One outcome per target, in input order; rejects only when aborted or closed, never for a target's failure. */
+  probeBatch(targets: ProbeTarget[], signal?: AbortSignal): Promise<ProbeOutcome[]>;
+  /** Capture counters (packets read, matched, missed, ...). */
+  captureStats(): Promise<CaptureStats>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_BODY_CAP = 16 * 1024;
+
+export async function createProber(options: ProberOptions): Promise<Prober> {
+  if (!(options.timeoutMs > 0)) throw new RangeError(`prober timeoutMs must be > 0, got ${options.timeoutMs}`);
+  if (!(Number.isInteger(options.concurrency) && options.concurrency > 0)) {
+    throw new RangeError(`prober concurrency must be a positive integer, got ${options.concurrency}`);
+  }
+  const sniffer = await startSniffer(options.captureBufferBytes !== undefined ? { receiveBufferBytes: options.captureBufferBytes } : {});
+  let ownSyn: OwnSyn;
+  try {
+    ownSyn = await learnOwnSyn(sniffer, options.routeTowards);
+  } catch (error) {
+    await sniffer.close();
+    throw error;
+  }
+  const archive = options.archivePcap ? createPcapWriter(options.archivePcap) : null;
+  const synContext = { mss: ownSyn.features.syn_mss, olayout: ownSyn.features.syn_olayout };
+  const exchangeOptions: ExchangeOptions = {
+    timeoutMs: options.timeoutMs,
+    userAgent: options.userAgent,
+    bodyCapBytes: options.bodyCapBytes ?? DEFAULT_BODY_CAP,
+  };
+  let closed = false;
+
+  async function probeOne(target: ProbeTarget): Promise<ProbeOutcome> {
+    const probedAt = new Date();
+    const pending: { claim: Promise<CapturedPacket | null> | null } = { claim: null };
+    const exchange = await runHttpExchange(target, exchangeOptions, (localPort) => {
+      pending.claim = sniffer.claim(target.ip, target.port, localPort);
+    });
+    const captured = pending.claim ? await pending.claim : null;
+    let synack: SynAckFeatures | null = null;
+    if (captured) {
+      const extracted = extractSynAck(captured.packet, synContext);
+      if (extracted.ok) synack = extracted.features;
+      if (archive) archiveHandshake(archive, ownSyn, captured, exchange.connectStartedAt);
+    }
+    return {
+      ip: target.ip,
+      port: target.port,
+      hostname: target.hostname ?? null,
+      probed_at: probedAt,
+      probe_status: exchange.status,
+      http_status: exchange.httpStatus,
+      http_server: exchange.httpServer,
+      rtt_ms: captured ? roundTrip(exchange.connectStartedAt, captured.receivedAt, exchange.connectedAt) : null,
+      synack,
+    };
+  }
+
+  return {
+    syn: ownSyn.features,
+    async probeBatch(targets, signal) {
+      if (closed) throw new Error('prober is closed');
+      const signals = [options.signal, signal].filter((s): s is AbortSignal => s !== undefined);
+      const abort = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+      abort?.throwIfAborted();
+      const outcomes = new Array<ProbeOutcome>(targets.length);
+      let next = 0;
+      // A fixed pool of loops, each taking the next target: the concurrency
+      // bound with no per-target queue bookkeeping.
+      const lane = async () => {
+        while (next < targets.length && !abort?.aborted && !closed) {
+          const index = next++;
+          outcomes[index] = await probeOne(targets[index]!);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(options.concurrency, targets.length) }, lane));
+      abort?.throwIfAborted();
+      if (closed) throw new Error('prober closed during a batch');
+      return outcomes;
+    },
+    captureStats: () => sniffer.stats(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await sniffer.close();
+      await archive?.close();
+    },
+  };
+}
+
+/**
+ * SYN to SYN-ACK time. Both the capture process's read time and our own
+ * 'connect' event come after the SYN-ACK's real arrival (each can lag under
+ * load), so the earlier of the two is the better bound.
+ */
+function roundTrip(sentAt: number, capturedAt: number, connectedAt: number | null): number {
+  const arrival = connectedAt === null ? capturedAt : Math.min(capturedAt, connectedAt);
+  return Math.max(0, Math.round((arrival - sentAt) * 1000) / 1000);
+}
+
+function archiveHandshake(archive: PcapWriter, ownSyn: OwnSyn, captured: CapturedPacket, sentAt: number): void {
+  const syn = reconstructSyn(ownSyn.template, captured.packet, ownSyn.features.syn_mss);
+  if (syn) archive.write(sentAt, syn);
+  archive.write(captured.receivedAt, captured.packet);
+}

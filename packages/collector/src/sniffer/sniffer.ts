@@ -1,0 +1,188 @@
+/**
+ * The prober's side of SYN-ACK capture: starts the capture process, decodes
+ * its batches into the SynAckTable, and offers `claim` (a probe's own
+ * SYN-ACK) and `captureSyn` (our own SYN, seen on a loopback connection).
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import { CaptureFrameDecoder, type CaptureFrame } from './capture-frames.ts';
+import { readSegmentHeader } from './segment-header.ts';
+import { connectionKey, SynAckTable, type CapturedPacket, type SynAckTableStats } from './synack-table.ts';
+
+export interface SnifferOptions {
+  /** Kernel receive buffer for the raw socket; bursts beyond it are lost. */
+  readonly receiveBufferBytes?: number;
+  readonly syncTimeoutMs?: number;
+  readonly unclaimedTtlMs?: number;
+  readonly maxUnclaimed?: number;
+  readonly startupTimeoutMs?: number;
+}
+
+export interface CaptureStats {
+  /** TCP packets the capture process read from the raw socket. */
+  packetsRead: number;
+  synAcksForwarded: number;
+  readErrors: number;
+  table: SynAckTableStats;
+}
+
+export interface Sniffer {
+  /** The SYN-ACK that opened connection (remoteIp, remotePort, localPort); null when it was not captured. */
+  claim(remoteIp: string, remotePort: number, localPort: number): Promise<CapturedPacket | null>;
+  /** Starts keeping opening SYNs sent to `port` (a local listener); resolves once the capture process keeps them. */
+  watchSyn(port: number, timeoutMs?: number): Promise<SynWatch>;
+  stats(): Promise<CaptureStats>;
+  close(): Promise<void>;
+}
+
+export interface SynWatch {
+  /** The next SYN sent to the watched port, or null after `timeoutMs`. */
+  next(timeoutMs: number): Promise<CapturedPacket | null>;
+  stop(): void;
+}
+
+type CaptureChild = ChildProcessByStdio<Writable, Readable, Readable>;
+
+const captureScript = fileURLToPath(new URL('./capture-process.ts', import.meta.url));
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** Starts the capture process in this process's network namespace and waits until its socket is open. */
+export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffer> {
+  const receiveBufferBytes = options.receiveBufferBytes ?? 32 * 1024 * 1024;
+  const child: CaptureChild = spawn(process.execPath, ['--import', tsxLoader, captureScript, String(receiveBufferBytes)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderrTail = '';
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`capture process did not start within ${options.startupTimeoutMs ?? 15_000} ms`)), options.startupTimeoutMs ?? 15_000);
+    const onData = (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString()).slice(-4_000);
+      if (stderrTail.includes('osfp capture: ready')) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve();
+      }
+    };
+    const onExit = (code: number | null) =>
+      fail(new Error(`capture process exited (code ${code}) before its raw socket was open (needs root / CAP_NET_RAW): ${stderrTail.trim()}`));
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.stderr.off('data', onData);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    child.stderr.on('data', onData);
+    child.once('exit', onExit);
+  });
+  // Keep echoing the capture process's complaints: a dead sniffer must not go unnoticed.
+  child.stderr.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (!text.includes('osfp capture: ready')) process.stderr.write(text);
+  });
+
+  const table = new SynAckTable({
+    requestSync: (id) => send(`sync ${id}`),
+    ...(options.syncTimeoutMs !== undefined && { syncTimeoutMs: options.syncTimeoutMs }),
+    ...(options.unclaimedTtlMs !== undefined && { unclaimedTtlMs: options.unclaimedTtlMs }),
+    ...(options.maxUnclaimed !== undefined && { maxUnclaimed: options.maxUnclaimed }),
+  });
+  const synWatchers = new Map<number, CapturedPacket[]>();
+  const synWaiters = new Map<number, (captured: CapturedPacket) => void>();
+  const watchingWaiters = new Map<number, () => void>();
+  const statsWaiters: ((frame: Extract<CaptureFrame, { kind: 'stats' }>) => void)[] = [];
+  const decoder = new CaptureFrameDecoder();
+
+  function send(line: string): void {
+    if (!exited && child.stdin.writable) child.stdin.write(`${line}\n`);
+  }
+
+  child.stdout.on('data', (chunk: Buffer) => {
+    for (const frame of decoder.push(chunk)) {
+      if (frame.kind === 'synack') {
+        const header = readSegmentHeader(frame.packet);
+        if (header) table.offer(connectionKey(header.src, header.srcPort, header.dstPort), frame);
+      } else if (frame.kind === 'syn') {
+        const header = readSegmentHeader(frame.packet);
+        if (!header) continue;
+        const waiter = synWaiters.get(header.dstPort);
+        if (waiter) {
+          synWaiters.delete(header.dstPort);
+          waiter(frame);
+        } else {
+          synWatchers.get(header.dstPort)?.push(frame);
+        }
+      } else if (frame.kind === 'synced') {
+        table.synced(frame.id);
+      } else if (frame.kind === 'watching') {
+        watchingWaiters.get(frame.port)?.();
+        watchingWaiters.delete(frame.port);
+      } else if (frame.kind === 'stats') {
+        statsWaiters.shift()?.(frame);
+      }
+    }
+  });
+  child.once('exit', () => table.close());
+
+  return {
+    claim(remoteIp, remotePort, localPort) {
+      return table.claim(connectionKey(remoteIp, remotePort, localPort));
+    },
+    async watchSyn(port, timeoutMs = 5_000) {
+      synWatchers.set(port, []);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          watchingWaiters.delete(port);
+          reject(new Error(`capture process did not confirm watching port ${port} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        watchingWaiters.set(port, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        send(`watch-syn ${port}`);
+      });
+      return {
+        next(timeoutMs) {
+          const seen = synWatchers.get(port)?.shift();
+          if (seen) return Promise.resolve(seen);
+          return new Promise((resolve) => {
+            const timer = setTimeout(() => {
+              synWaiters.delete(port);
+              resolve(null);
+            }, timeoutMs);
+            synWaiters.set(port, (captured) => {
+              clearTimeout(timer);
+              resolve(captured);
+            });
+          });
+        },
+        stop() {
+          synWatchers.delete(port);
+          send(`unwatch-syn ${port}`);
+        },
+      };
+    },
+    async stats() {
+      const tableStats = table.stats();
+      if (exited) return { packetsRead: 0, synAcksForwarded: 0, readErrors: 0, table: tableStats };
+      const frame = await new Promise<Extract<CaptureFrame, { kind: 'stats' }>>((resolve) => {
+        statsWaiters.push(resolve);
+        send('stats');
+      });
+      return { packetsRead: frame.packetsRead, synAcksForwarded: frame.synAcksForwarded, readErrors: frame.readErrors, table: table.stats() };
+    },
+    async close() {
+      table.close();
+      if (!exited) {
+        child.stdin.end();
+        const killTimer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+        await exitPromise;
+        clearTimeout(killTimer);
+      }
+    },
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * Hands every probe its own SYN-ACK. Captured SYN-ACKs arrive (in batches,
+ * from the capture process) keyed by the connection they open: remote
+ * address, remote port, local port. A probe claims its key once its
+ * connection is up; the packet is either already here, or still in the raw
+ * socket's queue - because the kernel gives raw sockets their copy before TCP
+ * completes the handshake, a "sync" that reads the raw socket until it is
+ * empty, asked for after the claim, settles the question without guessing a
+ * wait: the packet is delivered before the sync's answer or it was lost.
+ *
+ * Memory is bounded: unclaimed packets (SYN-ACKs of connections nobody asks
+ * about) expire after `unclaimedTtlMs` and the table never holds more than
+ * `maxUnclaimed` of them, oldest dropped first.
+ */
+
+export interface CapturedPacket {
+  /** The whole IPv4 packet, IP header first. */
+  readonly packet: Uint8Array;
+  /** When the capture process read it (epoch ms, fractional). */
+  readonly receivedAt: number;
+}
+
+export interface SynAckTableOptions {
+  /** Asks the capture process to read its socket dry and answer `synced(id)`. */
+  readonly requestSync: (id: number) => void;
+  /** Give up on a sync that gets no answer (capture process stuck or gone): its claims resolve to null. */
+  readonly syncTimeoutMs?: number;
+  readonly unclaimedTtlMs?: number;
+  readonly maxUnclaimed?: number;
+  /** Clock in ms; injectable for tests. */
+  readonly now?: () => number;
+}
+
+export interface SynAckTableStats {
+  offered: number;
+  matched: number;
+  duplicates: number;
+  expired: number;
+  evicted: number;
+  missed: number;
+  unclaimed: number;
+  waiting: number;
+}
+
+interface Waiter {
+  readonly resolve: (captured: CapturedPacket | null) => void;
+  /** The first sync sent after this claim; its answer settles the claim. */
+  readonly syncId: number;
+}
+
+interface Unclaimed extends CapturedPacket {
+  readonly storedAt: number;
+}
+
+export function connectionKey(remoteIp: string, remotePort: number, localPort: number): string {
+  return `${remoteIp}:${remotePort}:${localPort}`;
+}
+
+export class SynAckTable {
+  private readonly unclaimed = new Map<string, Unclaimed>();
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly requestSync: (id: number) => void;
+  private readonly syncTimeoutMs: number;
+  private readonly unclaimedTtlMs: number;
+  private readonly maxUnclaimed: number;
+  private readonly now: () => number;
+  /** Id of the sync in flight (0 = none); the next sync gets lastSyncId + 1. */
+  private inFlight = 0;
+  private lastSyncId = 0;
+  private syncTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly counts = { offered: 0, matched: 0, duplicates: 0, expired: 0, evicted: 0, missed: 0 };
+
+  constructor(options: SynAckTableOptions) {
+    this.requestSync = options.requestSync;
+    this.syncTimeoutMs = options.syncTimeoutMs ?? 2_000;
+    this.unclaimedTtlMs = options.unclaimedTtlMs ?? 30_000;
+    this.maxUnclaimed = options.maxUnclaimed ?? 100_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** A captured SYN-ACK for connection `key`. The first copy wins; retransmissions are counted, not kept. */
+  offer(key: string, captured: CapturedPacket): void {
+    this.counts.offered++;
+    const waiter = this.waiters.get(key);
+    if (waiter) {
+      this.waiters.delete(key);
+      this.counts.matched++;
+      waiter.resolve(captured);
+      return;
+    }
+    if (this.unclaimed.has(key)) {
+      this.counts.duplicates++;
+      return;
+    }
+    const now = this.now();
+    this.expire(now);
+    if (this.unclaimed.size >= this.maxUnclaimed) {
+      const oldest = this.unclaimed.keys().next();
+      if (!oldest.done) this.unclaimed.delete(oldest.value);
+      this.counts.evicted++;
+    }
+    this.unclaimed.set(key, { ...captured, storedAt: now });
+  }
+
+  /**
+   * The SYN-ACK of connection `key`; call once the connection is up. Resolves
+   * to null when the capture process has read everything the kernel queued
+   * before this claim and the packet was not among it.
+   */
+  claim(key: string): Promise<CapturedPacket | null> {
+    const stored = this.unclaimed.get(key);
+    if (stored) {
+      this.unclaimed.delete(key);
+      this.counts.matched++;
+      return Promise.resolve({ packet: stored.packet, receivedAt: stored.receivedAt });
+    }
+    if (this.closed) {
+      this.counts.missed++;
+      return Promise.resolve(null);
+    }
+    const previous = this.waiters.get(key);
+    if (previous) previous.resolve(null); // a reused key: the older claim cannot be answered any more
+    return new Promise((resolve) => {
+      const syncId = this.inFlight === 0 ? this.lastSyncId + 1 : this.inFlight + 1;
+      this.waiters.set(key, { resolve, syncId });
+      if (this.inFlight === 0) this.startSync();
+    });
+  }
+
+  /** The capture process answered sync `id`: every claim waiting for it (or an earlier one) was not captured. */
+  synced(id: number): void {
+    if (id !== this.inFlight) return; // a late answer to a sync that already timed out
+    this.finishSync(id);
+  }
+
+  /** Drops expired unclaimed packets; called on every offer, callable on a timer. */
+  expire(now = this.now()): void {
+    for (const [key, entry] of this.unclaimed) {
+      if (now - entry.storedAt < this.unclaimedTtlMs) break; // insertion order = age order
+      this.unclaimed.delete(key);
+      this.counts.expired++;
+    }
+  }
+
+  stats(): SynAckTableStats {
+    return { ...this.counts, unclaimed: this.unclaimed.size, waiting: this.waiters.size };
+  }
+
+  /** Settles every claim with null and drops stored packets. */
+  close(): void {
+    this.closed = true;
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
+    for (const waiter of this.waiters.values()) waiter.resolve(null);
+    this.counts.missed += this.waiters.size;
+    this.waiters.clear();
+    this.unclaimed.clear();
+  }
+
+  private startSync(): void {
+    const id = this.lastSyncId + 1;
+    this.lastSyncId = id;
+    this.inFlight = id;
+    this.syncTimer = setTimeout(() => this.finishSync(id), this.syncTimeoutMs);
+    this.syncTimer.unref();
+    this.requestSync(id);
+  }
+
+  private finishSync(id: number): void {
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
+    this.inFlight = 0;
+    let more = false;
+    for (const [key, waiter] of this.waiters) {
+      if (waiter.syncId <= id) {
+        this.waiters.delete(key);
+        this.counts.missed++;
+        waiter.resolve(null);
+      } else {
+        more = true;
+      }
+    }
+    if (more && !this.closed) this.startSync();
+  }
+}
