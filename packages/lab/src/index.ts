@@ -1,1 +1,30 @@
-export {};
+export {
+  labPlan,
+  labPrefix,
+  labNamespaces,
+  isLabNamespace,
+  scannerNamespace,
+  scannerAddress,
+  personalityHost,
+  hostileAddress,
+  whoAnswers,
+  ipToNumber,
+  numberToIp,
+  LAB_CIDR,
+  LAB_DOMAIN,
+  LAN_CIDR,
+  DNS_ADDRESS,
+  HOSTILE_CIDR,
+  HOSTS_PER_PERSONALITY,
+  MAX_SCANNER_INDEX,
+  type LabOptions,
+  type LabPlan,
+  type Personality,
+  type HostileBehaviour,
+  type HostileHost,
+} from './plan.ts';
+export { PERSONALITIES, type PersonalityDefinition, type PersonalityExpectation, type StackSettings } from './personalities.ts';
+export { labUp, labDown, labStatus, addScanner, LabPermissionError, type LabStatus } from './lab.ts';
+export { inNamespace } from './netns.ts';
+export { labTargets, maxTargets, TARGET_FORMATS, RESPONSIVE_ADDRESSES, MAX_NAMES, type TargetFormat } from './targets.ts';
+export { labName, labNameAddress, ALIASES } from './dns-zone.ts';

@@ -1,0 +1,316 @@
+/**
+ * Bringing a lab up and down. Everything lives in network namespaces named
+ * after the prefix; the root namespace gets no interface, route, rule or
+ * process, so several labs coexist and the root namespace cannot reach any.
+ *
+ *   hub ns: bridge br0 (the LAN 198.18.0.0/24) + dnsmasq on 198.18.0.53
+ *   scan ns: 198.18.0.10, routes only to the lab's blocks (no default route)
+ *   one ns per personality: LAN 198.18.0.10x + its /18 as a `local` route
+ *   hostile ns: LAN 198.18.0.200 + 198.18.250.0/24
+ *
+ * Veth pairs are created inside the hub and moved straight into the other
+ * namespace, so neither end ever exists in the root namespace.
+ */
+import { open, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dnsmasqZoneOptions } from './dns-zone.ts';
+import { ip, listNamespaces, namespacePids, runIn, setSysctls } from './netns.ts';
+import { PERSONALITIES, stackRouteMetrics, stackSysctls } from './personalities.ts';
+import {
+  DNS_ADDRESS,
+  HOSTILE_CIDR,
+  HOSTILE_LAN_ADDRESS,
+  HOSTILE_PORT,
+  LAN_CIDR,
+  LAN_PREFIX_LENGTH,
+  LAB_DOMAIN,
+  hostileAddress,
+  isLabNamespace,
+  labNamespaces,
+  labPlan,
+  labPrefix,
+  personalityCidr,
+  personalityLanAddress,
+  scannerAddress,
+  scannerNamespace,
+  type LabOptions,
+  type LabPlan,
+} from './plan.ts';
+import {
+  STATE_ROOT,
+  isAlive,
+  killPids,
+  recordedProcesses,
+  removeState,
+  startDetached,
+  stateDir,
+  waitForLog,
+} from './processes.ts';
+import { makeSelfSignedCertificate } from './tls.ts';
+
+const SERVERS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'servers');
+const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BRIDGE = 'br0';
+const UP_MARKER = 'up.json';
+
+export interface LabStatus {
+  up: boolean;
+  namespaces: string[];
+  processes: { name: string; pid: number; alive: boolean }[];
+}
+
+export class LabPermissionError extends Error {
+  constructor(action: string) {
+    super(`lab ${action} needs root (it creates network namespaces): run it as root, e.g. sudo pnpm lab ${action}`);
+    this.name = 'LabPermissionError';
+  }
+}
+
+function requireRoot(action: string): void {
+  if (process.getuid?.() !== 0) throw new LabPermissionError(action);
+}
+
+/** Serialises up/down/addScanner for one prefix across processes (test runners, CLI). */
+async function withLock<T>(prefix: string, work: () => Promise<T>): Promise<T> {
+  await mkdir(STATE_ROOT, { recursive: true });
+  const lockPath = join(STATE_ROOT, `${prefix}.lock`);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+      let holderAlive = false;
+      if (Number.isInteger(holder) && holder > 0) {
+        try {
+          process.kill(holder, 0);
+          holderAlive = true;
+        } catch {
+          holderAlive = false;
+        }
+      }
+      // An empty file may be a holder that has not written its pid yet: give it time.
+      if (!holderAlive && holder > 0) await rm(lockPath, { force: true });
+      if (Date.now() > deadline) throw new Error(`lab "${prefix}" is locked by process ${holder} (${lockPath})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockPath, { force: true });
+    await rmdir(STATE_ROOT).catch(() => undefined);
+  }
+}
+
+async function ownNamespaces(prefix: string): Promise<string[]> {
+  return (await listNamespaces()).filter((name) => isLabNamespace(prefix, name));
+}
+
+function baseNamespaces(prefix: string): string[] {
+  const ns = labNamespaces(prefix);
+  return [ns.hub, ns.scanner, ns.hostile, ...ns.personalities];
+}
+
+async function statusOf(prefix: string): Promise<LabStatus> {
+  const namespaces = await ownNamespaces(prefix);
+  const records = await recordedProcesses(prefix);
+  const processes = await Promise.all(
+    records.map(async (r) => ({ name: r.name, pid: r.pid, alive: await isAlive(r) })),
+  );
+  const marker = await readFile(join(stateDir(prefix), UP_MARKER), 'utf8').then(() => true, () => false);
+  const up =
+    marker &&
+    baseNamespaces(prefix).every((name) => namespaces.includes(name)) &&
+    processes.length > 0 &&
+    processes.every((p) => p.alive);
+  return { up, namespaces, processes };
+}
+
+export async function labStatus(opts?: LabOptions): Promise<LabStatus> {
+  const prefix = labPrefix(opts);
+  requireRoot('status');
+  return statusOf(prefix);
+}
+
+/** Brings the lab up; when it is already up and healthy, does nothing. */
+export async function labUp(opts?: LabOptions): Promise<LabPlan> {
+  const plan = labPlan(opts);
+  requireRoot('up');
+  return withLock(plan.prefix, async () => {
+    if ((await statusOf(plan.prefix)).up) return plan;
+    // Half a lab (an interrupted up, a crashed server) is rebuilt from nothing.
+    await tearDown(plan.prefix);
+    try {
+      await build(plan);
+    } catch (error) {
+      await tearDown(plan.prefix);
+      throw error;
+    }
+    return plan;
+  });
+}
+
+export async function labDown(opts?: LabOptions): Promise<void> {
+  const prefix = labPrefix(opts);
+  requireRoot('down');
+  await withLock(prefix, () => tearDown(prefix));
+}
+
+/** Adds scanner namespace number `index` (2..40) on the lab LAN; idempotent. */
+export async function addScanner(index: number, opts?: LabOptions): Promise<{ namespace: string; address: string }> {
+  const prefix = labPrefix(opts);
+  requireRoot('up');
+  const namespace = scannerNamespace(prefix, index);
+  const address = scannerAddress(index);
+  return withLock(prefix, async () => {
+    const existing = await listNamespaces();
+    if (!existing.includes(labNamespaces(prefix).hub)) {
+      throw new Error(`lab "${prefix}" is not up: run labUp (pnpm lab up --prefix ${prefix}) before adding scanners`);
+    }
+    if (!existing.includes(namespace)) {
+      try {
+        await buildScanner(prefix, namespace, address, `lan-scan${index}`);
+      } catch (error) {
+        await ip(['netns', 'del', namespace]).catch(() => undefined);
+        throw error;
+      }
+    }
+    return { namespace, address };
+  });
+}
+
+async function tearDown(prefix: string): Promise<void> {
+  // Recorded processes first (they may have outlived a deleted namespace name),
+  // then anything else still inside our namespaces, then the namespaces.
+  const records = await recordedProcesses(prefix);
+  const recorded: number[] = [];
+  for (const record of records) if (await isAlive(record)) recorded.push(record.pid);
+  const namespaces = await ownNamespaces(prefix);
+  const inside = (await Promise.all(namespaces.map((ns) => namespacePids(ns)))).flat();
+  await killPids([...new Set([...recorded, ...inside])]);
+  for (const ns of namespaces) {
+    await ip(['netns', 'del', ns]).catch(async (error: unknown) => {
+      if ((await listNamespaces()).includes(ns)) throw error;
+    });
+    await rm(join('/etc/netns', ns), { recursive: true, force: true });
+  }
+  // Resolver files of scanners whose namespace is already gone.
+  for (const entry of await readdir('/etc/netns').catch(() => [] as string[])) {
+    if (isLabNamespace(prefix, entry)) await rm(join('/etc/netns', entry), { recursive: true, force: true });
+  }
+  await rmdir('/etc/netns').catch(() => undefined);
+  await removeState(prefix);
+}
+
+async function addNamespace(name: string): Promise<void> {
+  await ip(['netns', 'add', name]);
+  await ip(['-n', name, 'link', 'set', 'lo', 'up']);
+  // IPv6 off: the lab is IPv4, and router solicitations and DAD only add noise to captures.
+  await setSysctls(name, [
+    ['net.ipv6.conf.all.disable_ipv6', '1'],
+    ['net.ipv6.conf.default.disable_ipv6', '1'],
+  ]);
+}
+
+/** Plugs `namespace` into the LAN with `address`; `metrics` go on its route to the LAN. */
+async function plugIn(prefix: string, namespace: string, hubPort: string, address: string, metrics: string[] = []): Promise<void> {
+  const hub = labNamespaces(prefix).hub;
+  await ip(['-n', hub, 'link', 'add', hubPort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace]);
+  await ip(['-n', hub, 'link', 'set', hubPort, 'master', BRIDGE, 'up']);
+  await ip(['-n', namespace, 'addr', 'add', `${address}/${LAN_PREFIX_LENGTH}`, 'dev', 'eth0', 'noprefixroute']);
+  await ip(['-n', namespace, 'link', 'set', 'eth0', 'up']);
+  // An explicit LAN route (not the kernel's) so it can carry the personality's metrics:
+  // advmss, window and initrwnd act on connections to the scanners through this route.
+  await ip(['-n', namespace, 'route', 'add', LAN_CIDR, 'dev', 'eth0', 'src', address, ...metrics]);
+}
+
+async function buildScanner(prefix: string, namespace: string, address: string, hubPort: string): Promise<void> {
+  await addNamespace(namespace);
+  await plugIn(prefix, namespace, hubPort, address);
+  // Routes to the lab's blocks only: anything else is unreachable from a scanner.
+  for (const [index] of PERSONALITIES.entries()) {
+    await ip(['-n', namespace, 'route', 'add', personalityCidr(index), 'via', personalityLanAddress(index)]);
+  }
+  await ip(['-n', namespace, 'route', 'add', HOSTILE_CIDR, 'via', HOSTILE_LAN_ADDRESS]);
+  await setSysctls(namespace, [
+    // Many short connections per second: plenty of ephemeral ports, reuse TIME_WAIT.
+    ['net.ipv4.ip_local_port_range', '1024 65535'],
+    ['net.ipv4.tcp_tw_reuse', '1'],
+  ]);
+  // `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf,
+  // so every resolver in the scanner (nmap, curl, node) asks the lab's DNS only.
+  await mkdir(join('/etc/netns', namespace), { recursive: true });
+  await writeFile(
+    join('/etc/netns', namespace, 'resolv.conf'),
+    `# osfp lab ${prefix}: removed by lab down\nnameserver ${DNS_ADDRESS}\nsearch ${LAB_DOMAIN}\noptions timeout:1 attempts:2\n`,
+  );
+}
+
+async function build(plan: LabPlan): Promise<void> {
+  const { prefix } = plan;
+  const ns = labNamespaces(prefix);
+  const state = stateDir(prefix);
+  await mkdir(state, { recursive: true });
+  await writeFile(join(state, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+
+  // The LAN.
+  await addNamespace(ns.hub);
+  await ip(['-n', ns.hub, 'link', 'add', BRIDGE, 'type', 'bridge', 'forward_delay', '0']);
+  await ip(['-n', ns.hub, 'addr', 'add', `${DNS_ADDRESS}/${LAN_PREFIX_LENGTH}`, 'dev', BRIDGE]);
+  await ip(['-n', ns.hub, 'link', 'set', BRIDGE, 'up']);
+
+  await buildScanner(prefix, ns.scanner, plan.scannerAddress, 'lan-scan');
+
+  for (const [index, personality] of PERSONALITIES.entries()) {
+    const namespace = `${prefix}-${personality.name}`;
+    await addNamespace(namespace);
+    await setSysctls(namespace, [
+      ...stackSysctls(personality.stack),
+      ['net.core.somaxconn', '4096'],
+      ['net.ipv4.tcp_max_syn_backlog', '8192'],
+    ]);
+    await plugIn(prefix, namespace, `lan-${personality.name}`, personalityLanAddress(index), stackRouteMetrics(personality.stack));
+    await ip(['-n', namespace, 'route', 'add', 'local', personalityCidr(index), 'dev', 'lo']);
+  }
+
+  await addNamespace(ns.hostile);
+  await plugIn(prefix, ns.hostile, 'lan-hostile', HOSTILE_LAN_ADDRESS);
+  await ip(['-n', ns.hostile, 'route', 'add', 'local', HOSTILE_CIDR, 'dev', 'lo']);
+  await runIn(ns.hostile, 'iptables', ['-A', 'INPUT', '-d', hostileAddress('drop'), '-p', 'tcp', '-j', 'DROP']);
+
+  const tls = await makeSelfSignedCertificate(join(state, 'tls'));
+  // Servers start from the package directory so `--import tsx` resolves like it does for us.
+  const node = process.execPath;
+  const started = [];
+  started.push({
+    marker: 'started, version',
+    record: await startDetached(prefix, 'dns', ns.hub, 'dnsmasq', [
+      '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll',
+      '--log-facility=-', '--pid-file=', `--listen-address=${DNS_ADDRESS}`, '--bind-interfaces',
+      '--cache-size=0', ...dnsmasqZoneOptions(),
+    ]),
+  });
+  for (const personality of PERSONALITIES) {
+    started.push({
+      marker: 'ready:',
+      record: await startDetached(prefix, `server-${personality.name}`, `${prefix}-${personality.name}`, node, [
+        '--import', 'tsx', join(SERVERS_DIR, 'target-server.ts'), personality.name, tls.cert, tls.key,
+      ], PACKAGE_DIR),
+    });
+  }
+  started.push({
+    marker: 'ready:',
+    record: await startDetached(prefix, 'server-hostile', ns.hostile, node, [
+      '--import', 'tsx', join(SERVERS_DIR, 'hostile-server.ts'), String(HOSTILE_PORT),
+      ...(['silent', 'garbage', 'endless'] as const).map((b) => `${b}=${hostileAddress(b)}`),
+    ], PACKAGE_DIR),
+  });
+  for (const { record, marker } of started) await waitForLog(prefix, record, marker);
+  await writeFile(join(state, UP_MARKER), `${JSON.stringify({ at: new Date().toISOString(), pid: process.pid })}\n`);
+}

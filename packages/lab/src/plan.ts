@@ -1,0 +1,191 @@
+/**
+ * The lab's static address plan: namespace names, addresses and blocks, derived
+ * from the prefix alone so every caller (CLI, tests, benchmarks) agrees on it
+ * without asking a running lab.
+ *
+ * Every lab lives in its own namespaces with nothing in the root namespace, so
+ * two labs with different prefixes use the same addresses without meeting.
+ */
+import { PERSONALITIES, type PersonalityExpectation } from './personalities.ts';
+
+export interface LabOptions {
+  /** Namespace name prefix; default process.env.OSFP_LAB_PREFIX ?? 'osfp'. */
+  prefix?: string;
+}
+
+export interface Personality {
+  name: string;
+  namespace: string;
+  /** The block this personality answers on (a Linux `local` route). */
+  cidr: string;
+  firstHost: string;
+  expect: PersonalityExpectation;
+}
+
+export type HostileBehaviour = 'silent' | 'garbage' | 'endless' | 'closed' | 'drop';
+
+export interface HostileHost {
+  behaviour: HostileBehaviour;
+  ip: string;
+  port: number;
+}
+
+export interface LabPlan {
+  prefix: string;
+  scannerNamespace: string;
+  scannerAddress: string;
+  dnsServer: string;
+  domain: string;
+  allowCidr: '198.18.0.0/15';
+  personalities: Personality[];
+  hostile: HostileHost[];
+}
+
+export const LAB_CIDR = '198.18.0.0/15';
+export const LAB_DOMAIN = 'osfp-lab.test';
+
+/** The shared LAN every namespace is plugged into (a bridge in the hub namespace). */
+export const LAN_CIDR = '198.18.0.0/24';
+export const LAN_PREFIX_LENGTH = 24;
+export const DNS_ADDRESS = '198.18.0.53';
+export const SCANNER_ADDRESS = '198.18.0.10';
+/** Extra scanners are numbered 2..MAX_SCANNER_INDEX, at 198.18.0.(9 + index). */
+export const MAX_SCANNER_INDEX = 40;
+
+/** All personalities share 198.19.0.0/16, one /18 each (16,382 usable hosts). */
+export const PERSONALITY_BASE = ipToNumber('198.19.0.0');
+export const PERSONALITY_BLOCK_BITS = 14;
+export const PERSONALITY_BLOCK_SIZE = 2 ** PERSONALITY_BLOCK_BITS;
+/** Host offsets 1..size-2 inside a block: the all-zero and all-one addresses stay unused. */
+export const HOSTS_PER_PERSONALITY = PERSONALITY_BLOCK_SIZE - 2;
+
+export const HOSTILE_CIDR = '198.18.250.0/24';
+export const HOSTILE_BASE = ipToNumber('198.18.250.0');
+export const HOSTILE_BEHAVIOURS: readonly HostileBehaviour[] = ['silent', 'garbage', 'endless', 'closed', 'drop'];
+export const HOSTILE_PORT = 80;
+
+const PREFIX_PATTERN = /^[a-z][a-z0-9]{0,9}$/;
+
+/** Resolves and validates the prefix; throws a message naming the bad input. */
+export function labPrefix(opts?: LabOptions): string {
+  const prefix = opts?.prefix ?? process.env['OSFP_LAB_PREFIX'] ?? 'osfp';
+  if (!PREFIX_PATTERN.test(prefix)) {
+    throw new Error(
+      `lab prefix "${prefix}" is invalid: use 1-10 lowercase letters or digits starting with a letter ` +
+        '(it names network namespaces, e.g. "osfp" -> osfp-scan)',
+    );
+  }
+  return prefix;
+}
+
+export function ipToNumber(ip: string): number {
+  const parts = ip.split('.');
+  if (parts.length !== 4) throw new Error(`"${ip}" is not an IPv4 address`);
+  let value = 0;
+  for (const part of parts) {
+    const octet = Number(part);
+    if (!/^\d{1,3}$/.test(part) || octet > 255) throw new Error(`"${ip}" is not an IPv4 address`);
+    value = value * 256 + octet;
+  }
+  return value;
+}
+
+export function numberToIp(value: number): string {
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+}
+
+/** The namespaces a lab consists of (extra scanners come on top, see scannerNamespace). */
+export interface LabNamespaces {
+  hub: string;
+  scanner: string;
+  hostile: string;
+  personalities: string[];
+}
+
+export function labNamespaces(prefix: string): LabNamespaces {
+  return {
+    hub: `${prefix}-hub`,
+    scanner: `${prefix}-scan`,
+    hostile: `${prefix}-hostile`,
+    personalities: PERSONALITIES.map((p) => `${prefix}-${p.name}`),
+  };
+}
+
+/** True for every namespace name a lab with this prefix may own, extra scanners included. */
+export function isLabNamespace(prefix: string, name: string): boolean {
+  const own = labNamespaces(prefix);
+  if ([own.hub, own.scanner, own.hostile, ...own.personalities].includes(name)) return true;
+  const extra = new RegExp(`^${prefix}-scan([0-9]+)$`).exec(name);
+  const index = Number(extra?.[1] ?? NaN);
+  return index >= 2 && index <= MAX_SCANNER_INDEX && String(index) === extra?.[1];
+}
+
+export function scannerNamespace(prefix: string, index: number): string {
+  checkScannerIndex(index);
+  return index === 1 ? `${prefix}-scan` : `${prefix}-scan${index}`;
+}
+
+export function scannerAddress(index: number): string {
+  checkScannerIndex(index);
+  return numberToIp(ipToNumber('198.18.0.0') + 9 + index);
+}
+
+function checkScannerIndex(index: number): void {
+  if (!Number.isInteger(index) || index < 1 || index > MAX_SCANNER_INDEX) {
+    throw new Error(`scanner index ${index} is out of range: use 2..${MAX_SCANNER_INDEX} for extra scanners (1 is the main scanner)`);
+  }
+}
+
+/** The LAN address of personality number `index` (its gateway for the scanners). */
+export function personalityLanAddress(index: number): string {
+  return numberToIp(ipToNumber('198.18.0.100') + index);
+}
+
+export const HOSTILE_LAN_ADDRESS = '198.18.0.200';
+
+export function personalityCidr(index: number): string {
+  return `${numberToIp(PERSONALITY_BASE + index * PERSONALITY_BLOCK_SIZE)}/${32 - PERSONALITY_BLOCK_BITS}`;
+}
+
+/** Address of host `host` (0-based) of personality `index`. */
+export function personalityHost(index: number, host: number): string {
+  if (host < 0 || host >= HOSTS_PER_PERSONALITY) throw new RangeError(`host ${host} is outside 0..${HOSTS_PER_PERSONALITY - 1}`);
+  return numberToIp(PERSONALITY_BASE + index * PERSONALITY_BLOCK_SIZE + 1 + host);
+}
+
+export function hostileAddress(behaviour: HostileBehaviour): string {
+  return numberToIp(HOSTILE_BASE + 1 + HOSTILE_BEHAVIOURS.indexOf(behaviour));
+}
+
+/** Which personality (by name) or hostile behaviour answers on `ip`, or null outside the lab's blocks. */
+export function whoAnswers(ip: string): { personality: string } | { hostile: HostileBehaviour } | null {
+  const value = ipToNumber(ip);
+  const offset = value - PERSONALITY_BASE;
+  if (offset >= 0 && offset < PERSONALITIES.length * PERSONALITY_BLOCK_SIZE) {
+    const personality = PERSONALITIES[Math.floor(offset / PERSONALITY_BLOCK_SIZE)];
+    return personality ? { personality: personality.name } : null;
+  }
+  const behaviour = HOSTILE_BEHAVIOURS[value - HOSTILE_BASE - 1];
+  return behaviour ? { hostile: behaviour } : null;
+}
+
+/** The static address plan; no side effects. */
+export function labPlan(opts?: LabOptions): LabPlan {
+  const prefix = labPrefix(opts);
+  return {
+    prefix,
+    scannerNamespace: `${prefix}-scan`,
+    scannerAddress: SCANNER_ADDRESS,
+    dnsServer: DNS_ADDRESS,
+    domain: LAB_DOMAIN,
+    allowCidr: LAB_CIDR,
+    personalities: PERSONALITIES.map((p, index) => ({
+      name: p.name,
+      namespace: `${prefix}-${p.name}`,
+      cidr: personalityCidr(index),
+      firstHost: personalityHost(index, 0),
+      expect: { ...p.expect },
+    })),
+    hostile: HOSTILE_BEHAVIOURS.map((behaviour) => ({ behaviour, ip: hostileAddress(behaviour), port: HOSTILE_PORT })),
+  };
+}
