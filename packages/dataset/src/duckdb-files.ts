@@ -25,8 +25,10 @@ export function csvProjection(columns: readonly Pick<ManifestColumn, 'name' | 't
     .join(', ');
 }
 
+// Snappy, not zstd: every Parquet reader decodes it without plugins (hyparquet,
+// for one, needs an extra package for zstd); files are a little larger.
 export async function copyToParquet(conn: DuckDBConnection, selectSql: string, path: string): Promise<void> {
-  await conn.run(`COPY (${selectSql}) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`);
+  await conn.run(`COPY (${selectSql}) TO ${literal(path)} (FORMAT parquet, COMPRESSION snappy)`);
 }
 
 export async function copyToCsv(conn: DuckDBConnection, selectSql: string, path: string): Promise<void> {
