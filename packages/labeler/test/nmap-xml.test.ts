@@ -46,17 +46,40 @@ describe('parseNmapXml on recorded Nmap runs', () => {
   });
 });
 
+describe('parseNmapXml on recorded lab runs', () => {
+  it('every personality of the lab gets guesses (one Nmap over four hosts)', async () => {
+    const hosts = await parseNmapXml(fixture('lab-four-personalities.xml'));
+    expect(hosts.map((h) => h.ip)).toEqual(['198.19.0.1', '198.19.64.1', '198.19.128.1', '198.19.192.1']);
+    for (const host of hosts) {
+      expect(host.matches.length).toBeGreaterThan(0);
+      // Every personality runs on this machine's Linux kernel, and Nmap sees through the sysctls.
+      expect(host.matches[0]?.classes.some((c) => c.osfamily === 'Linux')).toBe(true);
+    }
+  });
+
+  it('hostile hosts: answering ones are guessed, a closed or dropping one is not', async () => {
+    const hosts = await parseNmapXml(fixture('lab-hostile.xml'));
+    expect(hosts.map((h) => [h.ip, h.matches.length > 0])).toEqual([
+      ['198.18.250.1', true],
+      ['198.18.250.2', true],
+      ['198.18.250.3', true],
+      ['198.18.250.4', false],
+      ['198.18.250.5', false],
+    ]);
+  });
+});
+
 describe('parseNmapXml edge cases', () => {
   it('no <os> element', async () => {
     const [host] = await parseNmapXml(fixture('edge-no-os-element.xml'));
     expect(host).toMatchObject({ ip: '198.18.0.10', osScanned: false, matches: [] });
   });
 
-  it('hosts down', async () => {
-    const hosts = await parseNmapXml(fixture('edge-hosts-down.xml'));
-    expect(hosts.map((h) => [h.ip, h.state, h.matches.length])).toEqual([
-      ['198.18.0.20', 'down', 0],
-      ['198.18.0.21', 'down', 0],
+  it('hosts down (recorded in the lab: addresses nobody answers, host discovery on)', async () => {
+    const hosts = await parseNmapXml(fixture('lab-host-down.xml'));
+    expect(hosts.map((h) => [h.ip, h.state, h.osScanned, h.matches.length])).toEqual([
+      ['198.18.0.222', 'down', false, 0],
+      ['198.18.0.223', 'down', false, 0],
     ]);
   });
 
