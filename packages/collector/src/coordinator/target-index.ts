@@ -15,7 +15,8 @@ export interface IndexedHost {
  * address with all its names, numbered into batches. Keeping it on disk is
  * what lets a million targets be deduplicated, joined with every name that
  * resolved to them, and resumed after a crash, while the coordinator's memory
- * stays flat. Redis only ever sees the batches in flight.
+ * stays flat. Redis only ever sees the batches in flight. It also records
+ * each joined batch's outcome (counts), which the run summary adds up.
  */
 export class TargetIndex {
   private appender: DuckDBAppender | null = null;
@@ -32,6 +33,7 @@ export class TargetIndex {
     const instance = await DuckDBInstance.create(path, { memory_limit: '96MB', threads: '1', preserve_insertion_order: 'false' });
     const connection = await instance.connect();
     await connection.run('CREATE TABLE IF NOT EXISTS pairs (ip UINTEGER NOT NULL, domain VARCHAR)');
+    await connection.run('CREATE TABLE IF NOT EXISTS batch_outcomes (batch_no INTEGER PRIMARY KEY, outcome VARCHAR NOT NULL)');
     return new TargetIndex(instance, connection);
   }
 
@@ -98,6 +100,21 @@ export class TargetIndex {
       ip: numberToIpv4(Number(row['ip'])),
       domains: (row['domains'] as (string | null)[] | null ?? []).filter((d): d is string => d !== null),
     }));
+  }
+
+  /** Records what joining a batch gave; idempotent (a batch joined twice keeps its last outcome). */
+  async recordOutcome(batchNo: number, outcome: object): Promise<void> {
+    await this.connection.run('INSERT OR REPLACE INTO batch_outcomes VALUES ($1, $2)', [batchNo, JSON.stringify(outcome)]);
+  }
+
+  async joinedBatches(): Promise<Set<number>> {
+    const reader = await this.connection.runAndReadAll('SELECT batch_no FROM batch_outcomes');
+    return new Set(reader.getRowObjectsJS().map((row) => Number(row['batch_no'])));
+  }
+
+  async outcomes<T>(): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll('SELECT outcome FROM batch_outcomes ORDER BY batch_no');
+    return reader.getRowObjectsJS().map((row) => JSON.parse(String(row['outcome'])) as T);
   }
 
   close(): void {

@@ -1,0 +1,46 @@
+import type { Job } from 'bullmq';
+import type { LabelFields } from '@osfp/dataset';
+import type { LabelJobData, LabelJobResult, ProbeJobResult } from '../queue/job-payloads.ts';
+import { unlabelledFields } from '../coordinator/row-join.ts';
+import type { LabelTarget, StageBodies } from './stage-bodies.ts';
+
+/**
+ * The label stage of one batch: Nmap OS detection on the addresses that
+ * answered the probe and that the coordinator asked to label, each told the
+ * open port the probe found (and a closed one when the probe met one).
+ */
+export class LabelProcessor {
+  constructor(
+    private readonly stages: StageBodies,
+    private readonly processesOverride?: number,
+  ) {}
+
+  async process(job: Job<LabelJobData>, signal?: AbortSignal): Promise<LabelJobResult> {
+    const children = Object.values(await job.getChildrenValues<ProbeJobResult>());
+    const probe = children[0] ?? null;
+    if (probe === null) return { probe: null, labels: {} };
+
+    const wanted = new Set(job.data.labelIps);
+    const targets = new Map<string, LabelTarget>();
+    for (const record of probe.responsive) {
+      if (!wanted.has(record.ip) || targets.has(record.ip)) continue;
+      targets.set(record.ip, { ip: record.ip, openPort: record.port, closedPort: probe.closedPorts[record.ip] });
+    }
+    if (targets.size === 0) return { probe, labels: {} };
+
+    const { settings } = job.data;
+    let labels: Map<string, LabelFields>;
+    try {
+      labels = await this.stages.labelHosts([...targets.values()], {
+        signal,
+        timeoutMs: settings.labelTimeoutMs,
+        processes: this.processesOverride ?? settings.labelProcesses,
+      });
+    } catch (error) {
+      // Retried while attempts remain; on the last one the batch's rows are kept, labelled "failed".
+      if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw error;
+      labels = new Map([...targets.keys()].map((ip) => [ip, unlabelledFields('failed')]));
+    }
+    return { probe, labels: Object.fromEntries(labels) };
+  }
+}

@@ -1,0 +1,90 @@
+import { Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { WorkerRole } from '../config/worker-options.ts';
+import type { LabelJobData, LabelJobResult, ProbeJobData, ProbeJobResult } from '../queue/job-payloads.ts';
+import { QUEUES } from '../queue/queue-names.ts';
+import { connectRedis } from '../redis/redis-connection.ts';
+import { LabelProcessor } from './label-processor.ts';
+import { ProbeProcessor } from './probe-processor.ts';
+import { ProbeRateLimit } from './probe-rate-limit.ts';
+import type { StageBodies } from './stage-bodies.ts';
+
+export interface WorkerNodeOptions {
+  readonly redisUrl: string;
+  readonly roles: readonly WorkerRole[];
+  readonly stages: StageBodies;
+  /** Batches one role works on at once. */
+  readonly batches?: number;
+  readonly concurrency?: number | undefined;
+  readonly labelProcesses?: number | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * How long a job's lock lasts without renewal, and how often workers look for
+ * jobs whose lock expired. A worker killed with -9 stops renewing; its batch
+ * goes back to waiting within about lock + interval and another worker takes
+ * it. Workers renew at half the lock, so a long Nmap batch keeps its lock.
+ */
+export function lockSettings(env: NodeJS.ProcessEnv = process.env): { lockDuration: number; stalledInterval: number } {
+  const lockDuration = Number(env['OSFP_LOCK_MS'] ?? 30_000);
+  const stalledInterval = Number(env['OSFP_STALLED_INTERVAL_MS'] ?? Math.max(1000, Math.round(lockDuration / 2)));
+  return { lockDuration, stalledInterval };
+}
+
+export interface WorkerNode {
+  close(): Promise<void>;
+}
+
+/** Starts BullMQ workers for the given roles on the run's Redis. */
+export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
+  const { logger } = options;
+  const limiterRedis = connectRedis(options.redisUrl, 'rate');
+  limiterRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis (rate limiter) connection problem'));
+  const probe = new ProbeProcessor(options.stages, new ProbeRateLimit(limiterRedis), options.concurrency);
+  const label = new LabelProcessor(options.stages, options.labelProcesses);
+  const common = { concurrency: options.batches ?? 1, maxStalledCount: 3, ...lockSettings() };
+  const workers: Worker[] = [];
+  const connections = [limiterRedis];
+  const connection = (name: string) => {
+    const c = connectRedis(options.redisUrl, name);
+    c.on('error', () => {});
+    connections.push(c);
+    return c;
+  };
+
+  if (options.roles.includes('probe')) {
+    workers.push(
+      new Worker<ProbeJobData, ProbeJobResult>(
+        QUEUES.probe,
+        (job: Job<ProbeJobData>, _token?: string, signal?: AbortSignal) => probe.process(job, signal),
+        { ...common, connection: connection('probe-worker') },
+      ),
+    );
+  }
+  if (options.roles.includes('label')) {
+    workers.push(
+      new Worker<LabelJobData, LabelJobResult>(
+        QUEUES.label,
+        (job: Job<LabelJobData>, _token?: string, signal?: AbortSignal) => label.process(job, signal),
+        { ...common, connection: connection('label-worker') },
+      ),
+    );
+  }
+  for (const worker of workers) {
+    worker.on('failed', (job, error) =>
+      logger.warn({ queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'batch stage failed'),
+    );
+    worker.on('error', (error) => logger.warn({ queue: worker.name, err: error.message }, 'worker problem (retrying)'));
+  }
+
+  return {
+    async close() {
+      // close() lets running batches finish (graceful), then stops taking jobs.
+      await Promise.all(workers.map((w) => w.close()));
+      await probe.close();
+      // BullMQ leaves connections it was given open.
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { needs } from '../../../test/support/capabilities.ts';
+import { CollectOptionsSchema } from '../src/config/collect-options.ts';
+import { collectRun } from '../src/coordinator/collect-run.ts';
+import { fakeStageBodies } from './support/fake-stage-bodies.ts';
+
+const logger = pino({ level: 'silent' });
+
+async function rowsOf(parquet: string): Promise<{ ip: string; port: number; domains: string[]; label_status: string; label: string | null }[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  const reader = await conn.runAndReadAll(`SELECT ip, port, domains, label_status, label FROM read_parquet('${parquet}') ORDER BY ip`);
+  const rows = reader.getRowObjectsJS() as unknown as { ip: string; port: number; domains: string[]; label_status: string; label: string | null }[];
+  conn.closeSync();
+  db.closeSync();
+  return rows;
+}
+
+describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embedded redis, real store)', () => {
+  it('probes every admitted address once, writes every responsive one once, builds a version', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const targets = join(dir, 'lab-list.txt');
+    const lines = ['# lab addresses', '198.18.5.0/28', '198.18.5.1', '10.0.0.1', '198.18.9.9', 'garbage line!'];
+    await writeFile(targets, lines.join('\n'));
+    await writeFile(join(dir, 'optout.txt'), '198.18.9.0/24\n');
+    const probed: string[] = [];
+    const options = CollectOptionsSchema.parse({
+      targets, dataDir: join(dir, 'data'), allow: ['198.18.0.0/15'], exclude: [join(dir, 'optout.txt')], batchSize: 3, maxInFlight: 2, progress: 'log',
+    });
+    const summary = await collectRun(options, { stages: fakeStageBodies({ probed }), logger });
+
+    expect(summary.status).toBe('complete');
+    expect(summary.ingest).toMatchObject({ malformed: 1, excluded: 2, excludedByReason: { 'special-purpose': 1, 'exclude-file': 1 } });
+    expect(summary.hosts).toBe(16);
+    expect(summary.batches).toBe(6);
+    expect(probed.sort()).toEqual(Array.from({ length: 16 }, (_, i) => `198.18.5.${i}:80`).sort());
+    expect(summary.rows).toBe(8);
+    expect(summary.probeStatus).toEqual({ success: 8, refused: 8 });
+    expect(summary.labelStatus).toEqual({ ok: 8 });
+    expect(summary.version?.dataset).toBe('lab-list');
+    expect(summary.version?.version).toBe(1);
+    const rows = await rowsOf(join(summary.version!.path, 'data.parquet'));
+    expect(rows.map((r) => r.ip)).toEqual(['198.18.5.1', '198.18.5.11', '198.18.5.13', '198.18.5.15', '198.18.5.3', '198.18.5.5', '198.18.5.7', '198.18.5.9']);
+    expect(new Set(rows.map((r) => r.label))).toEqual(new Set(['Linux 4.X', 'FreeBSD 12.X']));
+  }, 60_000);
+
+  it('keeps every name of an address, labels none with --label none, and reuses labels with --label-max-age', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const targets = join(dir, 'web.txt');
+    await writeFile(targets, '198.18.6.1\n198.18.6.3\n198.18.6.3\n');
+    const base = { targets, dataDir: join(dir, 'data'), allow: ['198.18.0.0/15'], progress: 'log' };
+    const first = await collectRun(CollectOptionsSchema.parse(base), { stages: fakeStageBodies(), logger });
+    expect(first.rows).toBe(2);
+
+    const none = await collectRun(CollectOptionsSchema.parse({ ...base, label: 'none' }), { stages: fakeStageBodies(), logger });
+    expect(none.labelStatus).toEqual({ skipped: 2 });
+    expect(none.version?.version).toBe(2);
+
+    let nmapCalls = 0;
+    const stages = fakeStageBodies();
+    const counting = { ...stages, labelHosts: (...args: Parameters<typeof stages.labelHosts>) => ((nmapCalls += args[0].length), stages.labelHosts(...args)) };
+    const reuse = await collectRun(CollectOptionsSchema.parse({ ...base, labelMaxAge: '1d' }), { stages: counting, logger });
+    expect(nmapCalls).toBe(0);
+    expect(reuse.labelsReused).toBe(2);
+    expect(reuse.labelStatus).toEqual({ ok: 2 });
+  }, 60_000);
+});
