@@ -23,8 +23,21 @@ export function run(runId: string, dataset = 'web'): RunInfo {
   };
 }
 
+/** nmap_guesses as @osfp/labeler writes it (ranked osmatches with their osclasses). */
 export function guesses(name: string, acc: number): string {
-  return JSON.stringify([{ name, accuracy: acc, classes: [{ vendor: 'Linux', osfamily: 'Linux', osgen: '4.X', type: 'general purpose' }] }]);
+  const windows = name.includes('Windows');
+  return JSON.stringify([
+    {
+      name,
+      accuracy: acc,
+      line: 1234,
+      classes: [
+        windows
+          ? { type: 'general purpose', vendor: 'Microsoft', osfamily: 'Windows', osgen: '2016', accuracy: acc, cpe: ['cpe:/o:microsoft:windows_server_2016'] }
+          : { type: 'general purpose', vendor: 'Linux', osfamily: 'Linux', osgen: '4.X', accuracy: acc, cpe: ['cpe:/o:linux:linux_kernel:4'] },
+      ],
+    },
+  ]);
 }
 
 export function row(runId: string, i: number, over: Partial<DatasetRow> = {}): DatasetRow {

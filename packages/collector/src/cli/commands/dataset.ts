@@ -1,18 +1,187 @@
-import { Command } from 'commander';
-import { notImplemented } from '../usage-error.ts';
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import {
+  DatasetInputError,
+  EXPORT_FORMATS,
+  diffVersions,
+  exportVersion,
+  formatDatasetList,
+  formatDiff,
+  formatManifest,
+  formatVerify,
+  listDatasets,
+  openStore,
+  parseVersionRef,
+  relabelVersion,
+  showVersion,
+  validateDatasetName,
+  verifyVersion,
+  type ExportFormat,
+} from '@osfp/dataset';
+import { DEFAULT_TAXONOMY, parseTaxonomy, relabel, type Taxonomy } from '@osfp/labeler';
+import { UsageError } from '../usage-error.ts';
+import { dataDirOption } from './data-dir-option.ts';
+
+interface DataDirOpts {
+  dataDir: string;
+}
+
+const print = (text: string) => process.stdout.write(text);
+const printJson = (value: unknown) => print(`${JSON.stringify(value, null, 2)}\n`);
+
+/** Dataset errors are the user's to fix: print them as usage errors, without a stack. */
+async function userErrors(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    if (error instanceof DatasetInputError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function refArgument(s: string): string {
+  try {
+    parseVersionRef(s);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  return s;
+}
 
 export function datasetCommand(): Command {
-  const dataset = new Command('dataset').description('List, show, diff, export and verify dataset versions');
-  for (const [name, description] of [
-    ['ls', 'list datasets and their versions'],
-    ['show', 'show a version\'s manifest and class histogram (NAME[@V])'],
-    ['diff', 'compare two versions (NAME@A NAME@B)'],
-    ['export', 'export a version to Parquet or CSV (NAME[@V] --format parquet|csv --out PATH)'],
-    ['verify', 'prove a version is unchanged (sha256 of every file)'],
-  ] as const) {
-    dataset.addCommand(
-      new Command(name).description(description).allowExcessArguments(true).action(() => notImplemented(`osfp dataset ${name}`)),
-    );
-  }
+  const dataset = new Command('dataset').description(
+    'List, show, diff, export, verify, build and relabel immutable dataset versions (NAME@V; no @V = latest)',
+  );
+
+  dataset.addCommand(
+    new Command('ls')
+      .description('list datasets and their versions')
+      .addOption(dataDirOption())
+      .option('--json', 'print JSON')
+      .action((opts: DataDirOpts & { json?: boolean }) =>
+        userErrors(async () => {
+          const list = await listDatasets(opts.dataDir);
+          if (opts.json) printJson(list);
+          else print(formatDatasetList(list));
+        }),
+      ),
+  );
+
+  dataset.addCommand(
+    new Command('show')
+      .description("show a version's manifest and class histogram")
+      .argument('<ref>', 'NAME[@V]', refArgument)
+      .addOption(dataDirOption())
+      .option('--json', 'print the manifest as JSON')
+      .action((ref: string, opts: DataDirOpts & { json?: boolean }) =>
+        userErrors(async () => {
+          const manifest = await showVersion(opts.dataDir, ref);
+          if (opts.json) printJson(manifest);
+          else print(formatManifest(manifest));
+        }),
+      ),
+  );
+
+  dataset.addCommand(
+    new Command('diff')
+      .description('compare two versions: rows added, removed, relabelled (keyed by ip and port) and the histogram change')
+      .argument('<a>', 'NAME@A', refArgument)
+      .argument('<b>', 'NAME@B', refArgument)
+      .addOption(dataDirOption())
+      .option('--json', 'print JSON')
+      .action((a: string, b: string, opts: DataDirOpts & { json?: boolean }) =>
+        userErrors(async () => {
+          const diff = await diffVersions(opts.dataDir, a, b);
+          if (opts.json) printJson(diff);
+          else print(formatDiff(diff));
+        }),
+      ),
+  );
+
+  dataset.addCommand(
+    new Command('export')
+      .description('export a version to Parquet or CSV (lists and JSON as JSON text in CSV); never overwrites')
+      .argument('<ref>', 'NAME[@V]', refArgument)
+      .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+      .requiredOption('--out <path>', 'file to write (must not exist)')
+      .addOption(dataDirOption())
+      .action((ref: string, opts: DataDirOpts & { format: ExportFormat; out: string }) =>
+        userErrors(async () => {
+          const result = await exportVersion(opts.dataDir, ref, { format: opts.format, out: opts.out });
+          print(`${result.ref}: ${result.rows} rows written to ${result.path} (${result.format})\n`);
+        }),
+      ),
+  );
+
+  dataset.addCommand(
+    new Command('verify')
+      .description('prove a version is unchanged: re-hash every file and the content (exit 1 if not)')
+      .argument('<ref>', 'NAME[@V]', refArgument)
+      .addOption(dataDirOption())
+      .option('--json', 'print JSON')
+      .action((ref: string, opts: DataDirOpts & { json?: boolean }) =>
+        userErrors(async () => {
+          const result = await verifyVersion(opts.dataDir, ref);
+          if (opts.json) printJson(result);
+          else print(formatVerify(result));
+          if (!result.ok) process.exitCode = 1;
+        }),
+      ),
+  );
+
+  dataset.addCommand(
+    new Command('build')
+      .description("build the next version of NAME from the store's rows of one or more runs")
+      .argument('<name>', 'dataset name')
+      .requiredOption('--from <run...>', 'run id(s) whose rows make the version')
+      .option('--csv', 'also write data.csv into the version')
+      .addOption(dataDirOption())
+      .action((name: string, opts: DataDirOpts & { from: string[]; csv?: boolean }) =>
+        userErrors(async () => {
+          validateDatasetName(name);
+          const store = await openStore(opts.dataDir);
+          try {
+            const m = await store.buildVersion(name, { runs: opts.from, formats: opts.csv ? ['parquet', 'csv'] : ['parquet'] });
+            print(`${m.dataset}@${m.version}: ${m.rows} rows, content sha256 ${m.contentSha256}\n`);
+          } finally {
+            await store.close();
+          }
+        }),
+      ),
+  );
+
+  dataset.addCommand(
+    new Command('relabel')
+      .description('build a new version whose labels are re-derived from nmap_guesses under a taxonomy (no rescanning)')
+      .argument('<ref>', 'NAME@V to relabel', refArgument)
+      .requiredOption('--taxonomy <taxonomy>', '"default" or a taxonomy JSON file (version, rules, fallback)')
+      .option('--csv', 'also write data.csv into the version')
+      .addOption(dataDirOption())
+      .action((ref: string, opts: DataDirOpts & { taxonomy: string; csv?: boolean }) =>
+        userErrors(async () => {
+          const taxonomy = await loadTaxonomy(opts.taxonomy);
+          const m = await relabelVersion(opts.dataDir, ref, (json) => relabel(json, taxonomy), {
+            taxonomyVersion: taxonomy.version,
+            formats: opts.csv ? ['parquet', 'csv'] : ['parquet'],
+          });
+          print(`${m.dataset}@${m.version}: ${m.rows} rows relabelled from ${m.dataset}@${m.parent ?? '?'} under taxonomy ${taxonomy.version}\n`);
+        }),
+      ),
+  );
   return dataset;
+}
+
+async function loadTaxonomy(spec: string): Promise<Taxonomy> {
+  if (spec === 'default') return DEFAULT_TAXONOMY;
+  let text: string;
+  try {
+    text = await readFile(spec, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--taxonomy ${spec}: cannot read it (${error instanceof Error ? error.message : String(error)}); give "default" or a JSON file`);
+  }
+  try {
+    return parseTaxonomy(JSON.parse(text), `--taxonomy ${spec}`);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
