@@ -23,7 +23,7 @@ async function osfp(...args: string[]): Promise<{ code: number; out: string; err
   }
 }
 
-describe('osfp dataset', () => {
+describe('osfp dataset', { timeout: 60_000 }, () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'osfp-dataset-cli-'));
