@@ -12,6 +12,8 @@ import { PERSONALITIES } from './personalities.ts';
 import {
   HOSTILE_BEHAVIOURS,
   HOSTS_PER_PERSONALITY,
+  LAB_DOMAIN,
+  PERSONALITY_BLOCK_SIZE,
   hostileAddress,
   labPrefix,
   personalityHost,
@@ -40,14 +42,19 @@ function responsiveAddress(slot: number): string {
   return personalityHost(slot % PERSONALITIES.length, Math.floor(slot / PERSONALITIES.length));
 }
 
+/** Offset of a slot's address from 198.19.0.0: the number in its synthesized names. */
+function responsiveOffset(slot: number): number {
+  return (slot % PERSONALITIES.length) * PERSONALITY_BLOCK_SIZE + 1 + Math.floor(slot / PERSONALITIES.length);
+}
+
 function* responsiveNames(): Generator<string> {
   for (let pass = 0; pass < PASSES; pass++) {
     for (let slot = 0; slot < RESPONSIVE_ADDRESSES; slot++) {
       const names = NAMES_PER_PASS_CYCLE[slot % 3] ?? 1;
-      const ip = responsiveAddress(slot);
+      const offset = responsiveOffset(slot);
       for (let j = 0; j < names; j++) {
-        const name = labName(ip, pass * NAMES_PER_PASS_CYCLE.length + j);
-        if (name !== null) yield name;
+        // Same names as labName(ip, alias), built directly: this loop makes a million of them.
+        yield `${ALIASES[pass * NAMES_PER_PASS_CYCLE.length + j] ?? ''}-${offset}.${LAB_DOMAIN}`;
       }
     }
   }

@@ -72,6 +72,14 @@ describe('labTargets', () => {
     expect(counts.filter((c) => c > 1).length).toBeGreaterThan(counts.length / 2);
   });
 
+  it('builds the same names as labName', () => {
+    for (const name of list(3_000, 'domains')) {
+      const ip = labNameAddress(name) ?? '';
+      const alias = ALIASES.indexOf(name.split('-')[0] ?? '');
+      expect(labName(ip, alias)).toBe(name);
+    }
+  });
+
   it('is a prefix-stable sequence: a shorter list is the start of a longer one', () => {
     expect(list(500, 'tranco')).toEqual(list(2_000, 'tranco').slice(0, 500));
   });
@@ -96,7 +104,7 @@ describe('labTargets', () => {
     }
     expect(seen.size).toBe(1_000_000);
     expect(labNameAddress(last)).not.toBeNull();
-  });
+  }, 60_000);
 
   it('rejects counts and formats it cannot serve, naming the limit', () => {
     expect(maxTargets('ips')).toBe(RESPONSIVE_ADDRESSES);
