@@ -17,7 +17,13 @@ export class ByteReader {
   private constructor(private readonly handle: FileHandle) {}
 
   static async open(path: string): Promise<ByteReader> {
-    return new ByteReader(await open(path, 'r'));
+    const handle = await open(path, 'r');
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      // Linux opens a directory for reading and fails only on the first read.
+      throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+    }
+    return new ByteReader(handle);
   }
 
   /**

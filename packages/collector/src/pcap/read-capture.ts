@@ -62,6 +62,9 @@ export async function* readCapture(path: string): AsyncGenerator<CapturedPacket>
     } else {
       throw new CaptureError(path, `not a pcap or pcapng capture (starts with bytes ${head.toString('hex')}); convert it with editcap or tshark -F pcapng`);
     }
+  } catch (error) {
+    if (error instanceof CaptureError) throw error;
+    throw new CaptureError(path, `read failed: ${(error as Error).message}`);
   } finally {
     await reader.close();
   }

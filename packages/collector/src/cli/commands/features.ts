@@ -36,34 +36,48 @@ function flatten(record: CaptureFeatureRecord): Record<(typeof FEATURES_OUTPUT_C
   };
 }
 
-async function writeOut(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+/** Writes with back-pressure; false once the reader went away (e.g. `| head`). */
+async function writeOut(out: Writable, text: string): Promise<boolean> {
+  if (out.destroyed || out.writableEnded) return false;
+  if (!out.write(text)) {
+    await Promise.race([once(out, 'drain'), once(out, 'close')]).catch(() => undefined);
+  }
+  return !out.destroyed;
 }
 
 /** Streams the records of `file` to `out`; a summary and any problem go to `err`. */
 export async function printFeatures(file: string, format: Format, out: Writable, err: Writable): Promise<void> {
   const stats = newStats();
   let first = true;
+  let readerGone = false;
+  let outputFailure: Error | null = null;
+  const onOutputError = (error: NodeJS.ErrnoException): void => {
+    // A closed pipe only means nobody wants more records.
+    if (error.code === 'EPIPE') readerGone = true;
+    else outputFailure = error;
+  };
+  out.on('error', onOutputError);
   try {
     for await (const record of featuresFromCapture(file, stats)) {
       const row = flatten(record);
-      if (format === 'jsonl') {
-        await writeOut(out, `${JSON.stringify(row)}\n`);
-      } else {
-        await writeOut(
-          out,
-          stringify([row], {
-            header: first,
-            columns: [...FEATURES_OUTPUT_COLUMNS],
-            cast: { boolean: (value) => (value ? 'true' : 'false') },
-          }),
-        );
-      }
+      const text =
+        format === 'jsonl'
+          ? `${JSON.stringify(row)}\n`
+          : stringify([row], {
+              header: first,
+              columns: [...FEATURES_OUTPUT_COLUMNS],
+              cast: { boolean: (value) => (value ? 'true' : 'false') },
+            });
       first = false;
+      const written = await writeOut(out, text);
+      if (outputFailure) throw outputFailure;
+      if (!written || readerGone) return;
     }
   } catch (error) {
     if (error instanceof CaptureError) throw new UsageError(`features: ${error.message}`, 1);
     throw error;
+  } finally {
+    out.off('error', onOutputError);
   }
   if (format === 'csv' && first) await writeOut(out, stringify([], { header: true, columns: [...FEATURES_OUTPUT_COLUMNS] }));
 
