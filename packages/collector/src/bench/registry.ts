@@ -1,4 +1,5 @@
 import type { Benchmark } from './benchmark.ts';
+import { captureBenchmark } from './capture.ts';
 
 /** Every benchmark `pnpm bench` knows, in the order they run. */
-export const BENCHMARKS: readonly Benchmark[] = [];
+export const BENCHMARKS: readonly Benchmark[] = [captureBenchmark];

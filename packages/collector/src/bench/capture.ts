@@ -1,0 +1,126 @@
+/**
+ * `capture`: collector probes/s with SYN-ACK sniffing ÷ a bare node:net loop
+ * (one fresh connection + GET per target, no sniffing), and the share of
+ * completed handshakes whose SYN-ACK was captured - one run, same lab
+ * targets, everything inside the lab's scanner namespace. Also measures
+ * undici (one Client per target) against the same bare loop: the figure
+ * behind the choice of node:net for the hot path (collector README).
+ *
+ * Uses the lab with prefix `osfpb` (OSFP_BENCH_LAB_PREFIX overrides): brings
+ * it up when it is not, and takes it down afterwards only if it brought it up.
+ * OSFP_BENCH_CAPTURE_TARGETS sets targets per personality (default 4,000).
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { labDown, labPlan, labStatus, labUp, numberToIp, ipToNumber, type LabPlan } from '@osfp/lab';
+import { ratioOf, type BenchFigure, type Benchmark } from './benchmark.ts';
+
+const inLabScript = fileURLToPath(new URL('./capture-in-lab.ts', import.meta.url));
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+interface InLabReport {
+  rounds: { bareRate: number; bareOk: number; proberRate: number; completed: number; captured: number; packetsRead: number; missed: number }[];
+  undiciRate: number | null;
+  undiciReference: number | null;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** `perPersonality` distinct hosts of every personality, port 80, interleaved so load spreads over all servers. */
+function benchTargets(plan: LabPlan, perPersonality: number): { ip: string; port: number }[] {
+  const targets: { ip: string; port: number }[] = [];
+  for (let n = 0; n < perPersonality; n++) {
+    for (const personality of plan.personalities) targets.push({ ip: numberToIp(ipToNumber(personality.firstHost) + n), port: 80 });
+  }
+  return targets;
+}
+
+function runInLab(plan: LabPlan, input: object, signal: AbortSignal): Promise<InLabReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', plan.scannerNamespace, process.execPath, '--import', tsxLoader, inLabScript], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`capture bench in ${plan.scannerNamespace} exited ${code}: ${stderr.trim()}`));
+      try {
+        resolve(JSON.parse(stdout) as InLabReport);
+      } catch {
+        reject(new Error(`capture bench printed no report: ${stdout.slice(0, 300)} ${stderr.trim()}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(input));
+  });
+}
+
+export const captureBenchmark: Benchmark = {
+  name: 'capture',
+  description: 'probes/s with SYN-ACK sniffing vs a bare node:net loop, and capture completeness (lab scanner namespace)',
+  async run(signal) {
+    const prefix = process.env['OSFP_BENCH_LAB_PREFIX'] ?? 'osfpb';
+    const perPersonality = Number(process.env['OSFP_BENCH_CAPTURE_TARGETS'] ?? 4_000);
+    if (!Number.isInteger(perPersonality) || perPersonality < 10 || perPersonality > 16_000) {
+      throw new Error(`OSFP_BENCH_CAPTURE_TARGETS must be an integer in 10..16000 (targets per personality), got ${process.env['OSFP_BENCH_CAPTURE_TARGETS']}`);
+    }
+    const broughtUp = !(await labStatus({ prefix })).up;
+    const plan = broughtUp ? await labUp({ prefix }) : labPlan({ prefix });
+    try {
+      const targets = benchTargets(plan, perPersonality);
+      const report = await runInLab(plan, { targets, concurrency: 256, rounds: 3, timeoutMs: 5_000, undici: true }, signal);
+      const bare = median(report.rounds.map((r) => r.bareRate));
+      const probe = median(report.rounds.map((r) => r.proberRate));
+      const completed = report.rounds.reduce((sum, r) => sum + r.completed, 0);
+      const captured = report.rounds.reduce((sum, r) => sum + r.captured, 0);
+      const completeness = completed === 0 ? 0 : (100 * captured) / completed;
+      const rateRatio = ratioOf(probe, bare);
+      const figures: Record<string, BenchFigure> = {
+        'probe-rate': {
+          value: probe,
+          reference: bare,
+          ratio: rateRatio,
+          unit: 'probes/s',
+          better: 'higher',
+          goal: 'ratio >= 0.6',
+          met: rateRatio >= 0.6,
+          note: `median of ${report.rounds.length} alternating rounds x ${targets.length} targets, concurrency 256; rounds: ${report.rounds
+            .map((r) => `${r.proberRate.toFixed(0)}/${r.bareRate.toFixed(0)}`)
+            .join(', ')}`,
+        },
+        'capture-completeness': {
+          value: completeness,
+          reference: 100,
+          ratio: completeness / 100,
+          unit: '%',
+          better: 'higher',
+          goal: '>= 99.9 %',
+          met: completeness >= 99.9,
+          note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${report.rounds.reduce((s, r) => s + r.packetsRead, 0)} TCP packets read by the capture process`,
+        },
+      };
+      if (report.undiciRate !== null && report.undiciReference !== null) {
+        const ratio = ratioOf(report.undiciRate, report.undiciReference);
+        figures['undici-probe-rate'] = {
+          value: report.undiciRate,
+          reference: report.undiciReference,
+          ratio,
+          unit: 'probes/s',
+          better: 'higher',
+          note: 'undici, one Client per target (no sniffing) vs the bare loop: why the hot path is node:net/node:tls',
+        };
+      }
+      return figures;
+    } finally {
+      if (broughtUp) await labDown({ prefix });
+    }
+  },
+};
