@@ -26,18 +26,18 @@ describe('osfp features', () => {
   it('prints one JSON line per SYN-ACK with endpoints, every feature column and the SYN', async () => {
     const { out, err } = await run(fixture, 'jsonl');
     const rows = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows.length).toBe(405); // 402 with their SYN + 3 without
+    expect(rows.length).toBe(755); // 752 with their SYN + 3 without
     for (const row of rows) expect(Object.keys(row)).toEqual([...FEATURES_OUTPUT_COLUMNS]);
     expect(rows[0]).toMatchObject({ src_ip: '198.18.1.2', src_port: 80, dst_ip: '198.18.0.2', dst_port: 20000, syn_mss: 1460 });
     expect(rows.filter((r) => r['syn_olayout'] === null)).toHaveLength(3);
-    expect(err).toMatch(/synacks\.pcap: 817 packets, \d+ SYN-ACKs \(402 with their SYN\), rejected: /);
+    expect(err).toMatch(/synacks\.pcap: 1517 packets, \d+ SYN-ACKs \(752 with their SYN\), rejected: /);
   });
 
   it('prints the same records as CSV with a header', async () => {
     const { out } = await run(fixture, 'csv');
     const lines = out.trim().split('\n');
     expect(lines[0]).toBe(FEATURES_OUTPUT_COLUMNS.join(','));
-    expect(lines).toHaveLength(406);
+    expect(lines).toHaveLength(756);
     expect(lines[1]).toMatch(/^2023-11-14T22:13:20\.001Z,198\.18\.1\.2,80,198\.18\.0\.2,20000,46,64,18,true,/);
     // p0f_sig holds commas, so the CSV library quotes it
     expect(lines[1]).toContain('"4:46+18:0:1400:mss*10,0:mss:df:0"');
