@@ -1,0 +1,44 @@
+/**
+ * The main job, end to end (issue 5, item 11), exactly as the README's quick
+ * start and scripts/demo.sh run it: lab targets in Tranco format, then
+ * `osfp collect --lab --targets FILE`, then `osfp dataset show NAME`. The new
+ * version must hold every responsive lab host once, with its SYN-ACK
+ * features, all its names and an Nmap label.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { labTargets } from '@osfp/lab';
+import { needs, sharedLab } from './support/index.ts';
+import { checkEveryHostOnce, expectedResponsive, latestRows, runOsfp } from './pipeline-helpers.ts';
+
+describe.skipIf(needs('root', 'netns', 'redis-server', 'nmap', 'dnsmasq'))('pnpm collect --lab (the main job)', () => {
+  it('produces a labelled dataset version with every responsive lab host exactly once', async () => {
+    const plan = sharedLab();
+    expect(plan).not.toBeNull();
+    const dir = await mkdtemp(join(tmpdir(), 'osfp-pipeline-'));
+    const targets = join(dir, 'lab-tranco.csv');
+    await writeFile(targets, `${[...labTargets(60, 'tranco', { hostile: true })].join('\n')}\n`);
+    const dataDir = join(dir, 'data');
+
+    const collect = await runOsfp(['collect', '--lab', plan!.prefix, '--targets', targets, '--data-dir', dataDir, '--timeout', '3s', '--batch-size', '16', '--progress', 'log']);
+    expect(collect.code, collect.output).toBe(0);
+    expect(collect.output).toMatch(/dataset: +lab-tranco@1/);
+
+    const expected = await expectedResponsive(targets);
+    expect(expected.size).toBeGreaterThan(20);
+    const { version, rows } = await latestRows(dataDir, 'lab-tranco');
+    expect(version).toBe(1);
+    expect(checkEveryHostOnce(rows, expected)).toEqual([]);
+    const labelled = rows.filter((r) => r.label_status === 'ok');
+    // Hostile hosts may defeat Nmap; every well-behaved personality host gets a label.
+    expect(labelled.length).toBeGreaterThanOrEqual(rows.length - 3);
+    expect(labelled.every((r) => typeof r.label === 'string' && r.label.length > 0)).toBe(true);
+    expect(new Set(rows.map((r) => r.tcp_window)).size).toBeGreaterThan(1);
+
+    const show = await runOsfp(['dataset', 'show', 'lab-tranco', '--data-dir', dataDir]);
+    expect(show.code, show.output).toBe(0);
+    expect(show.output).toContain('lab-tranco');
+  }, 300_000);
+});
