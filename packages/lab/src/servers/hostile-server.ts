@@ -24,6 +24,7 @@ const SILENT_LIMIT_MS = 10 * 60_000;
 const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 'x');
 // Paced so a reader sees the body keep coming without the lab burning a core on it.
 const ENDLESS_INTERVAL_MS = 5;
+const ENDLESS_CHUNKS_PER_TICK = 4;
 
 const behaviours: Record<string, (socket: Socket) => void> = {
   silent(socket) {
@@ -41,8 +42,8 @@ const behaviours: Record<string, (socket: Socket) => void> = {
       socket.write('HTTP/1.1 200 OK\r\nServer: osfp-lab-endless\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n');
       const timer = setInterval(() => {
         if (socket.destroyed) return clearInterval(timer);
-        if (socket.writableNeedDrain) return;
-        socket.write(ENDLESS_CHUNK);
+        // Fill the socket up to its buffer each tick, so a slow timer on a busy machine still streams steadily.
+        for (let i = 0; i < ENDLESS_CHUNKS_PER_TICK && !socket.writableNeedDrain; i++) socket.write(ENDLESS_CHUNK);
       }, ENDLESS_INTERVAL_MS);
       socket.on('close', () => clearInterval(timer));
     });
