@@ -8,7 +8,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -284,7 +284,7 @@ describe.skipIf(skip)('lab (end to end)', () => {
     }
   });
 
-  it('a second lab with its own prefix coexists, and its down leaves nothing behind, even after a failed up', async () => {
+  it('a second lab with its own prefix coexists, and its down leaves nothing behind', async () => {
     const prefix = `${plan.prefix}c`.slice(0, 10);
     const other = await labUp({ prefix });
     expect(other).toEqual(labPlan({ prefix }));
@@ -314,5 +314,33 @@ describe.skipIf(skip)('lab (end to end)', () => {
     expect((await labStatus({ prefix })).up).toBe(false);
     // The shared lab is untouched.
     expect((await labStatus({ prefix: plan.prefix })).up).toBe(true);
+  });
+
+  it('down cleans up after an up that was killed halfway', async () => {
+    const prefix = `${plan.prefix}k`.slice(0, 10);
+    const pidDir = `/run/osfp-lab/${prefix}/pids`;
+    const upScript = `import('@osfp/lab').then((lab) => lab.labUp({ prefix: '${prefix}' }))`;
+    const upper = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', upScript], { cwd: testDir, stdio: 'ignore' });
+    const exited = once(upper, 'exit');
+    // Kill it as soon as it has started a process of its own: namespaces exist, servers are half started.
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(join(pidDir, 'dns.json')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(join(pidDir, 'dns.json')), 'the killed up got as far as starting DNS').toBe(true);
+    upper.kill('SIGKILL');
+    await exited;
+
+    const records = await Promise.all(
+      (await readdir(pidDir)).map(async (f) => JSON.parse(await readFile(join(pidDir, f), 'utf8')) as { pid: number }),
+    );
+    expect((await labStatus({ prefix })).up).toBe(false);
+
+    await labDown({ prefix });
+
+    const { stdout: namespaces } = await execFileAsync('ip', ['netns', 'list']);
+    expect(namespaces.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => isLabNamespace(prefix, n))).toEqual([]);
+    for (const { pid } of records) expect(await running(pid), `pid ${pid} is gone`).toBe(false);
+    expect(existsSync(`/run/osfp-lab/${prefix}`)).toBe(false);
+    expect(existsSync(`/run/osfp-lab/${prefix}.lock`)).toBe(false);
+    expect(existsSync(`/etc/netns/${prefix}-scan`)).toBe(false);
   });
 });
