@@ -3,6 +3,8 @@
  * Parquet and CSV writers are used because they stream in constant memory and
  * run in parallel, far faster than any JS writer (see the dataset-export bench).
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { DatasetInputError, messageOf } from './errors.ts';
 import type { ManifestColumn } from './manifest.ts';
@@ -37,9 +39,22 @@ export async function copyToCsv(conn: DuckDBConnection, selectSql: string, path:
 
 export const readParquetSql = (path: string): string => `read_parquet(${literal(path)})`;
 
+/**
+ * DuckDB settings for every instance we open: a memory ceiling so that sorts
+ * and writes of large versions spill to disk instead of growing with the row
+ * count (DuckDB's default is 80% of RAM), and a temp directory to spill into.
+ * OSFP_DUCKDB_MEMORY overrides the ceiling.
+ */
+export function duckdbConfig(): Record<string, string> {
+  return {
+    memory_limit: process.env['OSFP_DUCKDB_MEMORY'] ?? '512MB',
+    temp_directory: join(tmpdir(), `osfp-duckdb-${process.pid}`),
+  };
+}
+
 /** A short-lived in-memory DuckDB for reading version files; closed by the caller's `finally`. */
 export async function openScratch(): Promise<{ conn: DuckDBConnection; close: () => void }> {
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await DuckDBInstance.create(':memory:', duckdbConfig());
   const conn = await instance.connect();
   return {
     conn,

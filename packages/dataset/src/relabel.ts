@@ -81,7 +81,7 @@ export async function relabelVersion(
       {
         connection: conn,
         selectSql: `SELECT ${projection} FROM src s LEFT JOIN relabelled r ON r.nmap_guesses = s.nmap_guesses
-                    ORDER BY s.ip, s.port, s.run_id, s.probed_at`,
+                    ORDER BY s.ip, s.port, s.run_id, s.probed_at, s.p0f_sig, s.label, s.nmap_guesses`,
         columns,
       },
       {

@@ -9,6 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { copyToCsv, copyToParquet, csvProjection, duckdbConfig } from './duckdb-files.ts';
 import { DatasetInputError, messageOf } from './errors.ts';
 import { storePath } from './layout.ts';
 import type { ManifestColumn, ManifestRun, VersionManifest } from './manifest.ts';
@@ -50,6 +51,12 @@ export interface DatasetStore {
   recordCounts(runId: string, counts: StageCounts): Promise<void>;
   /** Builds the next version of `dataset` from the rows of `opts.runs`. */
   buildVersion(dataset: string, opts: BuildOptions): Promise<VersionManifest>;
+  /**
+   * Writes the rows of `runs` straight to a Parquet or CSV file, in version
+   * order, without making a version (what buildVersion does first; measured by
+   * the dataset-export benchmark). Returns the row count.
+   */
+  exportRows(runs: string[], opts: { format: ExportFormat; out: string }): Promise<{ rows: number }>;
   /** ip -> newest `ok` label of that ip in this dataset's runs, no older than maxAgeMs. */
   latestLabels(dataset: string, maxAgeMs: number): Promise<Map<string, LabelFields>>;
   close(): Promise<void>;
@@ -61,12 +68,21 @@ const ROWS = 'dataset_rows';
 const ROW_COLUMNS: readonly Pick<ColumnSpec, 'name' | 'type'>[] = [...COLUMNS, ...FLOW_COLUMNS];
 const LABEL_COLUMNS = COLUMNS.filter((c) => c.group === 'label');
 
+/** The internal table of rows, for tools that fill a store in bulk (the export benchmark). */
+export const STORE_ROWS_TABLE = ROWS;
+
+// Deterministic order, down to rows that share a key: the same rows always make the same file.
+function versionOrderSelect(columns: readonly Pick<ColumnSpec, 'name'>[], where: string): string {
+  return `SELECT ${columnList(columns)} FROM ${ROWS} WHERE ${where}
+          ORDER BY ip, port, run_id, probed_at, batch_id, p0f_sig, label, nmap_guesses`;
+}
+
 export async function openStore(dataDir: string): Promise<DatasetStore> {
   await mkdir(dataDir, { recursive: true });
   const path = storePath(dataDir);
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(path);
+    instance = await DuckDBInstance.create(path, duckdbConfig());
   } catch (error) {
     const message = messageOf(error);
     const hint = /lock/i.test(message)
@@ -271,11 +287,22 @@ class DuckDBStore implements DatasetStore {
         {
           connection: this.conn,
           // Deterministic order: the same rows always make the same file.
-          selectSql: `SELECT ${columnList(columns)} FROM ${ROWS} WHERE ${inRuns} ORDER BY ip, port, run_id, probed_at, batch_id`,
+          selectSql: versionOrderSelect(columns, inRuns),
           columns,
         },
         { runs: manifestRuns, counts, provenance, formats: opts.formats ?? [] },
       );
+    });
+  }
+
+  exportRows(runs: string[], opts: { format: ExportFormat; out: string }): Promise<{ rows: number }> {
+    return this.serial(async () => {
+      const inRuns = `run_id IN (${runs.map(literal).join(', ') || 'NULL'})`;
+      const select = versionOrderSelect(COLUMNS, inRuns);
+      if (opts.format === 'parquet') await copyToParquet(this.conn, select, opts.out);
+      else await copyToCsv(this.conn, `SELECT ${csvProjection(COLUMNS)} FROM (${select})`, opts.out);
+      const n = await this.conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${ROWS} WHERE ${inRuns}`);
+      return { rows: Number(n.getRowObjectsJS()[0]?.['n'] ?? 0) };
     });
   }
 

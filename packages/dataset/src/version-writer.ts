@@ -116,10 +116,12 @@ export async function writeVersion(
 }
 
 /**
- * sha256 over the schema and the rows in a canonical order and text form
- * (sorted CSV). It ignores timestamps of the build and the Parquet encoder's
- * byte layout, so building twice from the same rows gives the same hash, and
- * verify can recompute it from the Parquet file alone.
+ * sha256 over the schema and the rows in their text form (the CSV export), in
+ * file order, which every writer makes deterministic (ORDER BY a full key). It
+ * ignores the build's timestamps and the Parquet encoder's byte layout, so
+ * building twice from the same rows gives the same hash, and verify can
+ * recompute it from the Parquet file alone. Not sorted again here: a second
+ * sort of every column costs memory that grows with the row count.
  */
 export async function contentHash(
   conn: DuckDBConnection,
@@ -128,7 +130,7 @@ export async function contentHash(
   scratchCsv: string,
 ): Promise<string> {
   try {
-    await copyToCsv(conn, `SELECT ${csvProjection(columns)} FROM ${readParquetSql(parquetPath)} ORDER BY ALL`, scratchCsv);
+    await copyToCsv(conn, `SELECT ${csvProjection(columns)} FROM ${readParquetSql(parquetPath)}`, scratchCsv);
     const hash = createHash('sha256');
     hash.update(`${JSON.stringify(columns.map((c) => [c.name, c.type, c.nullable]))}\n`);
     await updateHashFromFile(hash, scratchCsv);

@@ -1,0 +1,16 @@
+import { DecisionTreeClassifier } from 'ml-cart';
+import { syntheticRows } from '../../test/synthetic-rows.ts';
+import { fitFeatureEncoder } from './feature-encoding.ts';
+const rows = syntheticRows({ perClass: 500, labelNoise: 0.05 });
+const enc = fitFeatureEncoder(rows);
+const labels = [...new Set(rows.map(r => r.label))].sort();
+const idx = rows.map((_, i) => i).sort((a, b) => labels.indexOf(rows[a]!.label!) - labels.indexOf(rows[b]!.label!));
+const x = idx.map(i => enc.encode(rows[i]!)); const y = idx.map(i => labels.indexOf(rows[i]!.label!));
+let t = Date.now();
+const tree = new DecisionTreeClassifier({ maxDepth: 20, minNumSamples: 2, gainThreshold: 0 });
+tree.train(x, y); console.log('sorted', Date.now() - t);
+const tree2 = new DecisionTreeClassifier({ maxDepth: 20, minNumSamples: 2, gainThreshold: 0 });
+t = Date.now(); tree2.train(x.map(r=>r), y); console.log('again', Date.now() - t);
+const tree3 = new DecisionTreeClassifier({ maxDepth: 6 });
+t = Date.now(); tree3.train(x, y); console.log('depth6 default', Date.now() - t);
+console.log(JSON.stringify((tree as any).root).length);
