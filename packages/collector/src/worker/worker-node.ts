@@ -72,6 +72,8 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
     );
   }
   for (const worker of workers) {
+    worker.on('active', (job) => logger.info({ queue: worker.name, job: job.id, attempt: job.attemptsMade + 1 }, 'batch stage started'));
+    worker.on('completed', (job) => logger.info({ queue: worker.name, job: job.id }, 'batch stage done'));
     worker.on('failed', (job, error) =>
       logger.warn({ queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'batch stage failed'),
     );
