@@ -56,24 +56,23 @@ export async function* featuresFromCapture(path: string, stats: CaptureFeatureSt
       stats.nonIp++;
       continue;
     }
-    const syn = describeSyn(pkt.ipPacket);
-    if (syn.ok) {
+    const syn = isBareSyn(pkt.ipPacket) ? describeSyn(pkt.ipPacket) : null;
+    if (syn?.ok) {
       const key = flowKey(syn.src, syn.srcPort, syn.dst, syn.dstPort);
       syns.delete(key); // a new SYN on the same 4-tuple replaces the old one, as in p0f
       syns.set(key, syn.raw);
       if (syns.size > MAX_REMEMBERED_SYNS) syns.delete(syns.keys().next().value!);
       continue;
     }
-    if (!looksLikeSynAck(pkt.ipPacket)) continue;
+    const reverseKey = synAckReverseKey(pkt.ipPacket);
+    if (reverseKey === null) continue;
     stats.synAcks++;
-    const first = extractSynAck(pkt.ipPacket);
-    if (!first.ok) {
-      stats.rejected.set(first.reason, (stats.rejected.get(first.reason) ?? 0) + 1);
+    const context = syns.get(reverseKey) ?? null;
+    const result = extractSynAck(pkt.ipPacket, context);
+    if (!result.ok) {
+      stats.rejected.set(result.reason, (stats.rejected.get(result.reason) ?? 0) + 1);
       continue;
     }
-    const context = syns.get(flowKey(first.dst, first.dstPort, first.src, first.srcPort)) ?? null;
-    const result = context ? extractSynAck(pkt.ipPacket, context) : first;
-    if (!result.ok) continue; // cannot happen: same bytes, same verdict
     if (context) stats.withSyn++;
     yield {
       ts: pkt.ts,
@@ -93,14 +92,23 @@ export function newStats(): CaptureFeatureStats {
   return { packets: 0, nonIp: 0, synAcks: 0, withSyn: 0, rejected: new Map(), linkTypes: new Set() };
 }
 
-/**
- * Is this an IPv4 TCP segment with SYN and ACK set? A cheap look before the
- * extractor, so that malformed SYN-ACKs are counted as rejects while ordinary
- * traffic is skipped silently.
- */
-function looksLikeSynAck(ip: Uint8Array): boolean {
-  if (ip.length < 20 || ip[0]! >> 4 !== 4 || ip[9] !== 6) return false;
+/** SYN set, ACK not: worth a full parse as the probe's SYN. */
+function isBareSyn(ip: Uint8Array): boolean {
+  if (ip.length < 20) return false;
   const t = (ip[0]! & 0x0f) * 4;
-  if (ip.length < t + 14) return false;
-  return (ip[t + 13]! & 0x12) === 0x12;
+  return ip.length >= t + 14 && (ip[t + 13]! & 0x12) === 0x02;
+}
+
+/**
+ * For an IPv4 TCP segment with SYN and ACK set, the flow key of the SYN it
+ * answers; null for anything else. A cheap look before the extractor, so that
+ * malformed SYN-ACKs are counted as rejects while other traffic is skipped.
+ */
+function synAckReverseKey(ip: Uint8Array): string | null {
+  if (ip.length < 20 || ip[0]! >> 4 !== 4 || ip[9] !== 6) return null;
+  const t = (ip[0]! & 0x0f) * 4;
+  if (ip.length < t + 14 || (ip[t + 13]! & 0x12) !== 0x12) return null;
+  const src = `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
+  const dst = `${ip[16]}.${ip[17]}.${ip[18]}.${ip[19]}`;
+  return flowKey(dst, (ip[t + 2]! << 8) | ip[t + 3]!, src, (ip[t]! << 8) | ip[t + 1]!);
 }

@@ -26,6 +26,15 @@ export class ByteReader {
     return new ByteReader(handle);
   }
 
+  /** Exactly `n` bytes when they are already buffered (no await, the common case), else undefined. */
+  tryTake(n: number): Buffer | undefined {
+    if (this.buffer.length - this.start < n) return undefined;
+    const out = this.buffer.subarray(this.start, this.start + n);
+    this.start += n;
+    this.offset += n;
+    return out;
+  }
+
   /**
    * Exactly `n` bytes, or null at a clean end of file (no byte left).
    * Returns the bytes it has when the file ends part-way, so the caller can

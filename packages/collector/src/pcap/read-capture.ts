@@ -103,12 +103,12 @@ async function* readPcap(path: string, reader: ByteReader, le: boolean, nanos: b
   const linkType = u32(header, 16) & 0x0fffffff;
   for (let index = 0; ; index++) {
     const at = reader.offset;
-    const rec = await reader.take(16);
+    const rec = reader.tryTake(16) ?? (await reader.take(16));
     if (rec === null) return;
     if (rec.length < 16) throw truncated(path, index, at);
     const caplen = u32(rec, 8);
     if (caplen > MAX_RECORD) throw new CaptureError(path, `corrupt record ${index + 1} at byte ${at}: captured length ${caplen}`);
-    const data = await reader.take(caplen);
+    const data = reader.tryTake(caplen) ?? (await reader.take(caplen));
     if (caplen > 0 && (data === null || data.length < caplen)) throw truncated(path, index, at);
     const fraction = u32(rec, 4);
     yield packet(index, u32(rec, 0), nanos ? fraction : fraction * 1000, linkType, data ?? Buffer.alloc(0), u32(rec, 12), []);
@@ -140,11 +140,11 @@ async function* readPcapng(path: string, reader: ByteReader): AsyncGenerator<Cap
   for (;;) {
     const at = reader.offset - (first ? 4 : 0);
     // The first block's type was consumed by the magic check.
-    const typeBytes = first ? Buffer.from([0x0a, 0x0d, 0x0d, 0x0a]) : await reader.take(4);
+    const typeBytes = first ? Buffer.from([0x0a, 0x0d, 0x0d, 0x0a]) : (reader.tryTake(4) ?? (await reader.take(4)));
     first = false;
     if (typeBytes === null) return;
     if (typeBytes.length < 4) throw truncatedBlock(path, index, at);
-    const lenBytes = await reader.take(4);
+    const lenBytes = reader.tryTake(4) ?? (await reader.take(4));
     if (lenBytes === null || lenBytes.length < 4) throw truncatedBlock(path, index, at);
 
     const isShb = typeBytes.readUInt32BE(0) === PCAPNG_SHB;
@@ -165,9 +165,9 @@ async function* readPcapng(path: string, reader: ByteReader): AsyncGenerator<Cap
       throw new CaptureError(path, `corrupt pcapng block at byte ${at}: length ${totalLength}`);
     }
     const bodyLength = totalLength - 12 - (isShb ? 4 : 0);
-    const body = await reader.take(bodyLength);
+    const body = reader.tryTake(bodyLength) ?? (await reader.take(bodyLength));
     if (bodyLength > 0 && (body === null || body.length < bodyLength)) throw truncatedBlock(path, index, at);
-    const trailer = await reader.take(4);
+    const trailer = reader.tryTake(4) ?? (await reader.take(4));
     if (trailer === null || trailer.length < 4) throw truncatedBlock(path, index, at);
     if (u32(trailer, 0) !== totalLength) throw new CaptureError(path, `corrupt pcapng block at byte ${at}: trailing length differs`);
     const b = body ?? Buffer.alloc(0);
