@@ -36,6 +36,8 @@ export interface ExchangeOptions {
   readonly headerCapBytes?: number;
   /** TLS on these ports (default: 443 only). */
   readonly tlsPorts?: ReadonlySet<number>;
+  /** Ends the exchange at once (status `error`). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface ExchangeResult {
@@ -153,6 +155,7 @@ export function runHttpExchange(
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       result.status = status;
       result.detail = detail;
       // After a complete exchange the peer has usually closed first; if it has
@@ -169,6 +172,9 @@ export function runHttpExchange(
       else if (parsed) finish('success');
       else finish('timeout', 'no complete response head before the deadline');
     }, options.timeoutMs);
+
+    const onAbort = () => finish('error', 'aborted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
 
     const onBody = (bytes: number, chunk: Buffer) => {
       result.bodyBytes += bytes;
@@ -260,6 +266,7 @@ export function runHttpExchange(
         peerEnded = true;
       });
     }
+    if (options.signal?.aborted) return finish('error', 'aborted');
     try {
       tcp.connect({ host: target.ip, port: target.port, noDelay: true });
     } catch (error) {

@@ -3,6 +3,7 @@
  * SYN-ACK by the sniffer (a separate capture process), turned into features
  * by the shared extractor, optionally archived to pcap.
  */
+import { setMaxListeners } from 'node:events';
 import type { ProbeFields, SynAckFeatures, SynFeatures } from '@osfp/dataset';
 import { extractSynAck } from '../features/index.ts';
 import { createPcapWriter, type PcapWriter } from '../pcap/index.ts';
@@ -74,10 +75,10 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
   };
   let closed = false;
 
-  async function probeOne(target: ProbeTarget): Promise<ProbeOutcome> {
+  async function probeOne(target: ProbeTarget, signal: AbortSignal | undefined): Promise<ProbeOutcome> {
     const probedAt = new Date();
     const pending: { claim: Promise<CapturedPacket | null> | null } = { claim: null };
-    const exchange = await runHttpExchange(target, exchangeOptions, (localPort) => {
+    const exchange = await runHttpExchange(target, signal ? { ...exchangeOptions, signal } : exchangeOptions, (localPort) => {
       pending.claim = sniffer.claim(target.ip, target.port, localPort);
     });
     const captured = pending.claim ? await pending.claim : null;
@@ -106,6 +107,8 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
       if (closed) throw new Error('prober is closed');
       const signals = [options.signal, signal].filter((s): s is AbortSignal => s !== undefined);
       const abort = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+      // Every exchange in flight listens on it: hundreds at once is the design, not a leak.
+      if (abort) setMaxListeners(0, abort);
       abort?.throwIfAborted();
       const outcomes = new Array<ProbeOutcome>(targets.length);
       let next = 0;
@@ -114,7 +117,7 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
       const lane = async () => {
         while (next < targets.length && !abort?.aborted && !closed) {
           const index = next++;
-          outcomes[index] = await probeOne(targets[index]!);
+          outcomes[index] = await probeOne(targets[index]!, abort);
         }
       };
       await Promise.all(Array.from({ length: Math.min(options.concurrency, targets.length) }, lane));
