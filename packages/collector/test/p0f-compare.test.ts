@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs, pythonWith } from '../../../test/support/index.ts';
 import { featuresFromCapture, QUIRK_ORDER, type CaptureFeatureRecord } from '../src/features/index.ts';
+import { createPcapWriter, readCapture } from '../src/pcap/index.ts';
 
 const GENERATOR = fileURLToPath(new URL('./fixtures/gen_synacks.py', import.meta.url));
 const P0F_DB = '/etc/p0f/p0f.fp';
@@ -71,6 +72,14 @@ describe.skipIf(needs('p0f', 'scapy'))('osfp p0f_sig vs p0f 3.09b raw_sig on Sca
         expect([olen, win, olayout, quirks]).toEqual([String(f.ip_olen), `${f.tcp_wsize},${f.tcp_wscale ?? 0}`, f.tcp_olayout, f.tcp_quirks]);
       }
     }
+  });
+
+  it('archives written by createPcapWriter read the same in p0f', async () => {
+    const archive = join(dir, 'archive.pcap');
+    const writer = createPcapWriter(archive);
+    for await (const p of readCapture(join(dir, 'raw.pcap'))) writer.write(p.ts, p.ipPacket!);
+    await writer.close();
+    expect(runP0f(archive, dir)).toEqual(runP0f(join(dir, 'raw.pcap'), dir));
   });
 
   it('covers every quirk p0f can print for an IPv4 SYN-ACK, and every option and window form', async () => {
