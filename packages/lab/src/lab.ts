@@ -47,6 +47,7 @@ import {
   stateDir,
   waitForLog,
 } from './processes.ts';
+import { checkLabTools } from './preflight.ts';
 import { makeSelfSignedCertificate } from './tls.ts';
 
 const SERVERS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'servers');
@@ -142,6 +143,7 @@ export async function labStatus(opts?: LabOptions): Promise<LabStatus> {
 export async function labUp(opts?: LabOptions): Promise<LabPlan> {
   const plan = labPlan(opts);
   requireRoot('up');
+  await checkLabTools();
   return withLock(plan.prefix, async () => {
     if ((await statusOf(plan.prefix)).up) return plan;
     // Half a lab (an interrupted up, a crashed server) is rebuilt from nothing.
