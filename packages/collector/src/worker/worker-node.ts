@@ -33,6 +33,8 @@ export function lockSettings(env: NodeJS.ProcessEnv = process.env): { lockDurati
 }
 
 export interface WorkerNode {
+  /** Resolves once every role's worker is connected and taking jobs. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,9 +48,15 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
   const common = { concurrency: options.batches ?? 1, maxStalledCount: 3, ...lockSettings() };
   const workers: Worker[] = [];
   const connections = [limiterRedis];
+  let lastComplaint = 0;
   const connection = (name: string) => {
     const c = connectRedis(options.redisUrl, name);
-    c.on('error', () => {});
+    c.on('error', (error: Error) => {
+      // ioredis retries for ever; say so now and then, not on every attempt.
+      if (Date.now() - lastComplaint < 10_000) return;
+      lastComplaint = Date.now();
+      logger.warn({ err: error.message }, 'cannot reach redis (retrying)');
+    });
     connections.push(c);
     return c;
   };
@@ -81,6 +89,9 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
   }
 
   return {
+    async ready() {
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+    },
     async close() {
       // close() lets running batches finish (graceful), then stops taking jobs.
       await Promise.all(workers.map((w) => w.close()));

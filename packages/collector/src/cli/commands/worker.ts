@@ -30,7 +30,8 @@ export function workerCommand(): Command {
         redisUrl: options.redis, roles: options.role, stages: realStageBodies(), logger,
         batches: options.batches, concurrency: options.concurrency, labelProcesses: options.labelProcesses,
       });
-      logger.info({ redis: redactRedisUrl(options.redis), roles: options.role }, 'worker started; Ctrl-C finishes the current batches and stops');
+      await node.ready();
+      logger.info({ redis: redactRedisUrl(options.redis), roles: options.role }, 'worker ready; Ctrl-C finishes the current batches and stops');
       await new Promise<void>((resolve) => {
         const shutdown = shutdownSignal((signal) => {
           logger.warn(`${signal}: finishing current batches`);

@@ -1,0 +1,63 @@
+/**
+ * Scale-out for real (issue 5, item 9): two "machines" (two extra scanner
+ * namespaces on the lab LAN, each with its own stack and address) run
+ * `osfp worker` against one Redis reachable over the LAN, a pure coordinator
+ * (`--no-local-workers`) runs the collection, and the run completes with both
+ * machines having probed batches.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { addScanner, labTargets } from '@osfp/lab';
+import { needs, sharedLab } from './support/index.ts';
+import { checkEveryHostOnce, expectedResponsive, latestRows, startOsfp, startRedisIn, waitForOutput, type Running } from './pipeline-helpers.ts';
+
+describe.skipIf(needs('root', 'netns', 'redis-server', 'dnsmasq'))('scale-out: workers in two scanner namespaces, one Redis', () => {
+  const running: Running[] = [];
+  let redis: ReturnType<typeof startRedisIn> | null = null;
+  afterAll(() => {
+    for (const run of running) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    if (redis?.exitCode === null) redis.kill('SIGTERM');
+  });
+
+  it('completes one run with batches probed on both machines', async () => {
+    const plan = sharedLab();
+    expect(plan).not.toBeNull();
+    const machineA = await addScanner(11, { prefix: plan!.prefix });
+    const machineB = await addScanner(12, { prefix: plan!.prefix });
+    expect(machineA.address).not.toBe(machineB.address);
+
+    const dir = await mkdtemp(join(tmpdir(), 'osfp-scale-'));
+    const targets = join(dir, 'scale-list.csv');
+    await writeFile(targets, `${[...labTargets(64, 'tranco')].join('\n')}\n`);
+    const redisPort = 20_000 + Math.floor(Math.random() * 20_000);
+    // Redis listens on the coordinator machine's LAN address: the workers reach it across the lab network.
+    redis = startRedisIn(plan!.scannerNamespace, { bind: plan!.scannerAddress, port: redisPort, dir });
+    const url = `redis://${plan!.scannerAddress}:${redisPort}`;
+
+    const workerA = startOsfp(['worker', '--redis', url], { namespace: machineA.namespace });
+    const workerB = startOsfp(['worker', '--redis', url], { namespace: machineB.namespace });
+    running.push(workerA, workerB);
+    for (const w of [workerA, workerB]) await waitForOutput(w, (t) => t.includes('worker ready'), 'a worker connected to Redis across the LAN');
+    const dataDir = join(dir, 'data');
+    const coordinator = startOsfp(
+      ['collect', '--redis', url, '--no-local-workers', '--targets', targets, '--data-dir', dataDir, '--dns-server', plan!.dnsServer,
+        '--allow', plan!.allowCidr, '--batch-size', '4', '--label', 'sample:0.25', '--rate', '8', '--timeout', '3s', '--progress', 'log'],
+      { namespace: plan!.scannerNamespace },
+    );
+    running.push(coordinator);
+    const code = await coordinator.exited;
+    expect(code, coordinator.output()).toBe(0);
+
+    const probedBy = (w: Running) => (w.output().match(/"queue":"osfp-probe","job":"[^"]+","msg":"batch stage done"/g) ?? []).length;
+    expect(probedBy(workerA), workerA.output().slice(-2000)).toBeGreaterThan(0);
+    expect(probedBy(workerB), workerB.output().slice(-2000)).toBeGreaterThan(0);
+
+    const { rows } = await latestRows(dataDir, 'scale-list');
+    expect(checkEveryHostOnce(rows, await expectedResponsive(targets))).toEqual([]);
+    // Sampled labelling: some hosts labelled by Nmap on the workers, the rest skipped by policy.
+    expect(rows.some((r) => r.label_status === 'ok')).toBe(true);
+    expect(rows.some((r) => r.label_status === 'skipped')).toBe(true);
+  }, 300_000);
+});
