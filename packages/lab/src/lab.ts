@@ -180,6 +180,7 @@ export async function addScanner(index: number, opts?: LabOptions): Promise<{ na
         await buildScanner(prefix, namespace, address, `lan-scan${index}`);
       } catch (error) {
         await ip(['netns', 'del', namespace]).catch(() => undefined);
+        await rm(join('/etc/netns', namespace), { recursive: true, force: true });
         throw error;
       }
     }

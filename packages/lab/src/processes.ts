@@ -93,7 +93,9 @@ export async function recordedProcesses(prefix: string): Promise<ProcessRecord[]
 
 export async function isAlive(record: ProcessRecord): Promise<boolean> {
   const startTime = await processStartTime(record.pid);
-  return startTime !== null && (record.startTime === '' || startTime === record.startTime);
+  // Without a recorded start time the pid alone proves nothing (it may be reused); the
+  // namespace sweep in `down` still finds a real lab process.
+  return startTime !== null && startTime === record.startTime;
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`, for each pid still alive. */
