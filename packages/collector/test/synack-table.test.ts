@@ -67,6 +67,16 @@ describe('SynAckTable', () => {
     await expect(table.claim('a:1:2')).resolves.toBeNull();
   });
 
+  it('does not hand out a SYN-ACK read before the claimer connected (an earlier connection on the same ports)', async () => {
+    const { table, syncs } = tableWithManualSync();
+    table.offer('a:1:2', { packet: Uint8Array.of(1), receivedAt: 1_000 });
+    const claim = table.claim('a:1:2', 5_000);
+    expect(syncs).toEqual([1]);
+    table.offer('a:1:2', { packet: Uint8Array.of(2), receivedAt: 5_010 });
+    await expect(claim).resolves.toEqual({ packet: Uint8Array.of(2), receivedAt: 5_010 });
+    expect(table.stats()).toMatchObject({ stale: 1, matched: 1 });
+  });
+
   it('keeps the first copy of a retransmitted SYN-ACK', async () => {
     const { table } = tableWithManualSync();
     table.offer('a:1:2', packet(1));

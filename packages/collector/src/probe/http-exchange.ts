@@ -226,7 +226,6 @@ export function runHttpExchange(
     const onError = (error: NodeJS.ErrnoException) => {
       if (result.connectedAt === null) return finish(connectFailureStatus(error.code), error.message);
       if (parsed) return finish('success');
-      if (stream !== tcp && !(stream as tls.TLSSocket).encrypted) return finish('tls-error', error.message);
       if (tlsUsed && !tlsReady) return finish('tls-error', error.message);
       finish('http-error', error.message);
     };

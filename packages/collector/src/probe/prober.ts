@@ -78,8 +78,9 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
   async function probeOne(target: ProbeTarget, signal: AbortSignal | undefined): Promise<ProbeOutcome> {
     const probedAt = new Date();
     const pending: { claim: Promise<CapturedPacket | null> | null } = { claim: null };
+    const connectStartedAt = performance.timeOrigin + performance.now();
     const exchange = await runHttpExchange(target, signal ? { ...exchangeOptions, signal } : exchangeOptions, (localPort) => {
-      pending.claim = sniffer.claim(target.ip, target.port, localPort);
+      pending.claim = sniffer.claim(target.ip, target.port, localPort, connectStartedAt);
     });
     const captured = pending.claim ? await pending.claim : null;
     let synack: SynAckFeatures | null = null;
@@ -105,6 +106,7 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
     syn: ownSyn.features,
     async probeBatch(targets, signal) {
       if (closed) throw new Error('prober is closed');
+      if (sniffer.failure) throw sniffer.failure;
       const signals = [options.signal, signal].filter((s): s is AbortSignal => s !== undefined);
       const abort = signals.length > 0 ? AbortSignal.any(signals) : undefined;
       // Every exchange in flight listens on it: hundreds at once is the design, not a leak.
@@ -123,6 +125,9 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
       await Promise.all(Array.from({ length: Math.min(options.concurrency, targets.length) }, lane));
       abort?.throwIfAborted();
       if (closed) throw new Error('prober closed during a batch');
+      // Without its capture process every outcome would lack its SYN-ACK: fail
+      // the batch (it is retried) rather than report responsive hosts as silent.
+      if (sniffer.failure) throw sniffer.failure;
       return outcomes;
     },
     captureStats: () => sniffer.stats(),

@@ -29,8 +29,13 @@ export interface CaptureStats {
 }
 
 export interface Sniffer {
-  /** The SYN-ACK that opened connection (remoteIp, remotePort, localPort); null when it was not captured. */
-  claim(remoteIp: string, remotePort: number, localPort: number): Promise<CapturedPacket | null>;
+  /**
+   * The SYN-ACK that opened connection (remoteIp, remotePort, localPort), whose
+   * connect() was called at `connectStartedAt` (epoch ms); null when it was not captured.
+   */
+  claim(remoteIp: string, remotePort: number, localPort: number, connectStartedAt?: number): Promise<CapturedPacket | null>;
+  /** Why the capture process is gone, or null while it runs: claims made after it died all miss. */
+  readonly failure: Error | null;
   /** Starts keeping opening SYNs sent to `port` (a local listener); resolves once the capture process keeps them. */
   watchSyn(port: number, timeoutMs?: number): Promise<SynWatch>;
   stats(): Promise<CaptureStats>;
@@ -42,6 +47,8 @@ export interface SynWatch {
   next(timeoutMs: number): Promise<CapturedPacket | null>;
   stop(): void;
 }
+
+const CLOCK_MARGIN_MS = 250;
 
 type CaptureChild = ChildProcessByStdio<Writable, Readable, Readable>;
 
@@ -82,6 +89,7 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
   // Keep echoing the capture process's complaints: a dead sniffer must not go unnoticed.
   child.stderr.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
+    stderrTail = (stderrTail + text).slice(-4_000);
     if (!text.includes('osfp capture: ready')) process.stderr.write(text);
   });
 
@@ -126,11 +134,22 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
       }
     }
   });
-  child.once('exit', () => table.close());
+  let failure: Error | null = null;
+  let closing = false;
+  child.once('exit', (code, signal) => {
+    if (!closing) failure = new Error(`SYN-ACK capture process ended (code ${code}, signal ${signal}): ${stderrTail.trim().slice(-500)}`);
+    table.close();
+  });
 
   return {
-    claim(remoteIp, remotePort, localPort) {
-      return table.claim(connectionKey(remoteIp, remotePort, localPort));
+    claim(remoteIp, remotePort, localPort, connectStartedAt) {
+      // The capture process's clock and ours are the same system clock read by
+      // two processes; the margin only has to cover that, not a network delay.
+      const notBefore = connectStartedAt === undefined ? -Infinity : connectStartedAt - CLOCK_MARGIN_MS;
+      return table.claim(connectionKey(remoteIp, remotePort, localPort), notBefore);
+    },
+    get failure() {
+      return failure;
     },
     async watchSyn(port, timeoutMs = 5_000) {
       synWatchers.set(port, []);
@@ -176,6 +195,7 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
       return { packetsRead: frame.packetsRead, synAcksForwarded: frame.synAcksForwarded, readErrors: frame.readErrors, table: table.stats() };
     },
     async close() {
+      closing = true;
       table.close();
       if (!exited) {
         child.stdin.end();

@@ -34,6 +34,7 @@ export interface SynAckTableOptions {
 export interface SynAckTableStats {
   offered: number;
   matched: number;
+  stale: number;
   duplicates: number;
   expired: number;
   evicted: number;
@@ -69,7 +70,7 @@ export class SynAckTable {
   private lastSyncId = 0;
   private syncTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly counts = { offered: 0, matched: 0, duplicates: 0, expired: 0, evicted: 0, missed: 0 };
+  private readonly counts = { offered: 0, matched: 0, stale: 0, duplicates: 0, expired: 0, evicted: 0, missed: 0 };
 
   constructor(options: SynAckTableOptions) {
     this.requestSync = options.requestSync;
@@ -104,16 +105,23 @@ export class SynAckTable {
   }
 
   /**
-   * The SYN-ACK of connection `key`; call once the connection is up. Resolves
+   * The SYN-ACK of connection `key`; call once the connection is up, with
+   * `notBefore` = when its connect() was called (a stored packet read before
+   * that belongs to an earlier connection on the same ports). Resolves
    * to null when the capture process has read everything the kernel queued
    * before this claim and the packet was not among it.
    */
-  claim(key: string): Promise<CapturedPacket | null> {
+  claim(key: string, notBefore = -Infinity): Promise<CapturedPacket | null> {
     const stored = this.unclaimed.get(key);
     if (stored) {
       this.unclaimed.delete(key);
-      this.counts.matched++;
-      return Promise.resolve({ packet: stored.packet, receivedAt: stored.receivedAt });
+      if (stored.receivedAt >= notBefore) {
+        this.counts.matched++;
+        return Promise.resolve({ packet: stored.packet, receivedAt: stored.receivedAt });
+      }
+      // The SYN-ACK of an earlier connection with the same addresses and ports
+      // (one that timed out before its handshake completed): not ours.
+      this.counts.stale++;
     }
     if (this.closed) {
       this.counts.missed++;
