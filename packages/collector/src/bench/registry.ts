@@ -1,5 +1,6 @@
 import type { Benchmark } from './benchmark.ts';
 import { captureBenchmark } from './capture.ts';
+import { datasetExportBenchmark } from './dataset-export.ts';
 
 /** Every benchmark `pnpm bench` knows, in the order they run. */
-export const BENCHMARKS: readonly Benchmark[] = [captureBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [captureBenchmark, datasetExportBenchmark];
