@@ -47,10 +47,11 @@ const FEATURE_SHARE = 0.7;
  * Why not ml-random-forest's own training: ml-cart proposes a split between
  * every two neighbouring rows (sorted by the feature) whose labels differ, and
  * a dataset of SYN-ACKs repeats the same few signatures under several labels,
- * so a shuffled bootstrap sample gives it O(n) candidate splits of O(n) each
- * per node. Sorting each sample by label first (ml-cart's sort is stable)
- * bounds the candidates by distinct values x classes: 2,000 rows went from
- * 78 s to well under a second.
+ * so the shuffled bootstrap sample ml-random-forest builds gives O(n)
+ * candidate splits per node. Sorting each sample by label first (ml-cart's
+ * sort is stable) bounds them by distinct values x classes. Together with the
+ * patch in patches/ml-cart@2.1.1.patch (its class count was O(n^2)) this took
+ * 2,000 rows from 78 s to 5 s.
  */
 export function randomForestClassifier(options: ForestOptions): Classifier {
   let trees: { tree: DecisionTreeClassifier; features: number[] }[] = [];

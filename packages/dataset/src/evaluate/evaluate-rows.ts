@@ -36,10 +36,11 @@ export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = {
   seed: 1,
   testFraction: 0.25,
   minSupport: 5,
-  trees: 50,
+  trees: 30,
   maxDepth: 20,
-  maxTrainRows: 50_000,
-  importanceRepeats: 3,
+  // Measured here: 30 trees on 7,500 rows train in ~12 s on one core; 20,000 rows stay under a minute.
+  maxTrainRows: 20_000,
+  importanceRepeats: 2,
   passive: null,
 };
 

@@ -1,6 +1,7 @@
 /** Reads the columns the evaluator needs from a Parquet file (a version's data.parquet or an export). */
 import { access } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { COLUMNS } from '../schema.ts';
 import { EvaluationInputError } from './evaluation-error.ts';
 import { EVALUATION_INPUT_COLUMNS, type EvaluationRow } from './evaluation-row.ts';
 
@@ -28,7 +29,10 @@ export async function readEvaluationRows(parquetPath: string): Promise<Evaluatio
       throw new EvaluationInputError(`${parquetPath} lacks the column(s) ${missing.join(', ')}: it is not an osfp dataset`);
     }
     // File order (DuckDB preserves insertion order by default) keeps the evaluation reproducible.
-    const reader = await conn.runAndReadAll(`SELECT ${EVALUATION_INPUT_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM ${source}`);
+    // Cast to the schema's types so a file written by another tool (BIGINT for INTEGER, say) reads the same.
+    const typeOf = new Map<string, string>(COLUMNS.map((c) => [c.name, c.type]));
+    const select = EVALUATION_INPUT_COLUMNS.map((c) => `CAST("${c}" AS ${typeOf.get(c) ?? 'VARCHAR'}) AS "${c}"`).join(', ');
+    const reader = await conn.runAndReadAll(`SELECT ${select} FROM ${source}`);
     return reader.getRowObjectsJS() as unknown as EvaluationRow[];
   } finally {
     conn.closeSync();

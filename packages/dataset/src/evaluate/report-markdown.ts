@@ -58,6 +58,11 @@ export function renderReportMarkdown(report: EvaluationReport): string {
   }
 
   out.push('## Most informative features (permutation importance, random forest, test split)', '');
+  out.push(
+    'Features that carry the same information share the credit: shuffling one is made up for by the others, so 0 means',
+    '"not needed beside the rest", not "useless".',
+    '',
+  );
   out.push('| feature | top-1 accuracy lost when shuffled |', '|---|---:|');
   for (const f of report.featureImportance) out.push(`| ${f.feature} | ${(f.importance * 100).toFixed(1)} points |`);
   out.push('');

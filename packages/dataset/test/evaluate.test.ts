@@ -1,0 +1,225 @@
+import { mkdtemp, rm, mkdir, writeFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_EVALUATE_OPTIONS,
+  EvaluationInputError,
+  evaluateRows,
+  evaluateVersion,
+  readEvaluation,
+  type EvaluateOptions,
+  type EvaluationRow,
+  type PassiveBaseline,
+} from '../src/evaluate/index.ts';
+import { PERSONALITIES, syntheticRows } from './synthetic-rows.ts';
+
+// Small forests keep the suite fast; the figures asserted hold with these too.
+const OPTIONS: EvaluateOptions = { ...DEFAULT_EVALUATE_OPTIONS, trees: 10 };
+
+const modelNamed = (report: ReturnType<typeof evaluateRows>['report'], name: string) => {
+  const model = report.models.find((m) => m.name === name);
+  if (!model) throw new Error(`no model ${name}`);
+  return model.figures;
+};
+
+describe('evaluateRows on four synthetic personalities', () => {
+  const rows = syntheticRows({ perClass: [120, 80, 60, 40], labelNoise: 0.04 });
+  const { report, predictions } = evaluateRows(rows, OPTIONS, { name: 'synthetic', version: 1 });
+
+  it('learns the personalities far better than the majority floor', () => {
+    const forest = modelNamed(report, 'random-forest');
+    const majority = modelNamed(report, 'majority');
+    expect(forest.top1).toBeGreaterThan(0.85);
+    expect(forest.top2).toBeGreaterThanOrEqual(forest.top1);
+    expect(forest.balancedAccuracy).toBeGreaterThan(0.85);
+    // Majority predicts the biggest class (120 of 300 rows, ~40 %) and has balanced accuracy 1/4.
+    expect(majority.top1).toBeGreaterThan(0.3);
+    expect(majority.top1).toBeLessThan(0.5);
+    expect(majority.balancedAccuracy).toBeCloseTo(0.25, 5);
+    expect(forest.familyAccuracy).toBeGreaterThanOrEqual(forest.top1);
+  });
+
+  it('splits every class stratified and reports a per-class table', () => {
+    expect(report.classes.map((c) => c.label)).toEqual(PERSONALITIES.map((p) => p.label).sort());
+    for (const c of report.classes) {
+      expect(c.train + c.test).toBe(c.support);
+      expect(c.test / c.support).toBeGreaterThan(0.15);
+      expect(c.test / c.support).toBeLessThan(0.35);
+    }
+    const perClass = modelNamed(report, 'random-forest').perClass;
+    expect(perClass).toHaveLength(4);
+    expect(perClass.reduce((n, c) => n + c.support, 0)).toBe(report.rows.test);
+    for (const c of perClass) expect(c.recall).toBeGreaterThan(0.6);
+  });
+
+  it('names the features that separate the personalities', () => {
+    expect(report.featureImportance).toHaveLength(report.features.length);
+    const top = report.featureImportance[0];
+    expect(top?.importance).toBeGreaterThan(0.05);
+    // TTL and window-size features tell these four apart; the constant ones (tos, ecn, olen) never can.
+    for (const constant of ['ip_tos', 'ip_ecn', 'ip_olen']) {
+      expect(report.featureImportance.find((f) => f.feature === constant)?.importance).toBe(0);
+    }
+  });
+
+  it('leaves path-dependent and per-connection columns out of the features', () => {
+    for (const excluded of ['ip_ttl', 'ip_hops', 'ip_id', 'tcp_tsval', 'tcp_options', 'p0f_sig']) {
+      expect(report.features).not.toContain(excluded);
+    }
+  });
+
+  it('gives every row a role and the test rows a prediction', () => {
+    expect(predictions).toHaveLength(rows.length);
+    const test = predictions.filter((p) => p.role === 'test');
+    expect(test).toHaveLength(report.rows.test);
+    expect(test.every((p) => p.model_top1 !== null && p.model_top2 !== null)).toBe(true);
+    expect(predictions.filter((p) => p.role !== 'test').every((p) => p.model_top1 === null)).toBe(true);
+  });
+});
+
+describe('honest evaluation', () => {
+  it('is reproducible: the same seed gives the same report, another seed another split', () => {
+    const rows = syntheticRows({ perClass: 40, labelNoise: 0.1 });
+    const a = evaluateRows(rows, { ...OPTIONS, seed: 42 });
+    const b = evaluateRows(rows, { ...OPTIONS, seed: 42 });
+    const c = evaluateRows(rows, { ...OPTIONS, seed: 43 });
+    expect(JSON.stringify(b.report)).toBe(JSON.stringify(a.report));
+    expect(b.predictions).toEqual(a.predictions);
+    expect(c.predictions.map((p) => p.role)).not.toEqual(a.predictions.map((p) => p.role));
+  });
+
+  it('reports classes below --min-support instead of dropping them silently', () => {
+    const rows = [...syntheticRows({ perClass: 20 }), ...rareRows(3, 'OpenBSD 6.X')];
+    const { report, predictions } = evaluateRows(rows, { ...OPTIONS, minSupport: 5 });
+    expect(report.classesBelowMinSupport).toEqual([{ label: 'OpenBSD 6.X', support: 3 }]);
+    expect(report.rows.belowMinSupport).toBe(3);
+    expect(report.classes.map((c) => c.label)).not.toContain('OpenBSD 6.X');
+    expect(predictions.filter((p) => p.role === 'below-min-support')).toHaveLength(3);
+  });
+
+  it('counts unlabelled rows and never trains on them', () => {
+    const rows = syntheticRows({ perClass: 20 });
+    const unlabelled = rows.slice(0, 5).map((r): EvaluationRow => ({ ...r, label: null, label_2: null, label_status: 'no-match' }));
+    const { report, predictions } = evaluateRows([...rows, ...unlabelled], OPTIONS);
+    expect(report.rows.unlabelled).toBe(5);
+    expect(report.rows.total).toBe(85);
+    expect(predictions.filter((p) => p.role === 'unlabelled')).toHaveLength(5);
+  });
+
+  it('refuses a dataset with a single class, saying so', () => {
+    const rows = syntheticRows({ perClass: [30, 0, 0, 0] });
+    expect(() => evaluateRows(rows, OPTIONS)).toThrow(EvaluationInputError);
+    expect(() => evaluateRows(rows, OPTIONS)).toThrow(/single class \("Linux 3.X", 30 rows\)/);
+  });
+
+  it('refuses when fewer than two classes reach --min-support', () => {
+    const rows = syntheticRows({ perClass: [30, 3, 0, 0] });
+    expect(() => evaluateRows(rows, { ...OPTIONS, minSupport: 5 })).toThrow(/lower --min-support/);
+  });
+
+  it('rejects bad options by name', () => {
+    const rows = syntheticRows({ perClass: 10 });
+    expect(() => evaluateRows(rows, { ...OPTIONS, testFraction: 1.5 })).toThrow(/--test-fraction/);
+    expect(() => evaluateRows(rows, { ...OPTIONS, minSupport: 1 })).toThrow(/--min-support/);
+  });
+});
+
+describe('a passive database beside the models', () => {
+  // A stand-in database that knows only TTL 64 + mss*10 windows as "Linux 3.x".
+  const stub: PassiveBaseline = {
+    name: 'stub',
+    source: 'test',
+    judge(row) {
+      if (row.p0f_sig === 'garbage') return { kind: 'unreadable', reason: 'not a signature' };
+      return row.p0f_sig.includes('mss*10')
+        ? { kind: 'match', label: 'Linux 3.x', quality: 'exact', classes: ['Linux 3.X'], family: 'linux' }
+        : { kind: 'none' };
+    },
+  };
+
+  it('reports coverage and agreement with the Nmap label, overall and on the test split', () => {
+    const rows = syntheticRows({ perClass: 25 });
+    rows[0] = { ...(rows[0] as EvaluationRow), p0f_sig: 'garbage' };
+    const { report, predictions } = evaluateRows(rows, { ...OPTIONS, passive: stub });
+    const p = report.passive;
+    expect(p).not.toBeNull();
+    expect(p?.labelled.rows).toBe(100);
+    expect(p?.labelled.matched).toBe(24);
+    expect(p?.labelled.unreadable).toBe(1);
+    expect(p?.labelled.classAgreement).toBeCloseTo(0.24, 5);
+    expect(p?.labelled.classAgreementWhenMatched).toBe(1);
+    expect(p?.test.rows).toBe(report.rows.test);
+    expect(p?.labels[0]).toEqual({ label: '(no match)', rows: 75, classes: [], agreeing: 0 });
+    const linux = predictions.filter((x) => x.p0f_label === 'Linux 3.x');
+    expect(linux).toHaveLength(24);
+    expect(linux.every((x) => x.p0f_agrees === true && x.p0f_quality === 'exact')).toBe(true);
+  });
+});
+
+describe('evaluateVersion and readEvaluation', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'osfp-evaluate-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores report.json, report.md and predictions.parquet beside the version, atomically replaced', async () => {
+    const versionDir = join(dir, 'datasets', 'demo', 'v1');
+    await mkdir(versionDir, { recursive: true });
+    await writeParquet(join(versionDir, 'data.parquet'), syntheticRows({ perClass: 20 }));
+    await writeFile(join(versionDir, 'manifest.json'), JSON.stringify({ name: 'demo', version: 1 }));
+    expect(await readEvaluation(versionDir)).toBeNull();
+
+    const first = await evaluateVersion(versionDir, OPTIONS);
+    const stored = await readEvaluation(versionDir);
+    expect(stored?.report).toEqual(JSON.parse(JSON.stringify(first.report)));
+    expect(stored?.report.subject).toEqual({ name: 'demo', version: 1 });
+    expect(stored?.markdown).toMatch(/# Evaluation of name demo, version 1/);
+    expect(stored?.markdown).toMatch(/\| random-forest \| \d+\.\d %/);
+
+    // Read back by a different Parquet implementation than the writer (DuckDB wrote it).
+    const file = await asyncBufferFromFile(join(versionDir, 'evaluation', 'predictions.parquet'));
+    const predictions = await parquetReadObjects({ file });
+    expect(predictions).toHaveLength(80);
+    expect(Object.keys(predictions[0] ?? {})).toEqual(
+      expect.arrayContaining(['ip', 'port', 'label', 'role', 'p0f_label', 'model_top1', 'model_top2']),
+    );
+
+    await evaluateVersion(versionDir, { ...OPTIONS, seed: 9 });
+    expect((await readEvaluation(versionDir))?.report.options.seed).toBe(9);
+    // No temporary directories are left behind; the version's own files are untouched.
+    expect((await readdir(versionDir)).sort()).toEqual(['data.parquet', 'evaluation', 'manifest.json']);
+  });
+
+  it('names a missing or foreign data file', async () => {
+    await expect(evaluateVersion(join(dir, 'nope'), OPTIONS)).rejects.toThrow(/data\.parquet does not exist/);
+    const foreign = join(dir, 'foreign');
+    await mkdir(foreign);
+    await writeFile(join(foreign, 'data.parquet'), 'not parquet at all');
+    await expect(evaluateVersion(foreign, OPTIONS)).rejects.toThrow(/cannot read .*data\.parquet as Parquet/);
+  });
+});
+
+function rareRows(n: number, label: string): EvaluationRow[] {
+  return syntheticRows({ perClass: [n, 0, 0, 0], seed: 99 }).map((r) => ({ ...r, label, ip_ittl: 255 }));
+}
+
+/** Writes rows as Parquet with DuckDB, the way a version's data.parquet is written. */
+async function writeParquet(path: string, rows: readonly EvaluationRow[]): Promise<void> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    const json = join(path, '..', 'rows.json');
+    await writeFile(json, JSON.stringify(rows));
+    await conn.run(`COPY (SELECT * FROM read_json('${json}')) TO '${path}' (FORMAT parquet)`);
+    await rm(json);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
