@@ -31,10 +31,13 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
   });
 
   it('runs several Nmap processes at once, each on its own batch', async () => {
-    fake = fakeNmap(`sleep 0.3; cat '${fixturePath('loopback-three-hosts.xml')}'`);
-    const started = performance.now();
-    const labels = await labelHosts(loopback, { nmapPath: fake.path, processes: 3, batchSize: 1 });
-    expect(performance.now() - started).toBeLessThan(850);
+    // Each stand-in waits until all three have started: only parallel processes get past the barrier.
+    fake = fakeNmap(`touch "$n.started"; i=0; while [ "$(ls "$DIR" | grep -c started)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+[ $i -lt 100 ] || exit 3
+cat '${fixturePath('loopback-three-hosts.xml')}'`);
+    const reports: BatchReport[] = [];
+    const labels = await labelHosts(loopback, { nmapPath: fake.path, processes: 3, batchSize: 1, onBatch: (r) => reports.push(r) });
+    expect(reports.map((r) => r.exitCode)).toEqual([0, 0, 0]);
     expect(fake.calls().map((c) => c.stdin).sort()).toEqual(['127.0.0.1\n', '127.0.0.2\n', '127.0.0.3\n']);
     expect(labels.get('127.0.0.1')?.label_status).toBe('ok');
   });

@@ -59,7 +59,7 @@ describe.skipIf(needs('root', 'nmap'))('real Nmap on loopback', () => {
       { cwd: '/', env: { PATH: process.env['PATH'] ?? '', HOME: '/' } },
     );
     expect(stdout).toMatch(/sends raw packets: run as root, or give this process CAP_NET_RAW/);
-  });
+  }, 60_000);
 
   it('labels this machine (Linux) through its loopback stack', async () => {
     const reports: BatchReport[] = [];
