@@ -1,0 +1,60 @@
+/**
+ * The in-lab half of the `pipeline-memory` benchmark: one `collect` run over
+ * COUNT lab names (Tranco format, labelling off), in-process, inside the
+ * lab's scanner namespace, sampling Redis used_memory and this process's RSS
+ * throughout. Prints one JSON object on stdout. One size per process, so
+ * each peak is its own.
+ *
+ *   echo '{"count":100000,"dir":"/tmp/x","dnsServer":"198.18.0.53"}' | node --import tsx pipeline-memory-in-lab.ts
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { labTargets } from '@osfp/lab';
+import { pino } from 'pino';
+import { CollectOptionsSchema } from '../config/collect-options.ts';
+import { collectRun } from '../coordinator/collect-run.ts';
+import { realStageBodies } from '../worker/real-stage-bodies.ts';
+
+interface Request {
+  count: number;
+  dir: string;
+  dnsServer: string;
+}
+
+const request = JSON.parse(await text(process.stdin)) as Request;
+const targets = join(request.dir, `bench-${request.count}.csv`);
+const lines: string[] = [];
+for (const line of labTargets(request.count, 'tranco')) lines.push(line);
+await writeFile(targets, `${lines.join('\n')}\n`);
+lines.length = 0;
+
+let peakRedis = 0;
+let peakRss = 0;
+const started = performance.now();
+const summary = await collectRun(
+  CollectOptionsSchema.parse({
+    targets,
+    dataDir: join(request.dir, `data-${request.count}`),
+    dnsServer: [request.dnsServer],
+    dnsConcurrency: 256,
+    allow: ['198.18.0.0/15'],
+    label: 'none',
+    timeout: 3000,
+    batchSize: 256,
+    concurrency: 512,
+    progress: 'log',
+    logInterval: 3_600_000,
+  }),
+  {
+    stages: realStageBodies(),
+    logger: pino({ level: 'warn' }),
+    onSample: (s) => {
+      peakRedis = Math.max(peakRedis, s.redisUsedMemory);
+      peakRss = Math.max(peakRss, s.rss);
+    },
+  },
+);
+process.stdout.write(
+  `${JSON.stringify({ count: request.count, hosts: summary.hosts, rows: summary.rows, names: summary.ingest.names, peakRedis, peakRss, seconds: (performance.now() - started) / 1000 })}\n`,
+);
