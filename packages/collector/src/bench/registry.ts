@@ -3,7 +3,6 @@ import { captureBenchmark } from './capture.ts';
 import { datasetExportBenchmark } from './dataset-export.ts';
 import { labelerBenchmark } from './labeler.ts';
 import { pipelineMemoryBenchmark } from './pipeline-memory.ts';
-import { pipelineMemoryBenchmark } from './pipeline-memory.ts';
 
 /** Every benchmark `pnpm bench` knows, in the order they run. */
-export const BENCHMARKS: readonly Benchmark[] = [captureBenchmark, labelerBenchmark, datasetExportBenchmark, pipelineMemoryBenchmark, pipelineMemoryBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [captureBenchmark, labelerBenchmark, datasetExportBenchmark, pipelineMemoryBenchmark];
