@@ -13,3 +13,4 @@ export { relabelVersion, type RelabelFn, type RelabelOptions } from './relabel.t
 export { formatManifest, formatDiff, formatVerify, formatDatasetList } from './report.ts';
 export { duckdbConfig } from './duckdb-files.ts';
 export { STORE_FILE, DATA_PARQUET, DATA_CSV, MANIFEST_FILE } from './layout.ts';
+export * from './evaluate/index.ts';
