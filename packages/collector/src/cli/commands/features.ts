@@ -77,7 +77,8 @@ export async function printFeatures(file: string, format: Format, out: Writable,
     if (error instanceof CaptureError) throw new UsageError(`features: ${error.message}`, 1);
     throw error;
   } finally {
-    out.off('error', onOutputError);
+    // After EPIPE the stream may report it again later: keep swallowing it.
+    if (!readerGone) out.off('error', onOutputError);
   }
   if (format === 'csv' && first) await writeOut(out, stringify([], { header: true, columns: [...FEATURES_OUTPUT_COLUMNS] }));
 
