@@ -1,13 +1,14 @@
 /**
  * The in-lab half of the `capture` benchmark, run inside the lab's scanner
- * namespace: on the same targets, in alternating rounds, (1) the reference,
+ * namespace: on the same targets, chunk by chunk in alternating order (so a
+ * change in the machine's load hits both sides alike), (1) the reference,
  * a bare node:net loop - one fresh connection and one GET per target, the
  * first bytes of the answer read, no sniffing; (2) the collector's prober
  * with SYN-ACK capture; (3) undici with one Client per target, the design
  * card's client, to show what it would cost on the hot path. Prints one JSON
  * object on stdout.
  *
- *   echo '{"targets":[...],"concurrency":256,"rounds":2,...}' | node --import tsx capture-in-lab.ts
+ *   echo '{"targets":[...],"concurrency":256,"chunkSize":2000,...}' | node --import tsx capture-in-lab.ts
  */
 import net from 'node:net';
 import { text } from 'node:stream/consumers';
@@ -18,7 +19,7 @@ import type { ProbeTarget } from '../probe/index.ts';
 interface Request {
   targets: ProbeTarget[];
   concurrency: number;
-  rounds: number;
+  chunkSize: number;
   timeoutMs: number;
   undici: boolean;
 }
@@ -68,37 +69,29 @@ async function undiciProbe(target: ProbeTarget, timeoutMs: number): Promise<bool
 
 const { targets, concurrency, timeoutMs } = request;
 
-interface Round {
-  bareRate: number;
-  bareOk: number;
-  proberRate: number;
-  completed: number;
-  captured: number;
-}
-
-async function bareRound(): Promise<Pick<Round, 'bareRate' | 'bareOk'>> {
+async function bareChunk(chunk: readonly ProbeTarget[]): Promise<{ bareSeconds: number; bareOk: number }> {
   let bareOk = 0;
-  const seconds = await pool(targets, concurrency, async (t) => {
+  const bareSeconds = await pool(chunk, concurrency, async (t) => {
     if (await bareProbe(t, timeoutMs)) bareOk++;
   });
-  return { bareRate: targets.length / seconds, bareOk };
+  return { bareSeconds, bareOk };
 }
 
 /**
  * The prober's start-up (capture process, own SYN) is a once-per-worker cost
- * and stays out of the timing; so does its capture process during the other
- * phases, which would otherwise slow the reference down by reading its packets.
+ * and stays out of the timing; and it is closed before the reference runs,
+ * whose packets its capture process would otherwise read, slowing it down.
  */
-async function proberRound(): Promise<Pick<Round, 'proberRate' | 'completed' | 'captured'> & { packetsRead: number; missed: number }> {
+async function proberChunk(chunk: ProbeTarget[]) {
   const prober = await createProber({ timeoutMs, concurrency, userAgent: USER_AGENT, bodyCapBytes: 16 * 1024 });
   try {
     const started = performance.now();
-    const outcomes = await prober.probeBatch(targets);
-    const seconds = (performance.now() - started) / 1000;
+    const outcomes = await prober.probeBatch(chunk);
+    const proberSeconds = (performance.now() - started) / 1000;
     const completed = outcomes.filter((o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status));
     const stats = await prober.captureStats();
     return {
-      proberRate: targets.length / seconds,
+      proberSeconds,
       completed: completed.length,
       captured: completed.filter((o) => o.synack !== null).length,
       packetsRead: stats.packetsRead,
@@ -109,15 +102,15 @@ async function proberRound(): Promise<Pick<Round, 'proberRate' | 'completed' | '
   }
 }
 
-const rounds = [];
-for (let round = 0; round < request.rounds; round++) {
-  // Alternate the order so that drift in the machine's load hits both sides alike.
-  if (round % 2 === 0) {
-    const bare = await bareRound();
-    rounds.push({ ...bare, ...(await proberRound()) });
+const chunks = [];
+for (let at = 0, index = 0; at < targets.length; at += request.chunkSize, index++) {
+  const chunk = targets.slice(at, at + request.chunkSize);
+  if (index % 2 === 0) {
+    const bare = await bareChunk(chunk);
+    chunks.push({ targets: chunk.length, ...bare, ...(await proberChunk(chunk)) });
   } else {
-    const probed = await proberRound();
-    rounds.push({ ...(await bareRound()), ...probed });
+    const probed = await proberChunk(chunk);
+    chunks.push({ targets: chunk.length, ...(await bareChunk(chunk)), ...probed });
   }
 }
 let undiciRate: number | null = null;
@@ -134,4 +127,4 @@ if (request.undici) {
   });
   undiciReference = subset.length / seconds;
 }
-process.stdout.write(`${JSON.stringify({ rounds, undiciRate, undiciReference })}\n`);
+process.stdout.write(`${JSON.stringify({ chunks, undiciRate, undiciReference })}\n`);
