@@ -12,6 +12,14 @@ export interface LabelTarget {
   readonly closedPort?: number | undefined;
 }
 
+/**
+ * Scanned as the closed port of hosts the probe found none for. Nmap's
+ * closed-port tests (T5-T7) otherwise go to a random port, and in the lab
+ * labels came out measurably worse without one; tcpmux (1) is almost never
+ * open, and a filtered answer costs only that one probe.
+ */
+export const DEFAULT_FALLBACK_CLOSED_PORT = 1;
+
 export interface NmapBatch {
   readonly targets: readonly LabelTarget[];
   /** -p argument: the union of the batch's ports, TCP only. */
@@ -42,7 +50,12 @@ function isPort(n: unknown): n is number {
  * possible and at least `processes` of them so every process has work, none
  * larger than `batchSize`.
  */
-export function planBatches(targets: readonly LabelTarget[], batchSize: number, processes: number): NmapBatch[] {
+export function planBatches(
+  targets: readonly LabelTarget[],
+  batchSize: number,
+  processes: number,
+  fallbackClosedPort: number | null = DEFAULT_FALLBACK_CLOSED_PORT,
+): NmapBatch[] {
   const byIp = new Map<string, LabelTarget>();
   for (const t of targets) if (!byIp.has(t.ip)) byIp.set(t.ip, t);
   const unique = [...byIp.values()].sort(
@@ -53,16 +66,17 @@ export function planBatches(targets: readonly LabelTarget[], batchSize: number, 
   const batches: NmapBatch[] = [];
   for (let i = 0; i < count; i++) {
     const slice = unique.slice(Math.floor((i * unique.length) / count), Math.floor(((i + 1) * unique.length) / count));
-    batches.push({ targets: slice, portSpec: portSpecOf(slice) });
+    batches.push({ targets: slice, portSpec: portSpecOf(slice, fallbackClosedPort) });
   }
   return batches;
 }
 
-function portSpecOf(targets: readonly LabelTarget[]): string {
+function portSpecOf(targets: readonly LabelTarget[], fallbackClosedPort: number | null): string {
   const ports = new Set<number>();
   for (const t of targets) {
     ports.add(t.openPort);
-    if (t.closedPort !== undefined) ports.add(t.closedPort);
+    const closed = t.closedPort ?? fallbackClosedPort;
+    if (closed !== null) ports.add(closed);
   }
   return `T:${[...ports].sort((a, b) => a - b).join(',')}`;
 }

@@ -1,7 +1,7 @@
 export { labelHosts, LABEL_DEFAULTS } from './label-hosts.ts';
 export type { LabelOptions, BatchReport } from './label-hosts.ts';
 export type { LabelTarget, NmapBatch } from './batch-plan.ts';
-export { planBatches, validateTargets } from './batch-plan.ts';
+export { planBatches, validateTargets, DEFAULT_FALLBACK_CLOSED_PORT } from './batch-plan.ts';
 export { nmapPreflight } from './preflight.ts';
 export type { NmapProvenance } from './preflight.ts';
 export { relabel, labelFromMatches, unlabelled } from './label-fields.ts';

@@ -76,7 +76,7 @@ export async function labelHosts(targets: LabelTarget[], options: LabelOptions =
   const batchSize = positiveInt(options.batchSize ?? LABEL_DEFAULTS.batchSize, 'batchSize');
   const taxonomy = options.taxonomy ?? DEFAULT_TAXONOMY;
   const tuning: NmapTuning = { ...DEFAULT_TUNING, ...options.tuning };
-  const batches = planBatches(targets, batchSize, processes);
+  const batches = planBatches(targets, batchSize, processes, tuning.fallbackClosedPort);
   const labels = new Map<string, LabelFields>();
   options.signal?.throwIfAborted();
 

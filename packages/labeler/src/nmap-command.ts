@@ -4,6 +4,7 @@
  * detection try, no DNS and no host discovery (the probe already proved the
  * host answers on its open port).
  */
+import { DEFAULT_FALLBACK_CLOSED_PORT } from './batch-plan.ts';
 import type { NmapBatch } from './batch-plan.ts';
 
 export interface NmapTuning {
@@ -15,6 +16,8 @@ export interface NmapTuning {
   readonly hostTimeoutMs: number;
   /** --osscan-guess: print near matches even when conditions are not ideal (no closed port found). */
   readonly guess: boolean;
+  /** Closed port scanned for hosts given without one (null: none). */
+  readonly fallbackClosedPort: number | null;
   /** Anything else, appended as-is (tuning experiments; never targets). */
   readonly extraArgs: readonly string[];
 }
@@ -24,6 +27,7 @@ export const DEFAULT_TUNING: NmapTuning = {
   maxOsTries: 1,
   hostTimeoutMs: 180_000,
   guess: true,
+  fallbackClosedPort: DEFAULT_FALLBACK_CLOSED_PORT,
   extraArgs: [],
 };
 

@@ -59,6 +59,13 @@ describe('planBatches', () => {
       [['198.18.0.1', '198.18.0.3'], 'T:1,443'],
     ]);
   });
+
+  it('adds a closed port for hosts given without one, unless told not to', () => {
+    expect(planBatches(hosts(2), 64, 1).map((b) => b.portSpec)).toEqual(['T:1,80']);
+    expect(planBatches(hosts(2), 64, 1, 113).map((b) => b.portSpec)).toEqual(['T:80,113']);
+    expect(planBatches(hosts(2), 64, 1, null).map((b) => b.portSpec)).toEqual(['T:80']);
+    expect(planBatches([{ ip: '198.18.0.1', openPort: 80, closedPort: 8 }], 64, 1).map((b) => b.portSpec)).toEqual(['T:8,80']);
+  });
 });
 
 describe('nmapArgs', () => {
@@ -68,6 +75,6 @@ describe('nmapArgs', () => {
     const args = nmapArgs(batch);
     expect(args.slice(-2)).toEqual(['-iL', '-']);
     expect(args.join(' ')).not.toMatch(/198\.18/);
-    expect(args).toEqual(expect.arrayContaining(['-O', '-Pn', '-n', '-T4', '--noninteractive', '-oX', '--max-os-tries', '1', '--min-hostgroup', '5', '-p', 'T:80']));
+    expect(args).toEqual(expect.arrayContaining(['-O', '-Pn', '-n', '-T4', '--noninteractive', '-oX', '--max-os-tries', '1', '--min-hostgroup', '5', '-p', 'T:1,80']));
   });
 });
