@@ -1,0 +1,11 @@
+export { DEFAULT_P0F_DB_PATH, P0fDatabaseError, loadP0fDatabase, parseP0fDatabase } from './database.ts';
+export type { P0fDatabase, P0fLabel, P0fTcpSignature } from './database.ts';
+export { parseObservedSignature } from './observed.ts';
+export type { ObservedSignature } from './observed.ts';
+export { P0F_MAX_DIST, findMatch, guessDistance, matchSynAck } from './match.ts';
+export type { ObservedSynAck, P0fMatch, P0fMatchQuality } from './match.ts';
+export { P0F_QUIRKS, P0fSignatureError } from './signature.ts';
+export type { P0fQuirk, WindowTerm } from './signature.ts';
+export { mapP0fLabel } from './taxonomy-map.ts';
+export type { TaxonomyMapping } from './taxonomy-map.ts';
+export { p0fBaseline } from './baseline.ts';
