@@ -45,7 +45,7 @@ export interface Prober {
   /** The worker stack's own SYN, learned at start-up. */
   readonly syn: SynFeatures;
   /** One outcome per target, in input order; rejects only when aborted or closed, never for a target's failure. */
-  probeBatch(targets: ProbeTarget[], signal?: AbortSignal): Promise<ProbeOutcome[]>;
+  probeBatch(targets: readonly ProbeTarget[], signal?: AbortSignal): Promise<ProbeOutcome[]>;
   /** Capture counters (packets read, matched, missed, ...). */
   captureStats(): Promise<CaptureStats>;
   close(): Promise<void>;
