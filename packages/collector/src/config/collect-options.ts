@@ -5,11 +5,11 @@ import { parseDuration } from './duration.ts';
 const list = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v), z.array(item));
 
-const duration = (what: string) =>
+const duration = () =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `${what}: "${v}" is not a duration (e.g. 500ms, 5s, 10m, 12h, 30d)` });
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 500ms, 5s, 10m, 12h, 30d)` });
       return z.NEVER;
     }
     return ms;
@@ -41,16 +41,16 @@ export const CollectOptionsSchema = z
     ports: list(intIn(1, 65535)).default([80]),
     batchSize: intIn(1, 100_000).default(256),
     concurrency: intIn(1, 100_000).default(256),
-    timeout: duration('--timeout').default(5000),
+    timeout: duration().default(5000),
     rate: z.coerce.number().min(0).default(0),
     contact: z.url('expected a URL (http://, https:// or mailto:)').optional(),
     label: labelPolicy.default({ mode: 'all' }),
-    labelMaxAge: duration('--label-max-age').optional(),
-    labelTimeout: duration('--label-timeout').default(600_000),
+    labelMaxAge: duration().optional(),
+    labelTimeout: duration().default(600_000),
     labelProcesses: intIn(1, 64).default(4),
     dnsServer: list(z.string().regex(/^[\d.]+(:\d+)?$/, 'expected an IPv4 address, optionally with :port')).default([]),
     dnsConcurrency: intIn(1, 10_000).default(64),
-    dnsTimeout: duration('--dns-timeout').default(3000),
+    dnsTimeout: duration().default(3000),
     exclude: list(z.string()).default([]),
     allow: list(z.string()).default([]),
     redis: redisUrl.optional(),
@@ -58,7 +58,7 @@ export const CollectOptionsSchema = z
     maxInFlight: intIn(1, 10_000).default(8),
     lab: z.union([z.string(), z.literal(true)]).optional(),
     progress: z.enum(['auto', 'tty', 'log']).default('auto'),
-    logInterval: duration('--log-interval').default(10_000),
+    logInterval: duration().default(10_000),
   })
   .strict()
   .superRefine((o, ctx) => {

@@ -60,9 +60,11 @@ export function validateOptions<S extends z.ZodType>(schema: S, sources: RawOpti
   const result = schema.safeParse(merged);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const key = issue.path.map(String).join('.') || '(options)';
+    const [key, ...rest] = issue.path.map(String);
+    if (key === undefined) return `  ${issue.message}`;
     const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    return `  ${flag} (or ${envName(key)}): ${issue.message}`;
+    const item = rest.length > 0 ? ` (item ${Number(rest[0]) + 1})` : '';
+    return `  ${flag}${item} (or ${envName(key)}): ${issue.message}`;
   });
   throw new Error(`invalid options:\n${problems.join('\n')}`);
 }
