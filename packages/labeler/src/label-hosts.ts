@@ -76,7 +76,9 @@ export async function labelHosts(targets: LabelTarget[], options: LabelOptions =
   const batchSize = positiveInt(options.batchSize ?? LABEL_DEFAULTS.batchSize, 'batchSize');
   const taxonomy = options.taxonomy ?? DEFAULT_TAXONOMY;
   const tuning: NmapTuning = { ...DEFAULT_TUNING, ...options.tuning };
-  const batches = planBatches(targets, batchSize, processes, tuning.fallbackClosedPort);
+  if (!Number.isInteger(tuning.noGuessRetries) || tuning.noGuessRetries < 0) {
+    throw new Error(`labelHosts: tuning.noGuessRetries must be a non-negative integer, got ${String(tuning.noGuessRetries)}`);
+  }
   const labels = new Map<string, LabelFields>();
   options.signal?.throwIfAborted();
 
@@ -85,31 +87,56 @@ export async function labelHosts(targets: LabelTarget[], options: LabelOptions =
   setMaxListeners(processes + 1, cancel.signal);
   const forward = () => cancel.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', forward, { once: true });
+  const context: BatchContext = { tuning, taxonomy, options: { ...options, signal: cancel.signal }, labels, retry: new Set() };
+  try {
+    await runPass(planBatches(targets, batchSize, processes, tuning.fallbackClosedPort), processes, context);
+    // Second chance, in batches of their own, for hosts that answered but got no guess (see BatchContext.retry).
+    for (let pass = 0; pass < tuning.noGuessRetries && context.retry.size > 0; pass++) {
+      const again = targets.filter((t) => context.retry.has(t.ip));
+      context.retry.clear();
+      await runPass(planBatches(again, batchSize, processes, tuning.fallbackClosedPort), processes, { ...context, retrying: true });
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', forward);
+  }
+  return labels;
+}
 
+interface BatchContext {
+  readonly tuning: NmapTuning;
+  readonly taxonomy: Taxonomy;
+  readonly options: LabelOptions;
+  readonly labels: Map<string, LabelFields>;
+  /**
+   * Hosts OS detection ran on (Nmap found their open port) without a single
+   * guess. On a busy machine that is often answers Nmap missed rather than
+   * an unknown stack (lab, loaded machine: 13 of 256 hosts).
+   */
+  readonly retry: Set<string>;
+  /** In a retry pass a host's earlier no-match stands unless the new scan does better. */
+  readonly retrying?: boolean;
+}
+
+/** Runs batches on `processes` Nmap processes at once; rejects (after every Nmap is dead) if cancelled or Nmap cannot start. */
+async function runPass(batches: readonly NmapBatch[], processes: number, context: BatchContext): Promise<void> {
+  const signal = context.options.signal;
   let next = 0;
   const worker = async () => {
     for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
-      cancel.signal.throwIfAborted();
-      const report = await labelBatch(batch, tuning, taxonomy, { ...options, signal: cancel.signal }, labels);
-      options.onBatch?.(report);
+      signal?.throwIfAborted();
+      const report = await labelBatch(batch, context);
+      context.options.onBatch?.(report);
     }
   };
   // allSettled, not all: on cancellation every worker must have seen its Nmap die before we return.
   const outcomes = await Promise.allSettled(Array.from({ length: Math.min(processes, batches.length) }, worker));
-  options.signal?.removeEventListener('abort', forward);
-  cancel.signal.throwIfAborted();
+  signal?.throwIfAborted();
   const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failure) throw failure.reason;
-  return labels;
 }
 
-async function labelBatch(
-  batch: NmapBatch,
-  tuning: NmapTuning,
-  taxonomy: Taxonomy,
-  options: LabelOptions,
-  labels: Map<string, LabelFields>,
-): Promise<BatchReport> {
+async function labelBatch(batch: NmapBatch, context: BatchContext): Promise<BatchReport> {
+  const { tuning, taxonomy, options, labels } = context;
   const run = await runNmap(options.nmapPath ?? LABEL_DEFAULTS.nmapPath, nmapArgs(batch, tuning), {
     input: nmapInput(batch),
     timeoutMs: options.timeoutMs ?? LABEL_DEFAULTS.timeoutMs,
@@ -123,6 +150,10 @@ async function labelBatch(
     const host = byIp.get(target.ip);
     const fields = host ? hostLabel(host, taxonomy) : missingLabel(run);
     if (fields.label_status === 'ok') labelled++;
+    if (host && fields.label_status === 'no-match' && host.portsUsed.some((p) => p.state === 'open' && p.proto === 'tcp')) {
+      context.retry.add(target.ip);
+    }
+    if (context.retrying && fields.label_status !== 'ok') continue;
     labels.set(target.ip, fields);
   }
   return {

@@ -16,6 +16,8 @@ export interface NmapTuning {
   readonly hostTimeoutMs: number;
   /** --osscan-guess: print near matches even when conditions are not ideal (no closed port found). */
   readonly guess: boolean;
+  /** Extra passes for hosts that answered but got no guess (labelHosts re-scans them in batches of their own). */
+  readonly noGuessRetries: number;
   /** Closed port scanned for hosts given without one (null: none). */
   readonly fallbackClosedPort: number | null;
   /** Anything else, appended as-is (tuning experiments; never targets). */
@@ -27,6 +29,7 @@ export const DEFAULT_TUNING: NmapTuning = {
   maxOsTries: 1,
   hostTimeoutMs: 180_000,
   guess: true,
+  noGuessRetries: 1,
   fallbackClosedPort: DEFAULT_FALLBACK_CLOSED_PORT,
   extraArgs: [],
 };

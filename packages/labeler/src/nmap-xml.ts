@@ -84,6 +84,11 @@ function readHost(host: XmlNode): NmapHostResult[] {
       timedOut: attr(host, 'timedout') === 'true',
       osScanned: os !== undefined,
       matches: rankMatches(matches),
+      portsUsed: child(os, 'portused').map((p) => ({
+        state: attr(p, 'state') ?? '',
+        proto: attr(p, 'proto') ?? '',
+        portid: Number.parseInt(attr(p, 'portid') ?? '', 10) || 0,
+      })),
       fingerprint,
     },
   ];

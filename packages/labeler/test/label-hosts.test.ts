@@ -42,6 +42,38 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
     expect(labels.get('127.0.0.1')?.label_status).toBe('ok');
   });
 
+  describe('hosts that answered but got no guess are scanned once more', () => {
+    const lost: LabelTarget[] = [
+      { ip: '198.19.192.1', openPort: 80, closedPort: 1 },
+      { ip: '198.19.192.5', openPort: 80, closedPort: 1 },
+    ];
+    // First run: the recorded contention run (192.5 lost its answers); later runs: a full answer for whoever is asked.
+    const secondChance = (later: string) =>
+      fakeNmap(`if [ ! -e "$DIR/first" ]; then touch "$DIR/first"; cat '${fixturePath('lab-lost-answers.xml')}'; else ${later}; fi`);
+
+    it('the retry pass labels them', async () => {
+      fake = secondChance(`sed "s/127\\.0\\.0\\.1/$(head -1 "$n.stdin")/" '${fixturePath('loopback-linux.xml')}'`);
+      const labels = await labelHosts(lost, { nmapPath: fake.path, processes: 1 });
+      expect(labels.get('198.19.192.1')?.label_status).toBe('ok');
+      expect(labels.get('198.19.192.5')).toMatchObject({ label_status: 'ok', label: 'Linux 5.X' });
+      expect(fake.calls().map((c) => c.stdin).sort()).toEqual(['198.19.192.1\n198.19.192.5\n', '198.19.192.5\n']);
+    });
+
+    it('a retry that does worse keeps the first answer', async () => {
+      fake = secondChance('exit 1');
+      const labels = await labelHosts(lost, { nmapPath: fake.path, processes: 1 });
+      expect(labels.get('198.19.192.5')).toMatchObject({ label_status: 'no-match', nmap_guesses: '[]' });
+      expect(fake.calls()).toHaveLength(2);
+    });
+
+    it('noGuessRetries: 0 turns it off', async () => {
+      fake = secondChance('exit 1');
+      const labels = await labelHosts(lost, { nmapPath: fake.path, processes: 1, tuning: { noGuessRetries: 0 } });
+      expect(labels.get('198.19.192.5')?.label_status).toBe('no-match');
+      expect(fake.calls()).toHaveLength(1);
+    });
+  });
+
   it('a crashed Nmap fails the hosts it had not finished, keeps the ones it had', async () => {
     const xml = fixturePath('loopback-three-hosts.xml');
     fake = fakeNmap(`sed -n '1,/<\\/host>/p' '${xml}'; echo "nmap: segfault" >&2; kill -SEGV $$`);
