@@ -69,4 +69,25 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
     expect(reuse.labelsReused).toBe(2);
     expect(reuse.labelStatus).toEqual({ ok: 2 });
   }, 60_000);
+
+  it('stops cleanly on a shutdown signal and --resume finishes the run, every row once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const targets = join(dir, 'paused.txt');
+    await writeFile(targets, '198.18.7.0/27\n');
+    const dataDir = join(dir, 'data');
+    const controller = new AbortController();
+    const first = await collectRun(
+      CollectOptionsSchema.parse({ targets, dataDir, allow: ['198.18.0.0/15'], batchSize: 2, maxInFlight: 2, progress: 'log' }),
+      { stages: fakeStageBodies({ probeDelayMs: 100 }), logger, signal: controller.signal, onJoined: () => controller.abort() },
+    );
+    expect(first.status).toBe('interrupted');
+    expect(first.version).toBeNull();
+    expect(first.batchesJoined).toBeLessThan(16);
+
+    const resumed = await collectRun(CollectOptionsSchema.parse({ resume: first.runId, dataDir, progress: 'log' }), { stages: fakeStageBodies(), logger });
+    expect(resumed.status).toBe('complete');
+    expect(resumed.batchesJoined).toBe(16);
+    const rows = await rowsOf(join(resumed.version!.path, 'data.parquet'));
+    expect(rows.map((r) => r.ip).sort()).toEqual(Array.from({ length: 16 }, (_, i) => `198.18.7.${2 * i + 1}`).sort());
+  }, 60_000);
 });
