@@ -13,6 +13,7 @@ import { resolveVersion } from './versions.ts';
 import { formatVersionRef, type VersionRef } from './version-ref.ts';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { EVALUATION_DIR } from './evaluate/report-files.ts';
 
 export interface VerifyResult {
   readonly ref: string;
@@ -39,6 +40,8 @@ export async function verifyVersion(dataDir: string, ref: string | VersionRef): 
   }
   const listed = new Set([...Object.keys(v.manifest.files), MANIFEST_FILE]);
   for (const entry of await readdir(v.dir)) {
+    // `osfp dataset evaluate` keeps its report beside the version: an add-on, not part of the version.
+    if (entry === EVALUATION_DIR) continue;
     if (!listed.has(entry)) problems.push(`${entry} is not part of the version (added after it was built)`);
   }
   let actualContent: string | null = null;

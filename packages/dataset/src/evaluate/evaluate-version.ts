@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { evaluateRows, type EvaluateOptions, type Evaluation } from './evaluate-rows.ts';
 import { readEvaluationRows } from './read-evaluation-rows.ts';
 import { writeEvaluation } from './report-files.ts';
+import { renderReportMarkdown } from './report-markdown.ts';
 
 /** The version's data file, as the dataset package lays versions out. */
 const VERSION_DATA_FILE = 'data.parquet';
@@ -11,11 +12,11 @@ const VERSION_DATA_FILE = 'data.parquet';
 export async function evaluateVersion(
   versionDir: string,
   options: EvaluateOptions,
-): Promise<Evaluation & { readonly dir: string }> {
+): Promise<Evaluation & { readonly dir: string; readonly markdown: string }> {
   const rows = await readEvaluationRows(join(versionDir, VERSION_DATA_FILE));
   const evaluation = evaluateRows(rows, options, await subjectOf(versionDir));
   const dir = await writeEvaluation(versionDir, evaluation);
-  return { ...evaluation, dir };
+  return { ...evaluation, dir, markdown: renderReportMarkdown(evaluation.report) };
 }
 
 /** Names the version in the report from its manifest (name, version, content hash), when there is one. */

@@ -21,6 +21,7 @@ import {
 import { DEFAULT_TAXONOMY, parseTaxonomy, relabel, type Taxonomy } from '@osfp/labeler';
 import { UsageError } from '../usage-error.ts';
 import { dataDirOption } from './data-dir-option.ts';
+import { datasetEvaluateCommand } from './dataset-evaluate.ts';
 
 interface DataDirOpts {
   dataDir: string;
@@ -168,6 +169,7 @@ export function datasetCommand(): Command {
         }),
       ),
   );
+  dataset.addCommand(datasetEvaluateCommand());
   return dataset;
 }
 
