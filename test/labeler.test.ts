@@ -39,7 +39,7 @@ async function nmapsIn(namespace: string): Promise<number[]> {
   return pids.filter((_, i) => names[i]?.trim() === 'nmap');
 }
 
-describe.skipIf(needs('root', 'netns', 'nmap'))('labeler in the lab', () => {
+describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap'))('labeler in the lab', () => {
   const plan = (): LabPlan => {
     const lab = sharedLab();
     if (!lab) throw new Error('the e2e global setup did not bring a lab up');
