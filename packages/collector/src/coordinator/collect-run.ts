@@ -202,9 +202,13 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
 
     const flow = new BatchFlow(connection('flow-producer'), joinQueueName(runId));
     cleanups.push(() => flow.close());
-    const joinQueue = new Queue(joinQueueName(runId), { connection: connection('join-queue') });
+    // BullMQ's event streams (default 10,000 entries per queue) would keep every
+    // completed job's return value, a batch of features each: Redis memory would
+    // then follow the run's length. Nobody here reads the streams; keep them short.
+    const streams = { events: { maxLen: 50 } };
+    const joinQueue = new Queue(joinQueueName(runId), { connection: connection('join-queue'), streams });
     cleanups.push(() => joinQueue.close());
-    const stageQueues = [QUEUES.probe, QUEUES.label].map((name) => new Queue(name, { connection: connection(`${name}-queue`) }));
+    const stageQueues = [QUEUES.probe, QUEUES.label].map((name) => new Queue(name, { connection: connection(`${name}-queue`), streams }));
     cleanups.push(() => Promise.all(stageQueues.map((q) => q.close())).then(() => undefined));
 
     const enqueue = async (batchNo: number): Promise<void> => {
