@@ -58,7 +58,11 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
   if (!(Number.isInteger(options.concurrency) && options.concurrency > 0)) {
     throw new RangeError(`prober concurrency must be a positive integer, got ${options.concurrency}`);
   }
-  const sniffer = await startSniffer(options.captureBufferBytes !== undefined ? { receiveBufferBytes: options.captureBufferBytes } : {});
+  const sniffer = await startSniffer({
+    ...(options.captureBufferBytes !== undefined && { receiveBufferBytes: options.captureBufferBytes }),
+    // A SYN-ACK waits for its claim until the exchange is over: keep it well past the deadline.
+    unclaimedTtlMs: Math.max(30_000, 2 * options.timeoutMs + 5_000),
+  });
   let ownSyn: OwnSyn;
   try {
     ownSyn = await learnOwnSyn(sniffer, options.routeTowards);
@@ -77,12 +81,14 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
 
   async function probeOne(target: ProbeTarget, signal: AbortSignal | undefined): Promise<ProbeOutcome> {
     const probedAt = new Date();
-    const pending: { claim: Promise<CapturedPacket | null> | null } = { claim: null };
     const connectStartedAt = performance.timeOrigin + performance.now();
-    const exchange = await runHttpExchange(target, signal ? { ...exchangeOptions, signal } : exchangeOptions, (localPort) => {
-      pending.claim = sniffer.claim(target.ip, target.port, localPort, connectStartedAt);
-    });
-    const captured = pending.claim ? await pending.claim : null;
+    const exchange = await runHttpExchange(target, signal ? { ...exchangeOptions, signal } : exchangeOptions);
+    // Claimed after the exchange, not at connect: by then the capture process
+    // has almost always delivered the SYN-ACK, so the claim needs no sync.
+    const captured: CapturedPacket | null =
+      exchange.connectedAt !== null && exchange.localPort !== null
+        ? await sniffer.claim(target.ip, target.port, exchange.localPort, connectStartedAt)
+        : null;
     let synack: SynAckFeatures | null = null;
     if (captured) {
       const extracted = extractSynAck(captured.packet, synContext);

@@ -15,6 +15,10 @@ import { openRawTcpReader } from './raw-ipv4-socket.ts';
 import { encodePacketFrame, encodeStatsFrame, encodeSyncedFrame, encodeWatchingFrame, FRAME_SYN, FRAME_SYNACK } from './capture-frames.ts';
 import { isOpeningSyn, isSynAck, tcpDstPort, tcpFlags } from './segment-header.ts';
 
+// Every read-out ends with recv throwing EAGAIN; stack traces would make that
+// the most expensive line of the capture loop.
+Error.stackTraceLimit = 0;
+
 const receiveBufferBytes = Number(process.argv[2] ?? 32 * 1024 * 1024);
 const watchedSynPorts = new Set<number>();
 let packetsRead = 0;

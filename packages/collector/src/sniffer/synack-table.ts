@@ -39,6 +39,7 @@ export interface SynAckTableStats {
   expired: number;
   evicted: number;
   missed: number;
+  syncs: number;
   unclaimed: number;
   waiting: number;
 }
@@ -70,11 +71,11 @@ export class SynAckTable {
   private lastSyncId = 0;
   private syncTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly counts = { offered: 0, matched: 0, stale: 0, duplicates: 0, expired: 0, evicted: 0, missed: 0 };
+  private readonly counts = { offered: 0, matched: 0, stale: 0, duplicates: 0, expired: 0, evicted: 0, missed: 0, syncs: 0 };
 
   constructor(options: SynAckTableOptions) {
     this.requestSync = options.requestSync;
-    this.syncTimeoutMs = options.syncTimeoutMs ?? 2_000;
+    this.syncTimeoutMs = options.syncTimeoutMs ?? 10_000;
     this.unclaimedTtlMs = options.unclaimedTtlMs ?? 30_000;
     this.maxUnclaimed = options.maxUnclaimed ?? 100_000;
     this.now = options.now ?? Date.now;
@@ -169,6 +170,7 @@ export class SynAckTable {
   private startSync(): void {
     const id = this.lastSyncId + 1;
     this.lastSyncId = id;
+    this.counts.syncs++;
     this.inFlight = id;
     this.syncTimer = setTimeout(() => this.finishSync(id), this.syncTimeoutMs);
     this.syncTimer.unref();
