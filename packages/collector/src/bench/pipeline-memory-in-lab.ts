@@ -5,12 +5,10 @@
  * throughout. Prints one JSON object on stdout. One size per process, so
  * each peak is its own.
  *
- *   echo '{"count":100000,"dir":"/tmp/x","dnsServer":"198.18.0.53"}' | node --import tsx pipeline-memory-in-lab.ts
+ *   echo '{"count":100000,"targets":"/tmp/x/t.csv","dir":"/tmp/x","dnsServer":"198.18.0.53"}' | node --import tsx pipeline-memory-in-lab.ts
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { labTargets } from '@osfp/lab';
 import { pino } from 'pino';
 import { CollectOptionsSchema } from '../config/collect-options.ts';
 import { collectRun } from '../coordinator/collect-run.ts';
@@ -18,16 +16,14 @@ import { realStageBodies } from '../worker/real-stage-bodies.ts';
 
 interface Request {
   count: number;
+  /** Written by the parent: building a 1M-line file here would inflate the very RSS being measured. */
+  targets: string;
   dir: string;
   dnsServer: string;
 }
 
 const request = JSON.parse(await text(process.stdin)) as Request;
-const targets = join(request.dir, `bench-${request.count}.csv`);
-const lines: string[] = [];
-for (const line of labTargets(request.count, 'tranco')) lines.push(line);
-await writeFile(targets, `${lines.join('\n')}\n`);
-lines.length = 0;
+const targets = request.targets;
 
 let peakRedis = 0;
 let peakRss = 0;

@@ -10,12 +10,14 @@
  * and then taken down. OSFP_BENCH_PIPELINE_COUNTS="100000,1000000" sets the sizes.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { labDown, labPlan, labStatus, labUp, type LabPlan } from '@osfp/lab';
+import { labDown, labPlan, labStatus, labTargets, labUp, type LabPlan } from '@osfp/lab';
 import type { BenchFigure, Benchmark } from './benchmark.ts';
 
 const inLabScript = fileURLToPath(new URL('./pipeline-memory-in-lab.ts', import.meta.url));
@@ -31,7 +33,24 @@ interface SizeReport {
   seconds: number;
 }
 
-function runSize(plan: LabPlan, count: number, dir: string, signal: AbortSignal): Promise<SizeReport> {
+/** Streams COUNT lab names (Tranco format) to a file, a chunk at a time. */
+async function writeTargets(path: string, count: number): Promise<void> {
+  const out = createWriteStream(path);
+  let chunk: string[] = [];
+  for (const line of labTargets(count, 'tranco')) {
+    chunk.push(line);
+    if (chunk.length === 10_000) {
+      if (!out.write(`${chunk.join('\n')}\n`)) await once(out, 'drain');
+      chunk = [];
+    }
+  }
+  out.end(chunk.length > 0 ? `${chunk.join('\n')}\n` : '');
+  await once(out, 'finish');
+}
+
+async function runSize(plan: LabPlan, count: number, dir: string, signal: AbortSignal): Promise<SizeReport> {
+  const targets = join(dir, `lab-${count}.csv`);
+  await writeTargets(targets, count);
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', plan.scannerNamespace, process.execPath, '--import', tsxLoader, inLabScript], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -50,7 +69,7 @@ function runSize(plan: LabPlan, count: number, dir: string, signal: AbortSignal)
         reject(new Error(`pipeline-memory printed no report: ${stdout.slice(0, 300)} ${stderr.trim()}`));
       }
     });
-    child.stdin.end(JSON.stringify({ count, dir, dnsServer: plan.dnsServer }));
+    child.stdin.end(JSON.stringify({ count, targets, dir, dnsServer: plan.dnsServer }));
   });
 }
 

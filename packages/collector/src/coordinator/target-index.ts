@@ -10,7 +10,7 @@ export interface IndexedHost {
 }
 
 /**
- * The run's set of targets, on disk (a DuckDB file in the run's directory):
+ * The run's set of targets, on disk (a DuckDB file in the run's directory, 32 MB of buffer that spills to disk):
  * every (address, name) pair as it was read, then one row per distinct
  * address with all its names, numbered into batches. Keeping it on disk is
  * what lets a million targets be deduplicated, joined with every name that
@@ -30,7 +30,7 @@ export class TargetIndex {
   static async open(path: string): Promise<TargetIndex> {
     await mkdir(dirname(path), { recursive: true });
     // A small buffer pool that spills to disk: the index must not grow the coordinator with the target count.
-    const instance = await DuckDBInstance.create(path, { memory_limit: '96MB', threads: '1', preserve_insertion_order: 'false' });
+    const instance = await DuckDBInstance.create(path, { memory_limit: '32MB', threads: '1', preserve_insertion_order: 'false' });
     const connection = await instance.connect();
     await connection.run('CREATE TABLE IF NOT EXISTS pairs (ip UINTEGER NOT NULL, domain VARCHAR)');
     await connection.run('CREATE TABLE IF NOT EXISTS batch_outcomes (batch_no INTEGER PRIMARY KEY, outcome VARCHAR NOT NULL)');
