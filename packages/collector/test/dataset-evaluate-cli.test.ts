@@ -59,6 +59,11 @@ describe('osfp dataset evaluate', { timeout: 120_000 }, () => {
 
     const verify = await osfp('dataset', 'verify', 'web', '--data-dir', dir);
     expect(verify.code).toBe(0);
+
+    const show = await osfp('dataset', 'show', 'web', '--data-dir', dir);
+    expect(show.code).toBe(0);
+    expect(show.out).toMatch(/evaluation \(seed 1, \d+ test rows; full report: .*report\.md\):/);
+    expect(show.out).toMatch(/random-forest\s+top-1 \d+\.\d %, top-2 \d+\.\d %, balanced \d+\.\d %/);
   });
 
   it.skipIf(needs('p0f'))('puts p0f\'s verdicts beside the models', async () => {

@@ -20,7 +20,7 @@ export type {
   RowRole,
 } from './evaluate-rows.ts';
 export { readEvaluationRows } from './read-evaluation-rows.ts';
-export { renderReportMarkdown } from './report-markdown.ts';
+export { renderEvaluationSummary, renderReportMarkdown } from './report-markdown.ts';
 export {
   EVALUATION_DIR,
   PREDICTIONS_PARQUET,

@@ -5,6 +5,30 @@ import type { PassiveFigures } from './passive-figures.ts';
 const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
 const cell = (s: string): string => s.replaceAll('|', '\\|');
 
+/**
+ * The few lines `osfp dataset show` prints under the manifest: the models'
+ * and p0f's headline figures, and where the full report is.
+ */
+export function renderEvaluationSummary(report: EvaluationReport, reportPath: string): string {
+  const out = [`evaluation (seed ${report.options.seed}, ${report.rows.test} test rows; full report: ${reportPath}):`];
+  for (const m of report.models) {
+    const f = m.figures;
+    out.push(`  ${m.name.padEnd(14)} top-1 ${pct(f.top1)}, top-2 ${pct(f.top2)}, balanced ${pct(f.balancedAccuracy)}`);
+  }
+  if (report.passive) {
+    const t = report.passive.test;
+    out.push(
+      `  ${`${report.passive.name} database`.padEnd(14)} agrees with Nmap on the class ${pct(t.classAgreement)}, on the OS family ${pct(
+        t.familyAgreement,
+      )} (matched ${pct(t.rows === 0 ? 0 : t.matched / t.rows)})`,
+    );
+  }
+  if (report.classesBelowMinSupport.length > 0) {
+    out.push(`  below min support (${report.options.minSupport}): ${report.classesBelowMinSupport.map((c) => `${c.label} (${c.support})`).join(', ')}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
 export function renderReportMarkdown(report: EvaluationReport): string {
   const out: string[] = [];
   const subject = Object.entries(report.subject)

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import {
   DatasetInputError,
@@ -12,6 +13,10 @@ import {
   listDatasets,
   openStore,
   parseVersionRef,
+  readEvaluation,
+  renderEvaluationSummary,
+  REPORT_MD,
+  resolveVersion,
   relabelVersion,
   showVersion,
   validateDatasetName,
@@ -79,6 +84,9 @@ export function datasetCommand(): Command {
           const manifest = await showVersion(opts.dataDir, ref);
           if (opts.json) printJson(manifest);
           else print(formatManifest(manifest));
+          // The report of `osfp dataset evaluate`, when the version has one.
+          const evaluation = opts.json ? null : await readEvaluation((await resolveVersion(opts.dataDir, ref)).dir);
+          if (evaluation) print(`\n${renderEvaluationSummary(evaluation.report, join(evaluation.dir, REPORT_MD))}`);
         }),
       ),
   );
