@@ -96,6 +96,7 @@ async function proberChunk(chunk: ProbeTarget[]) {
       captured: completed.filter((o) => o.synack !== null).length,
       packetsRead: stats.packetsRead,
       missed: stats.table.missed,
+      syncs: stats.table.syncs,
     };
   } finally {
     await prober.close();

@@ -29,6 +29,7 @@ interface InLabReport {
     captured: number;
     packetsRead: number;
     missed: number;
+    syncs: number;
   }[];
   undiciRate: number | null;
   undiciReference: number | null;
@@ -111,7 +112,7 @@ export const captureBenchmark: Benchmark = {
           better: 'higher',
           goal: '>= 99.9 %',
           met: completeness >= 99.9,
-          note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.packetsRead))} TCP packets read by the capture process, ${sum(chunks.map((c) => c.missed))} claims missed`,
+          note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.packetsRead))} TCP packets read by the capture process, ${sum(chunks.map((c) => c.missed))} claims missed, ${sum(chunks.map((c) => c.syncs))} syncs`,
         },
       };
       if (report.undiciRate !== null && report.undiciReference !== null) {
