@@ -38,7 +38,7 @@ export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = {
   minSupport: 5,
   trees: 30,
   maxDepth: 20,
-  // Measured here: 30 trees on 7,500 rows train in ~12 s on one core; 20,000 rows stay under a minute.
+  // Measured here (whole evaluation, 4 classes): 10,000 rows in 10 s, 40,000 rows (20,000 trained on) in 80 s.
   maxTrainRows: 20_000,
   importanceRepeats: 2,
   passive: null,
