@@ -17,6 +17,9 @@ import { stratifiedSplit, stratifiedSubsample } from './stratified-split.ts';
 
 export const REPORT_FORMAT = 'osfp-evaluation-1';
 
+/** Test rows used for permutation importance (a stratified sample beyond this). */
+export const IMPORTANCE_MAX_ROWS = 5_000;
+
 export interface EvaluateOptions {
   readonly seed: number;
   /** Share of each class held out for testing. */
@@ -178,7 +181,10 @@ export function evaluateRows(
     results.push({ name: model.name, description: model.description, figures: modelFigures(scored, classes, familyOfClass) });
   }
   const forest = models[1] as Classifier;
-  const featureImportance = permutationImportance(forest, xTest, yTest, encoder.featureNames, {
+  // Every feature is re-scored `importanceRepeats` times: a capped, stratified share of the test rows is enough.
+  const importanceRows = new Set(stratifiedSubsample(test, labels, IMPORTANCE_MAX_ROWS, options.seed));
+  const importanceAt = test.flatMap((i, k) => (importanceRows.has(i) ? [k] : []));
+  const featureImportance = permutationImportance(forest, importanceAt.map((k) => xTest[k] as number[]), importanceAt.map((k) => yTest[k] as number), encoder.featureNames, {
     seed: options.seed,
     repeats: options.importanceRepeats,
   });

@@ -81,7 +81,7 @@ export function renderReportMarkdown(report: EvaluationReport): string {
     out.push('');
   }
 
-  out.push('## Most informative features (permutation importance, random forest, test split)', '');
+  out.push('## Most informative features (permutation importance, random forest, test split, at most 5,000 rows)', '');
   out.push(
     'Features that carry the same information share the credit: shuffling one is made up for by the others, so 0 means',
     '"not needed beside the rest", not "useless".',
