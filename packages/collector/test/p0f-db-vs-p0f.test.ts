@@ -62,7 +62,7 @@ async function ourVerdicts(capture: string, reported: ReadonlyMap<number, P0fVer
 const normalised = (verdicts: ReadonlyMap<number, P0fVerdict>) =>
   new Map([...verdicts].map(([port, v]) => [port, v.os === null ? 'no match' : `${v.os} (${v.quality})`]));
 
-describe.skipIf(needs('p0f'))('p0f-db matching vs p0f 3.09b on the same SYN-ACKs', () => {
+describe.skipIf(needs('p0f'))('p0f-db matching vs p0f 3.09b on the same SYN-ACKs', { timeout: 60_000 }, () => {
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'osfp-p0f-db-'));
