@@ -10,7 +10,7 @@ export interface IndexedHost {
 }
 
 /**
- * The run's set of targets, on disk (a DuckDB file in the run's directory, 32 MB of buffer that spills to disk):
+ * The run's set of targets, on disk (a DuckDB file in the run's directory, 24 MB of buffer that spills to disk):
  * every (address, name) pair as it was read, then one row per distinct
  * address with all its names, numbered into batches. Keeping it on disk is
  * what lets a million targets be deduplicated, joined with every name that
@@ -30,7 +30,7 @@ export class TargetIndex {
   static async open(path: string): Promise<TargetIndex> {
     await mkdir(dirname(path), { recursive: true });
     // A small buffer pool that spills to disk: the index must not grow the coordinator with the target count.
-    const instance = await DuckDBInstance.create(path, { memory_limit: '32MB', threads: '1', preserve_insertion_order: 'false' });
+    const instance = await DuckDBInstance.create(path, { memory_limit: '24MB', threads: '1', preserve_insertion_order: 'false' });
     const connection = await instance.connect();
     await connection.run('CREATE TABLE IF NOT EXISTS pairs (ip UINTEGER NOT NULL, domain VARCHAR)');
     await connection.run('CREATE TABLE IF NOT EXISTS batch_outcomes (batch_no INTEGER PRIMARY KEY, outcome VARCHAR NOT NULL)');
@@ -71,12 +71,15 @@ export class TargetIndex {
       this.appender = null;
     }
     if (!(await this.isSealed())) {
-      // Sorted by address so neighbouring batches hit neighbouring networks and a batch query reads one zone.
+      // Sorting and DISTINCT spill to disk; a list aggregate over every pair would
+      // not (DuckDB keeps list state in memory), so names are gathered per batch.
+      // Sorted by address: neighbouring batches hit neighbouring networks, and a
+      // batch's range query reads only the blocks its zone maps select.
+      await this.connection.run('CREATE TABLE pairs_by_ip AS SELECT ip, domain FROM pairs ORDER BY ip');
       await this.connection.run(`
         CREATE TABLE hosts AS
-        SELECT ip, list_sort(list_distinct(list(domain))) AS domains,
-               ((row_number() OVER (ORDER BY ip)) - 1) // ${Math.trunc(batchSize)} AS batch_no
-        FROM pairs GROUP BY ip ORDER BY ip`);
+        SELECT ip, ((row_number() OVER (ORDER BY ip)) - 1) // ${Math.trunc(batchSize)} AS batch_no
+        FROM (SELECT DISTINCT ip FROM pairs_by_ip)`);
       await this.connection.run('DROP TABLE pairs');
       await this.connection.run('CHECKPOINT');
     }
@@ -92,9 +95,12 @@ export class TargetIndex {
   }
 
   async batch(batchNo: number): Promise<IndexedHost[]> {
+    const range = (await this.connection.runAndReadAll('SELECT min(ip) AS lo, max(ip) AS hi FROM hosts WHERE batch_no = $1', [batchNo])).getRowObjectsJS()[0];
+    if (!range || range['lo'] === null) return [];
     const reader = await this.connection.runAndReadAll(
-      'SELECT ip, domains FROM hosts WHERE batch_no = $1 ORDER BY ip',
-      [batchNo],
+      `SELECT ip, list_sort(list_distinct(list(domain))) AS domains FROM pairs_by_ip
+       WHERE ip BETWEEN $1 AND $2 GROUP BY ip ORDER BY ip`,
+      [Number(range['lo']), Number(range['hi'])],
     );
     return reader.getRowObjectsJS().map((row) => ({
       ip: numberToIpv4(Number(row['ip'])),
