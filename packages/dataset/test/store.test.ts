@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
-import { DatasetInputError, openStore } from '../src/index.ts';
+import { COLUMN_NAMES, DatasetInputError, openStore } from '../src/index.ts';
 import { PROVENANCE, row, rows, run, withDataDir } from './rows.ts';
 
 describe('store', () => {
@@ -103,5 +106,26 @@ describe('store', () => {
       } finally {
         await store.close();
       }
+    }));
+
+  it('dumps the rows of runs to Parquet and CSV without making a version', () =>
+    withDataDir(async (dir) => {
+      const store = await openStore(dir);
+      try {
+        await store.registerRun(run('r1'));
+        await store.registerRun(run('r2'));
+        await store.writeBatch('r1', 'b1', rows('r1', 0, 7));
+        await store.writeBatch('r2', 'b1', rows('r2', 0, 3));
+        expect(await store.exportRows(['r1'], { format: 'parquet', out: join(dir, 'r1.parquet') })).toEqual({ rows: 7 });
+        expect(await store.exportRows(['r1', 'r2'], { format: 'csv', out: join(dir, 'all.csv') })).toEqual({ rows: 10 });
+      } finally {
+        await store.close();
+      }
+      const back = (await parquetReadObjects({ file: await asyncBufferFromFile(join(dir, 'r1.parquet')) })) as Record<string, unknown>[];
+      expect(back.map((r) => r['ip']).sort()).toEqual(rows('r1', 0, 7).map((r) => r.ip).sort());
+      const csv = (await readFile(join(dir, 'all.csv'), 'utf8')).trimEnd().split('\n');
+      expect(csv[0]).toBe(COLUMN_NAMES.join(','));
+      expect(csv).toHaveLength(11);
+      expect(await readFile(join(dir, 'datasets'), 'utf8').catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
     }));
 });

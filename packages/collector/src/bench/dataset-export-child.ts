@@ -78,8 +78,7 @@ async function reference(format: 'parquet' | 'csv'): Promise<number> {
   const conn = await instance.connect();
   try {
     const result = await conn.stream(
-      `SELECT ${COLUMNS.map((c) => `"${c.name}"`).join(', ')} FROM ${STORE_ROWS_TABLE} WHERE run_id = '${RUN}'
-       ORDER BY ip, port, run_id, probed_at, batch_id, p0f_sig, label, nmap_guesses`,
+      `SELECT ${COLUMNS.map((c) => `"${c.name}"`).join(', ')} FROM ${STORE_ROWS_TABLE} WHERE run_id = '${RUN}'`,
     );
     let rows = 0;
     if (format === 'csv') {
