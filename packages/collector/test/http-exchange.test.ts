@@ -140,6 +140,12 @@ describe('runHttpExchange', () => {
     expect((await runHttpExchange({ ip: '127.0.0.1', port }, options)).status).toBe('refused');
   });
 
+  it('never resolves a name given as the address', async () => {
+    const result = await runHttpExchange({ ip: 'localhost', port: 80 }, options);
+    expect(result).toMatchObject({ status: 'error', connectedAt: null });
+    expect(result.detail).toMatch(/not an IPv4 address/);
+  });
+
   it('ends at once, as an error, when aborted', async () => {
     const port = await serve(() => undefined);
     const controller = new AbortController();
