@@ -56,10 +56,18 @@ function readOut(): void {
   flush();
 }
 
-const reader = openRawTcpReader(receiveBufferBytes, readOut, (error) => {
-  process.stderr.write(`osfp capture: raw socket error: ${error.message}\n`);
-  process.exit(3);
-});
+function openReader() {
+  try {
+    return openRawTcpReader(receiveBufferBytes, readOut, (error) => {
+      process.stderr.write(`osfp capture: raw socket error: ${error.message}\n`);
+      process.exit(3);
+    });
+  } catch (error) {
+    process.stderr.write(`osfp capture: cannot open a raw TCP socket: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+}
+const reader = openReader();
 process.stderr.write(`osfp capture: ready rcvbuf=${reader.receiveBufferBytes}\n`);
 
 const commands = createInterface({ input: process.stdin });

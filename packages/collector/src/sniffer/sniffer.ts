@@ -76,7 +76,7 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
       }
     };
     const onExit = (code: number | null) =>
-      fail(new Error(`capture process exited (code ${code}) before its raw socket was open (needs root / CAP_NET_RAW): ${stderrTail.trim()}`));
+      fail(new Error(`SYN-ACK capture could not start (run the worker as root or with CAP_NET_RAW): ${stderrTail.trim().replace(/^osfp capture: /, '')} (exit code ${code})`));
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.stderr.off('data', onData);
