@@ -27,6 +27,11 @@ const targets = request.targets;
 
 let peakRedis = 0;
 let peakRss = 0;
+/** Peak RSS until the last batch was written: the pipeline itself, before the store builds the version. */
+let peakRssCollecting = 0;
+let collecting = true;
+let joined = 0;
+let batches = Number.POSITIVE_INFINITY;
 const started = performance.now();
 const summary = await collectRun(
   CollectOptionsSchema.parse({
@@ -44,13 +49,21 @@ const summary = await collectRun(
   }),
   {
     stages: realStageBodies(),
+    onIndexed: (counts: { batches: number }) => {
+      batches = counts.batches;
+    },
     logger: pino({ level: 'warn' }),
     onSample: (s) => {
       peakRedis = Math.max(peakRedis, s.redisUsedMemory);
       peakRss = Math.max(peakRss, s.rss);
+      if (collecting) peakRssCollecting = Math.max(peakRssCollecting, s.rss);
+    },
+    onJoined: () => {
+      joined += 1;
+      if (joined === batches) collecting = false;
     },
   },
 );
 process.stdout.write(
-  `${JSON.stringify({ count: request.count, hosts: summary.hosts, rows: summary.rows, names: summary.ingest.names, peakRedis, peakRss, seconds: (performance.now() - started) / 1000 })}\n`,
+  `${JSON.stringify({ count: request.count, hosts: summary.hosts, rows: summary.rows, names: summary.ingest.names, peakRedis, peakRss, peakRssCollecting, seconds: (performance.now() - started) / 1000 })}\n`,
 );

@@ -32,6 +32,8 @@ export interface CollectDeps {
   readonly provenance?: () => Promise<Provenance>;
   /** Told about every joined batch (tests and benchmarks). */
   readonly onJoined?: (outcome: BatchOutcome) => void;
+  /** Told the host and batch counts once the targets are indexed. */
+  readonly onIndexed?: (counts: { hosts: number; batches: number }) => void;
   /** Samples of resource use, for the back-pressure benchmark. */
   readonly onSample?: (sample: { redisUsedMemory: number; rss: number }) => void;
 }
@@ -142,6 +144,7 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
       Object.assign(ingest, JSON.parse((await redis.get(runKeys(runId).ingest)) ?? 'null') ?? {});
     }
     Object.assign(totals, await index.counts());
+    deps.onIndexed?.({ hosts: totals.hosts, batches: totals.batches });
     logger.info({ run: runId, hosts: totals.hosts, batches: totals.batches, ...ingest }, 'targets indexed');
 
     // --- labels: policy and reuse ---
