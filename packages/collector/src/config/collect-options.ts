@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
+import { LABEL_DEFAULTS } from '@osfp/labeler';
 import { parseDuration } from './duration.ts';
 
 const list = <T extends z.ZodType>(item: T) =>
@@ -47,7 +48,8 @@ export const CollectOptionsSchema = z
     label: labelPolicy.default({ mode: 'all' }),
     labelMaxAge: duration().optional(),
     labelTimeout: duration().default(600_000),
-    labelProcesses: intIn(1, 64).default(4),
+    // The labeler's measured default (16 Nmap processes x 16 hosts): fewer leave a 2-core worker idle on Nmap's timeouts.
+    labelProcesses: intIn(1, 64).default(LABEL_DEFAULTS.processes),
     dnsServer: list(z.string().regex(/^[\d.]+(:\d+)?$/, 'expected an IPv4 address, optionally with :port')).default([]),
     dnsConcurrency: intIn(1, 10_000).default(64),
     dnsTimeout: duration().default(3000),

@@ -26,7 +26,7 @@ export function collectCommand(): Command {
     .option('--label <policy>', 'which responsive hosts Nmap labels: all | none | sample:FRACTION (default all)')
     .option('--label-max-age <duration>', "reuse labels from the dataset's latest version when no older than this, e.g. 30d")
     .option('--label-timeout <duration>', 'deadline of one Nmap batch (default 10m)')
-    .option('--label-processes <n>', 'Nmap processes per worker (default 4)')
+    .option('--label-processes <n>', 'Nmap processes per worker (default 16)')
     .option('--dns-server <list>', 'DNS servers, ip[:port], comma-separated (default: the system resolver)')
     .option('--dns-concurrency <n>', 'DNS lookups in flight (default 64)')
     .option('--dns-timeout <duration>', 'DNS lookup timeout (default 3s)')
