@@ -3,6 +3,7 @@
  * hold wildcards) and observed raw signatures (which never do). Field meaning
  * follows p0f 3.09b's README section 5 and fp_tcp.c.
  */
+import { QUIRK_ORDER, type Quirk } from '../features/p0f-packet.ts';
 
 /** Window size term of a signature. `any` is p0f's `*`. */
 export type WindowTerm =
@@ -12,27 +13,9 @@ export type WindowTerm =
   | { readonly kind: 'mss'; readonly value: number }
   | { readonly kind: 'mtu'; readonly value: number };
 
-/** Every quirk p0f 3.09b knows, in the order p0f prints them. */
-export const P0F_QUIRKS = [
-  'df',
-  'id+',
-  'id-',
-  'ecn',
-  '0+',
-  'flow',
-  'seq-',
-  'ack+',
-  'ack-',
-  'uptr+',
-  'urgf+',
-  'pushf+',
-  'ts1-',
-  'ts2+',
-  'opt+',
-  'exws',
-  'bad',
-] as const;
-export type P0fQuirk = (typeof P0F_QUIRKS)[number];
+/** Every quirk p0f 3.09b knows, in the order p0f prints them: the extractor's own list. */
+export const P0F_QUIRKS = QUIRK_ORDER;
+export type P0fQuirk = Quirk;
 
 const QUIRK_SET: ReadonlySet<string> = new Set(P0F_QUIRKS);
 
