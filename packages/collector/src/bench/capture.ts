@@ -10,14 +10,12 @@
  * it up when it is not, and takes it down afterwards only if it brought it up.
  * OSFP_BENCH_CAPTURE_TARGETS sets targets per personality (default 4,000).
  */
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { labDown, labPlan, labStatus, labUp, numberToIp, ipToNumber, type LabPlan } from '@osfp/lab';
+import { fileURLToPath } from 'node:url';
+import { numberToIp, ipToNumber, type LabPlan } from '@osfp/lab';
 import { ratioOf, type BenchFigure, type Benchmark } from './benchmark.ts';
+import { runJsonInNamespace, withBenchLab } from './bench-lab.ts';
 
 const inLabScript = fileURLToPath(new URL('./capture-in-lab.ts', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 interface InLabReport {
   chunks: {
@@ -47,88 +45,64 @@ function benchTargets(plan: LabPlan, perPersonality: number): { ip: string; port
 }
 
 function runInLab(plan: LabPlan, input: object, signal: AbortSignal): Promise<InLabReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', plan.scannerNamespace, process.execPath, '--import', tsxLoader, inLabScript], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      signal,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`capture bench in ${plan.scannerNamespace} exited ${code}: ${stderr.trim()}`));
-      try {
-        resolve(JSON.parse(stdout) as InLabReport);
-      } catch {
-        reject(new Error(`capture bench printed no report: ${stdout.slice(0, 300)} ${stderr.trim()}`));
-      }
-    });
-    child.stdin.end(JSON.stringify(input));
-  });
+  return runJsonInNamespace<InLabReport>(plan.scannerNamespace, inLabScript, input, 'capture bench', signal);
 }
 
 export const captureBenchmark: Benchmark = {
   name: 'capture',
   description: 'probes/s with SYN-ACK sniffing vs a bare node:net loop, and capture completeness (lab scanner namespace)',
   async run(signal) {
-    const prefix = process.env['OSFP_BENCH_LAB_PREFIX'] ?? 'osfpb';
     const perPersonality = Number(process.env['OSFP_BENCH_CAPTURE_TARGETS'] ?? 4_000);
     if (!Number.isInteger(perPersonality) || perPersonality < 10 || perPersonality > 16_000) {
       throw new Error(`OSFP_BENCH_CAPTURE_TARGETS must be an integer in 10..16000 (targets per personality), got ${process.env['OSFP_BENCH_CAPTURE_TARGETS']}`);
     }
-    const broughtUp = !(await labStatus({ prefix })).up;
-    const plan = broughtUp ? await labUp({ prefix }) : labPlan({ prefix });
-    try {
-      const targets = benchTargets(plan, perPersonality);
-      const report = await runInLab(plan, { targets, concurrency: 256, chunkSize: 2_000, timeoutMs: 5_000, undici: true }, signal);
-      const { chunks } = report;
-      const probed = sum(chunks.map((c) => c.targets));
-      const bare = probed / sum(chunks.map((c) => c.bareSeconds));
-      const probe = probed / sum(chunks.map((c) => c.proberSeconds));
-      const completed = sum(chunks.map((c) => c.completed));
-      const captured = sum(chunks.map((c) => c.captured));
-      const completeness = completed === 0 ? 0 : (100 * captured) / completed;
-      const rateRatio = ratioOf(probe, bare);
-      const figures: Record<string, BenchFigure> = {
-        'probe-rate': {
-          value: probe,
-          reference: bare,
-          ratio: rateRatio,
-          unit: 'probes/s',
-          better: 'higher',
-          goal: 'ratio >= 0.6',
-          met: rateRatio >= 0.6,
-          note: `${probed} targets each side in ${chunks.length} chunks of alternating order, concurrency 256; per-chunk ratios: ${chunks
-            .map((c) => (c.bareSeconds / c.proberSeconds).toFixed(2))
-            .join(' ')}`,
-        },
-        'capture-completeness': {
-          value: completeness,
-          reference: 100,
-          ratio: completeness / 100,
-          unit: '%',
-          better: 'higher',
-          goal: '>= 99.9 %',
-          met: completeness >= 99.9,
-          note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.packetsRead))} TCP packets read by the capture process, ${sum(chunks.map((c) => c.missed))} claims missed, ${sum(chunks.map((c) => c.syncs))} syncs`,
-        },
-      };
-      if (report.undiciRate !== null && report.undiciReference !== null) {
-        const ratio = ratioOf(report.undiciRate, report.undiciReference);
-        figures['undici-probe-rate'] = {
-          value: report.undiciRate,
-          reference: report.undiciReference,
-          ratio,
-          unit: 'probes/s',
-          better: 'higher',
-          note: 'undici, one Client per target (no sniffing) vs the bare loop: why the hot path is node:net/node:tls',
+    return withBenchLab(async (plan) => {
+        const targets = benchTargets(plan, perPersonality);
+        const report = await runInLab(plan, { targets, concurrency: 256, chunkSize: 2_000, timeoutMs: 5_000, undici: true }, signal);
+        const { chunks } = report;
+        const probed = sum(chunks.map((c) => c.targets));
+        const bare = probed / sum(chunks.map((c) => c.bareSeconds));
+        const probe = probed / sum(chunks.map((c) => c.proberSeconds));
+        const completed = sum(chunks.map((c) => c.completed));
+        const captured = sum(chunks.map((c) => c.captured));
+        const completeness = completed === 0 ? 0 : (100 * captured) / completed;
+        const rateRatio = ratioOf(probe, bare);
+        const figures: Record<string, BenchFigure> = {
+          'probe-rate': {
+            value: probe,
+            reference: bare,
+            ratio: rateRatio,
+            unit: 'probes/s',
+            better: 'higher',
+            goal: 'ratio >= 0.6',
+            met: rateRatio >= 0.6,
+            note: `${probed} targets each side in ${chunks.length} chunks of alternating order, concurrency 256; per-chunk ratios: ${chunks
+              .map((c) => (c.bareSeconds / c.proberSeconds).toFixed(2))
+              .join(' ')}`,
+          },
+          'capture-completeness': {
+            value: completeness,
+            reference: 100,
+            ratio: completeness / 100,
+            unit: '%',
+            better: 'higher',
+            goal: '>= 99.9 %',
+            met: completeness >= 99.9,
+            note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.packetsRead))} TCP packets read by the capture process, ${sum(chunks.map((c) => c.missed))} claims missed, ${sum(chunks.map((c) => c.syncs))} syncs`,
+          },
         };
-      }
-      return figures;
-    } finally {
-      if (broughtUp) await labDown({ prefix });
-    }
+        if (report.undiciRate !== null && report.undiciReference !== null) {
+          const ratio = ratioOf(report.undiciRate, report.undiciReference);
+          figures['undici-probe-rate'] = {
+            value: report.undiciRate,
+            reference: report.undiciReference,
+            ratio,
+            unit: 'probes/s',
+            better: 'higher',
+            note: 'undici, one Client per target (no sniffing) vs the bare loop: why the hot path is node:net/node:tls',
+          };
+        }
+        return figures;
+    });
   },
 };

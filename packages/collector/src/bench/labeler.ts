@@ -11,10 +11,11 @@
  * OSFP_BENCH_LABEL_TARGETS sets hosts per personality (default 64).
  */
 import type { LabelFields } from '@osfp/dataset';
-import { inNamespace, ipToNumber, labDown, labPlan, labStatus, labUp, numberToIp } from '@osfp/lab';
+import { inNamespace, ipToNumber, numberToIp } from '@osfp/lab';
 import type { LabPlan } from '@osfp/lab';
 import { LABEL_DEFAULTS, labelHosts, nmapPreflight } from '@osfp/labeler';
 import type { LabelOptions, LabelTarget } from '@osfp/labeler';
+import { withBenchLab } from './bench-lab.ts';
 import { ratioOf } from './benchmark.ts';
 import type { BenchFigure, Benchmark } from './benchmark.ts';
 
@@ -66,49 +67,44 @@ export const labelerBenchmark: Benchmark = {
       throw new Error(`OSFP_BENCH_LABEL_TARGETS must be an integer in 4..4000 (hosts per personality), got ${process.env['OSFP_BENCH_LABEL_TARGETS']}`);
     }
     const provenance = await nmapPreflight();
-    const prefix = process.env['OSFP_BENCH_LAB_PREFIX'] ?? 'osfpb';
-    const broughtUp = !(await labStatus({ prefix })).up;
-    const plan = broughtUp ? await labUp({ prefix }) : labPlan({ prefix });
-    try {
-      const targets = benchTargets(plan, perPersonality);
-      const exec: LabelOptions['exec'] = (command, args) => inNamespace(plan.scannerNamespace, command, [...args]);
-      const batched = await timedRun(targets, { exec, signal });
-      const perHost = await timedRun(targets, { exec, signal, processes: PER_HOST_PROCESSES, batchSize: 1 });
-      const batchedAgain = await timedRun(targets, { exec, signal });
+    return withBenchLab(async (plan) => {
+        const targets = benchTargets(plan, perPersonality);
+        const exec: LabelOptions['exec'] = (command, args) => inNamespace(plan.scannerNamespace, command, [...args]);
+        const batched = await timedRun(targets, { exec, signal });
+        const perHost = await timedRun(targets, { exec, signal, processes: PER_HOST_PROCESSES, batchSize: 1 });
+        const batchedAgain = await timedRun(targets, { exec, signal });
 
-      // Two batched runs around the per-host one: their mean evens out a cold first run (ARP, caches).
-      const batchedRate = (batched.rate + batchedAgain.rate) / 2;
-      const ratio = ratioOf(batchedRate, perHost.rate);
-      const familyAgreement = agreement(batched, perHost, family);
-      const noise = agreement(batched, batchedAgain, family);
-      const runs = `labelled ok: batched ${okCount(batched)}/${targets.length}, per-host ${okCount(perHost)}/${targets.length}, batched again ${okCount(batchedAgain)}/${targets.length}`;
-      const figures: Record<string, BenchFigure> = {
-        'label-rate': {
-          value: batchedRate,
-          reference: perHost.rate,
-          ratio,
-          unit: 'hosts/s',
-          better: 'higher',
-          goal: `>= ${RATE_GOAL} hosts/s and >= ${RATIO_GOAL}x`,
-          met: batchedRate >= RATE_GOAL && ratio >= RATIO_GOAL,
-          note: `${targets.length} lab hosts (${perPersonality} per personality); mean of two batched runs (${batched.rate.toFixed(1)}, ${batchedAgain.rate.toFixed(1)} hosts/s); Nmap ${provenance.nmapVersion}`,
-        },
-        'label-agreement': {
-          value: familyAgreement,
-          reference: noise,
-          ratio: ratioOf(familyAgreement, noise),
-          unit: '% same top-1 family',
-          better: 'higher',
-          goal: `>= ${AGREEMENT_GOAL} % batched vs per-host`,
-          met: familyAgreement >= AGREEMENT_GOAL,
-          note:
-            `reference: two batched runs vs each other. Same taxonomy class: batched vs per-host ` +
-            `${agreement(batched, perHost, labelClass).toFixed(1)} %, batched vs batched ${agreement(batched, batchedAgain, labelClass).toFixed(1)} %. ${runs}`,
-        },
-      };
-      return figures;
-    } finally {
-      if (broughtUp) await labDown({ prefix });
-    }
+        // Two batched runs around the per-host one: their mean evens out a cold first run (ARP, caches).
+        const batchedRate = (batched.rate + batchedAgain.rate) / 2;
+        const ratio = ratioOf(batchedRate, perHost.rate);
+        const familyAgreement = agreement(batched, perHost, family);
+        const noise = agreement(batched, batchedAgain, family);
+        const runs = `labelled ok: batched ${okCount(batched)}/${targets.length}, per-host ${okCount(perHost)}/${targets.length}, batched again ${okCount(batchedAgain)}/${targets.length}`;
+        const figures: Record<string, BenchFigure> = {
+          'label-rate': {
+            value: batchedRate,
+            reference: perHost.rate,
+            ratio,
+            unit: 'hosts/s',
+            better: 'higher',
+            goal: `>= ${RATE_GOAL} hosts/s and >= ${RATIO_GOAL}x`,
+            met: batchedRate >= RATE_GOAL && ratio >= RATIO_GOAL,
+            note: `${targets.length} lab hosts (${perPersonality} per personality); mean of two batched runs (${batched.rate.toFixed(1)}, ${batchedAgain.rate.toFixed(1)} hosts/s); Nmap ${provenance.nmapVersion}`,
+          },
+          'label-agreement': {
+            value: familyAgreement,
+            reference: noise,
+            ratio: ratioOf(familyAgreement, noise),
+            unit: '% same top-1 family',
+            better: 'higher',
+            goal: `>= ${AGREEMENT_GOAL} % batched vs per-host`,
+            met: familyAgreement >= AGREEMENT_GOAL,
+            note:
+              `reference: two batched runs vs each other. Same taxonomy class: batched vs per-host ` +
+              `${agreement(batched, perHost, labelClass).toFixed(1)} %, batched vs batched ${agreement(batched, batchedAgain, labelClass).toFixed(1)} %. ${runs}`,
+          },
+        };
+        return figures;
+    });
   },
 };

@@ -9,19 +9,17 @@
  * Lab prefix `osfpb` (OSFP_BENCH_LAB_PREFIX overrides), brought up if needed
  * and then taken down. OSFP_BENCH_PIPELINE_COUNTS="100000,1000000" sets the sizes.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { labDown, labPlan, labStatus, labTargets, labUp, type LabPlan } from '@osfp/lab';
+import { fileURLToPath } from 'node:url';
+import { labTargets, type LabPlan } from '@osfp/lab';
 import type { BenchFigure, Benchmark } from './benchmark.ts';
+import { runJsonInNamespace, withBenchLab } from './bench-lab.ts';
 
 const inLabScript = fileURLToPath(new URL('./pipeline-memory-in-lab.ts', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 interface SizeReport {
   count: number;
@@ -52,26 +50,8 @@ async function writeTargets(path: string, count: number): Promise<void> {
 async function runSize(plan: LabPlan, count: number, dir: string, signal: AbortSignal): Promise<SizeReport> {
   const targets = join(dir, `lab-${count}.csv`);
   await writeTargets(targets, count);
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', plan.scannerNamespace, process.execPath, '--import', tsxLoader, inLabScript], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      signal,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`pipeline-memory (${count}) exited ${code}: ${stderr.trim()}`));
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as SizeReport);
-      } catch {
-        reject(new Error(`pipeline-memory printed no report: ${stdout.slice(0, 300)} ${stderr.trim()}`));
-      }
-    });
-    child.stdin.end(JSON.stringify({ count, targets, dir, dnsServer: plan.dnsServer }));
-  });
+  const input = { count, targets, dir, dnsServer: plan.dnsServer };
+  return runJsonInNamespace<SizeReport>(plan.scannerNamespace, inLabScript, input, `pipeline-memory (${count})`, signal);
 }
 
 const mib = (bytes: number) => bytes / 2 ** 20;
@@ -80,29 +60,27 @@ export const pipelineMemoryBenchmark: Benchmark = {
   name: 'pipeline-memory',
   description: 'peak Redis used_memory and coordinator RSS, 1M vs 100k lab names (labelling off): back-pressure',
   async run(signal) {
-    const prefix = process.env['OSFP_BENCH_LAB_PREFIX'] ?? 'osfpb';
     const [small, large] = (process.env['OSFP_BENCH_PIPELINE_COUNTS'] ?? '100000,1000000').split(',').map(Number);
     if (!small || !large || !(large > small)) throw new Error('OSFP_BENCH_PIPELINE_COUNTS must be "SMALL,LARGE" with LARGE > SMALL');
-    const broughtUp = !(await labStatus({ prefix })).up;
-    const plan = broughtUp ? await labUp({ prefix }) : labPlan({ prefix });
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-bench-pipeline-'));
-    try {
-      const a = await runSize(plan, small, dir, signal);
-      const b = await runSize(plan, large, dir, signal);
-      const note = `${small.toLocaleString('en-US')} names -> ${a.hosts} hosts in ${a.seconds.toFixed(0)}s; ${large.toLocaleString('en-US')} names -> ${b.hosts} hosts in ${b.seconds.toFixed(0)}s`;
-      const figure = (value: number, reference: number): BenchFigure => {
-        const ratio = value / reference;
-        return { value: mib(value), reference: mib(reference), ratio, unit: 'MiB', better: 'lower', goal: `${large}/${small} peak < 1.2x`, met: ratio < 1.2, note };
-      };
-      return {
-        'pipeline-redis-peak': figure(b.peakRedis, a.peakRedis),
-        'pipeline-coordinator-rss-peak': figure(b.peakRss, a.peakRss),
-        // The same until the last batch is written: the pipeline without the store's version build.
-        'pipeline-coordinator-rss-collecting': figure(b.peakRssCollecting, a.peakRssCollecting),
-      };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-      if (broughtUp) await labDown({ prefix });
-    }
+    return withBenchLab(async (plan) => {
+      const dir = await mkdtemp(join(tmpdir(), 'osfp-bench-pipeline-'));
+      try {
+        const a = await runSize(plan, small, dir, signal);
+        const b = await runSize(plan, large, dir, signal);
+        const note = `${small.toLocaleString('en-US')} names -> ${a.hosts} hosts in ${a.seconds.toFixed(0)}s; ${large.toLocaleString('en-US')} names -> ${b.hosts} hosts in ${b.seconds.toFixed(0)}s`;
+        const figure = (value: number, reference: number): BenchFigure => {
+          const ratio = value / reference;
+          return { value: mib(value), reference: mib(reference), ratio, unit: 'MiB', better: 'lower', goal: `${large}/${small} peak < 1.2x`, met: ratio < 1.2, note };
+        };
+        return {
+          'pipeline-redis-peak': figure(b.peakRedis, a.peakRedis),
+          'pipeline-coordinator-rss-peak': figure(b.peakRss, a.peakRss),
+          // The same until the last batch is written: the pipeline without the store's version build.
+          'pipeline-coordinator-rss-collecting': figure(b.peakRssCollecting, a.peakRssCollecting),
+        };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
   },
 };

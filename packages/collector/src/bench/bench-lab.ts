@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { labDown, labPlan, labStatus, labUp, type LabPlan } from '@osfp/lab';
+
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/**
+ * Runs a bench script inside a lab namespace (so every packet it sends stays
+ * in the lab), hands it `input` as JSON on stdin and resolves with the JSON
+ * report it prints as its last stdout line. `what` names the run in errors.
+ */
+export function runJsonInNamespace<Report>(namespace: string, script: string, input: object, what: string, signal: AbortSignal): Promise<Report> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', tsxLoader, script], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${what} in ${namespace} exited ${code}: ${stderr.trim()}`));
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as Report);
+      } catch {
+        reject(new Error(`${what} printed no report: ${stdout.slice(0, 300)} ${stderr.trim()}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(input));
+  });
+}
+
+/**
+ * Runs `measure` with the bench lab (prefix `osfpb`, OSFP_BENCH_LAB_PREFIX
+ * overrides): brings it up when it is not, and takes it down afterwards only
+ * if it brought it up, so a lab someone keeps up stays up.
+ */
+export async function withBenchLab<T>(measure: (plan: LabPlan) => Promise<T>): Promise<T> {
+  const prefix = process.env['OSFP_BENCH_LAB_PREFIX'] ?? 'osfpb';
+  const broughtUp = !(await labStatus({ prefix })).up;
+  const plan = broughtUp ? await labUp({ prefix }) : labPlan({ prefix });
+  try {
+    return await measure(plan);
+  } finally {
+    if (broughtUp) await labDown({ prefix });
+  }
+}
