@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pino } from 'pino';
+import { FEATURE_SCHEMA_VERSION, openStore } from '@osfp/dataset';
 import { describe, expect, it } from 'vitest';
 import { needs } from '../../../test/support/capabilities.ts';
 import { CollectOptionsSchema } from '../src/config/collect-options.ts';
@@ -47,6 +48,15 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
     const rows = await rowsOf(join(summary.version!.path, 'data.parquet'));
     expect(rows.map((r) => r.ip)).toEqual(['198.18.5.1', '198.18.5.11', '198.18.5.13', '198.18.5.15', '198.18.5.3', '198.18.5.5', '198.18.5.7', '198.18.5.9']);
     expect(new Set(rows.map((r) => r.label))).toEqual(new Set(['Linux 4.X', 'FreeBSD 12.X']));
+    // The run keeps its provenance, so `osfp dataset build --from RUN` can give a later version the same.
+    const store = await openStore(options.dataDir);
+    try {
+      const run = await store.getRun(summary.runId);
+      expect(run?.provenance).toMatchObject({ toolVersion: '0.1.0', featureSchemaVersion: FEATURE_SCHEMA_VERSION });
+      expect(run?.provenance?.taxonomyVersion).toBeTruthy();
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 
   it('keeps every name of an address, labels none with --label none, and reuses labels with --label-max-age', async () => {

@@ -105,8 +105,10 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
 
     const store = await openStore(dataDir);
     cleanups.push(() => store.close());
+    // Recorded with the run too, so a later `osfp dataset build --from RUN` can give its version the same provenance.
+    const provenance = await (deps.provenance ?? defaultProvenance)();
     await store.registerRun({
-      runId, dataset, startedAt,
+      runId, dataset, startedAt, provenance,
       targetsFile: resolve(targetsFile),
       targetsSha256: await sha256File(targetsFile),
       options: { ...options, resume: undefined, redis: options.redis ? redactRedisUrl(options.redis) : undefined },
@@ -287,7 +289,6 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
     phase = 'building version';
     const counts = stageCounts(ingest, await index.outcomes<BatchOutcome>(), totals.hosts, totals.batches);
     await store.recordCounts(runId, counts);
-    const provenance = await (deps.provenance ?? defaultProvenance)();
     const manifest = await store.buildVersion(dataset, { runs: [runId], provenance, counts });
     phase = 'done';
     await redis.del(cursorKey, runKeys(runId).ingest);
