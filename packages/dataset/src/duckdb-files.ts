@@ -30,11 +30,27 @@ export function csvProjection(columns: readonly Pick<ManifestColumn, 'name' | 't
 // Snappy, not zstd: every Parquet reader decodes it without plugins (hyparquet,
 // for one, needs an extra package for zstd); files are a little larger.
 export async function copyToParquet(conn: DuckDBConnection, selectSql: string, path: string): Promise<void> {
-  await conn.run(`COPY (${selectSql}) TO ${literal(path)} (FORMAT parquet, COMPRESSION snappy)`);
+  await singleThreaded(conn, `COPY (${selectSql}) TO ${literal(path)} (FORMAT parquet, COMPRESSION snappy)`);
 }
 
 export async function copyToCsv(conn: DuckDBConnection, selectSql: string, path: string): Promise<void> {
-  await conn.run(`COPY (${selectSql}) TO ${literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"')`);
+  await singleThreaded(conn, `COPY (${selectSql}) TO ${literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"')`);
+}
+
+/**
+ * Writes run on one thread. With several, DuckDB buffers row groups per
+ * thread to keep insertion order, and peak memory followed the row count
+ * (Parquet, 2 threads: 221 / 596 / 667 MB RSS at 100k / 1M / 2M rows; CSV
+ * 217 / 558 / 784 MB); on one thread it is nearly flat (221 / 323 / 359 MB;
+ * CSV 105 / 141 / 172 MB) and, on this 2-core machine, faster too.
+ */
+async function singleThreaded(conn: DuckDBConnection, sql: string): Promise<void> {
+  await conn.run('SET threads = 1');
+  try {
+    await conn.run(sql);
+  } finally {
+    await conn.run('RESET threads');
+  }
 }
 
 export const readParquetSql = (path: string): string => `read_parquet(${literal(path)})`;
