@@ -1,27 +1,10 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type DatasetRow } from '@osfp/dataset';
-import { runCli } from '../src/cli/program.ts';
+import { runOsfp as osfp } from './support/run-osfp.ts';
 import { PROVENANCE, row, run } from '../../dataset/test/rows.ts';
-
-/** Runs `osfp ARGS` in-process; returns exit code, stdout and stderr. */
-async function osfp(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  try {
-    const code = await runCli(['node', 'osfp', ...args]);
-    return { code, out, err };
-  } finally {
-    process.exitCode = undefined;
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('osfp dataset', { timeout: 60_000 }, () => {
   let dir: string;

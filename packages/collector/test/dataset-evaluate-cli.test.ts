@@ -1,28 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type DatasetRow } from '@osfp/dataset';
-import { runCli } from '../src/cli/program.ts';
+import { runOsfp as osfp } from './support/run-osfp.ts';
 import { PROVENANCE, row, run } from '../../dataset/test/rows.ts';
 import { syntheticRows } from '../../dataset/test/synthetic-rows.ts';
 import { needs } from '../../../test/support/index.ts';
-
-async function osfp(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  try {
-    const code = await runCli(['node', 'osfp', ...args]);
-    return { code, out, err };
-  } finally {
-    process.exitCode = undefined;
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 /** A dataset version built the real way (store, then `osfp dataset build`) from synthetic personalities. */
 async function buildDataset(dataDir: string, name: string, perClass: number | number[], labelNoise: number): Promise<void> {

@@ -3,10 +3,10 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLOW_COLUMNS, showVersion, verifyVersion } from '@osfp/dataset';
 import { needs, pythonWith } from '../../../test/support/index.ts';
-import { runCli } from '../src/cli/program.ts';
+import { runOsfp } from './support/run-osfp.ts';
 import { importPcap } from '../src/import/index.ts';
 
 interface Direction {
@@ -94,15 +94,7 @@ describe.skipIf(needs('scapy', 'tshark'))('osfp import-pcap on a Scapy capture c
 
   it('takes labels through --label-pattern, from the command line', async () => {
     const dataDir = join(dir, 'data-pattern');
-    let out = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-    let code: number;
-    try {
-      code = await runCli(['node', 'osfp', 'import-pcap', capture, '--dataset', 'coarse', '--label-pattern', '_(\\w+)', '--data-dir', dataDir]);
-    } finally {
-      spy.mockRestore();
-      process.exitCode = undefined;
-    }
+    const { code, out } = await runOsfp('import-pcap', capture, '--dataset', 'coarse', '--label-pattern', '_(\\w+)', '--data-dir', dataDir);
     expect(code).toBe(0);
     expect(out).toMatch(/^coarse@1: 2 labelled flows from 18 packets \(4 TCP flows, 3 with a SYN-ACK, 1 unlabelled\)/);
     const manifest = await showVersion(dataDir, 'coarse');
