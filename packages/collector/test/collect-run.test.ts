@@ -100,4 +100,35 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
     const rows = await rowsOf(join(resumed.version!.path, 'data.parquet'));
     expect(rows.map((r) => r.ip).sort()).toEqual(Array.from({ length: 16 }, (_, i) => `198.18.7.${2 * i + 1}`).sort());
   }, 60_000);
+
+  it('stops with a clear error when a batch cannot be written, keeps what was written, and --resume finishes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const targets = join(dir, 'broken.txt');
+    await writeFile(targets, '198.18.8.0/29\n');
+    const dataDir = join(dir, 'data');
+    // One host's label breaks the record schema (label_status is NOT NULL): its batch cannot be written.
+    const stages = fakeStageBodies();
+    const broken = {
+      ...stages,
+      labelHosts: async (...args: Parameters<typeof stages.labelHosts>) => {
+        const labels = await stages.labelHosts(...args);
+        const bad = labels.get('198.18.8.5');
+        if (bad) labels.set('198.18.8.5', { ...bad, label_status: null as unknown as 'ok' });
+        return labels;
+      },
+    };
+    const first = await collectRun(
+      CollectOptionsSchema.parse({ targets, dataDir, allow: ['198.18.0.0/15'], batchSize: 2, maxInFlight: 4, progress: 'log' }),
+      { stages: broken, logger },
+    );
+    expect(first.status).toBe('failed');
+    expect(first.error).toMatch(/writing batch 2 failed 3 times: .*label_status/);
+    expect(first.version).toBeNull();
+    expect(first.batchesJoined).toBe(3);
+
+    const resumed = await collectRun(CollectOptionsSchema.parse({ resume: first.runId, dataDir, progress: 'log' }), { stages: fakeStageBodies(), logger });
+    expect(resumed.status).toBe('complete');
+    const rows = await rowsOf(join(resumed.version!.path, 'data.parquet'));
+    expect(rows.map((r) => r.ip).sort()).toEqual(['198.18.8.1', '198.18.8.3', '198.18.8.5', '198.18.8.7']);
+  }, 60_000);
 });

@@ -2,7 +2,7 @@ export * from './schema.ts';
 export { DatasetInputError } from './errors.ts';
 export { parseVersionRef, validateDatasetName, formatVersionRef, type VersionRef } from './version-ref.ts';
 export type { Provenance, StageCounts } from './provenance.ts';
-export { openStore, STORE_ROWS_TABLE, type DatasetStore, type RunInfo, type BuildOptions } from './store.ts';
+export { openStore, type DatasetStore, type RunInfo, type BuildOptions } from './store.ts';
 export { MANIFEST_FORMAT, type VersionManifest, type ManifestRun, type ManifestColumn } from './manifest.ts';
 export type { ExportFormat } from './version-writer.ts';
 export { listDatasets, showVersion, resolveVersion, type DatasetSummary, type ResolvedVersion } from './versions.ts';

@@ -1,22 +1,25 @@
 /**
- * The store: an embedded DuckDB file in the data directory that receives
- * joined rows batch by batch during a run, and from which versions are built.
+ * The store: the data directory's catalogue of runs and written batches (an
+ * embedded DuckDB file) and the batches' rows (one Parquet row file per
+ * batch, see row-files.ts), from which versions are built.
  *
- * Writes are idempotent per (run, batch): the batch's key and its rows go in
- * one transaction, so a batch delivered twice (at-least-once queues) keeps one
- * copy and a crash mid-write leaves none. Only one process (the coordinator)
- * may open the store: DuckDB locks the file.
+ * Writes are idempotent per (run, batch): a batch's row file is complete
+ * before the batch is recorded, so a batch delivered twice (at-least-once
+ * queues) keeps one copy and a crash mid-write leaves none (a row file
+ * without its record is removed at the next open). Only one process (the
+ * coordinator) may open the store: DuckDB locks the catalogue.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { copyToCsv, copyToParquet, csvProjection, duckdbConfig } from './duckdb-files.ts';
 import { DatasetInputError, messageOf } from './errors.ts';
-import { storePath } from './layout.ts';
+import { runRowsDir, storePath } from './layout.ts';
 import type { ManifestColumn, ManifestRun, VersionManifest } from './manifest.ts';
 import type { Provenance, StageCounts } from './provenance.ts';
-import { appendValue } from './row-appender.ts';
-import { COLUMNS, FEATURE_SCHEMA_VERSION, FLOW_COLUMNS, type ColumnSpec, type DatasetRow, type FlowStats, type LabelFields } from './schema.ts';
-import { columnDefinitions, columnList, ident, literal } from './sql.ts';
+import { checkRowFileId, removeStrayRowFiles, rowFilesSelect, RowFileWriter, ROW_FILE_COLUMNS } from './row-files.ts';
+import { COLUMNS, FEATURE_SCHEMA_VERSION, FLOW_COLUMNS, type DatasetRow, type FlowStats, type LabelFields } from './schema.ts';
+import { columnList, ident, literal } from './sql.ts';
 import { validateDatasetName } from './version-ref.ts';
 import { writeVersion, type ExportFormat } from './version-writer.ts';
 
@@ -46,6 +49,11 @@ export interface DatasetStore {
   getRun(runId: string): Promise<RunInfo | null>;
   /** Idempotent per (run, batch) and atomic. Rows may carry flow statistics (imported captures). */
   writeBatch(runId: string, batchId: string, rows: readonly (DatasetRow | (DatasetRow & FlowStats))[]): Promise<{ written: number; duplicate: boolean }>;
+  /**
+   * Writes one batch from a SELECT (columns matched by name), replacing any
+   * earlier batch of that id: the bulk path, for tools that load many rows at once.
+   */
+  writeBatchFromSql(runId: string, batchId: string, selectSql: string): Promise<{ written: number }>;
   batchesWritten(runId: string): Promise<Set<string>>;
   /** Stores a run's stage counts (replacing earlier ones) for later builds. */
   recordCounts(runId: string, counts: StageCounts): Promise<void>;
@@ -63,20 +71,14 @@ export interface DatasetStore {
   close(): Promise<void>;
 }
 
-const STORE_FORMAT = 'osfp-store/1';
+// 2: rows moved from a DuckDB table to row files (a store/1 is migrated when opened).
+const STORE_FORMAT = 'osfp-store/2';
+/** A view over every row file, per connection. */
 const ROWS = 'dataset_rows';
-/** Table order: the batch key, then the record, then flow statistics (null for live rows). */
-const ROW_COLUMNS: readonly Pick<ColumnSpec, 'name' | 'type'>[] = [...COLUMNS, ...FLOW_COLUMNS];
 const LABEL_COLUMNS = COLUMNS.filter((c) => c.group === 'label');
 
-/** The internal table of rows, for tools that fill a store in bulk (the export benchmark). */
-export const STORE_ROWS_TABLE = ROWS;
-
 // Deterministic order, down to rows that share a key: the same rows always make the same file.
-function versionOrderSelect(columns: readonly Pick<ColumnSpec, 'name'>[], where: string): string {
-  return `SELECT ${columnList(columns)} FROM ${ROWS} WHERE ${where}
-          ORDER BY ip, port, run_id, probed_at, batch_id, p0f_sig, label, nmap_guesses`;
-}
+const VERSION_ORDER = 'ip, port, run_id, probed_at, batch_id, p0f_sig, label, nmap_guesses';
 
 export async function openStore(dataDir: string): Promise<DatasetStore> {
   await mkdir(dataDir, { recursive: true });
@@ -92,17 +94,27 @@ export async function openStore(dataDir: string): Promise<DatasetStore> {
     throw new DatasetInputError(`cannot open the store ${path}: ${hint}: ${message}`, { cause: error });
   }
   const conn = await instance.connect();
+  let writer: RowFileWriter | null = null;
   try {
-    await prepareSchema(conn, path);
+    const legacyRows = await prepareSchema(conn, path);
+    writer = await RowFileWriter.open(dataDir);
+    if (legacyRows) await migrateRowsTable(conn, dataDir);
+    const recorded = new Set(
+      (await conn.runAndReadAll('SELECT run_id, batch_id FROM batches')).getRowObjectsJS().map((r) => `${String(r['run_id'])}/${String(r['batch_id'])}`),
+    );
+    await removeStrayRowFiles(dataDir, (runId, batchId) => recorded.has(`${runId}/${batchId}`));
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS ${rowFilesSelect(dataDir)}`);
   } catch (error) {
+    writer?.close();
     conn.closeSync();
     instance.closeSync();
     throw error;
   }
-  return new DuckDBStore(dataDir, instance, conn);
+  return new DuckDBStore(dataDir, instance, conn, writer);
 }
 
-async function prepareSchema(conn: DuckDBConnection, path: string): Promise<void> {
+/** Creates the catalogue tables; true when the store still has a rows table (osfp-store/1) to migrate. */
+async function prepareSchema(conn: DuckDBConnection, path: string): Promise<boolean> {
   const tables = new Set(
     (await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'`))
       .getRowObjectsJS()
@@ -119,19 +131,32 @@ async function prepareSchema(conn: DuckDBConnection, path: string): Promise<void
   await conn.run(`CREATE TABLE IF NOT EXISTS batches (
       run_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, rows INTEGER NOT NULL, written_at TIMESTAMP NOT NULL,
       PRIMARY KEY (run_id, batch_id))`);
-  // Flow columns are nullable here: live rows have none. NOT NULL of the record is enforced.
-  await conn.run(
-    `CREATE TABLE IF NOT EXISTS ${ROWS} (batch_id VARCHAR NOT NULL, ${columnDefinitions(COLUMNS)}, ${columnDefinitions(FLOW_COLUMNS, { allNullable: true })})`,
-  );
-  // Columns added to the schema after the store was created: add them (nullable) so old stores keep working.
+  return tables.has(ROWS);
+}
+
+/**
+ * osfp-store/1 kept rows in a table: each run's rows become one row file
+ * (`rows/RUN/migrated.parquet`), then the table goes. Rerunning after a crash
+ * rewrites the same files, so nothing is lost or doubled.
+ */
+async function migrateRowsTable(conn: DuckDBConnection, dataDir: string): Promise<void> {
   const present = new Set(
     (await conn.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_name = '${ROWS}'`))
       .getRowObjectsJS()
       .map((r) => String(r['column_name'])),
   );
-  for (const c of ROW_COLUMNS) {
-    if (!present.has(c.name)) await conn.run(`ALTER TABLE ${ROWS} ADD COLUMN ${ident(c.name)} ${c.type}`);
+  const columns = ROW_FILE_COLUMNS.map((c) => (present.has(c.name) ? ident(c.name) : `NULL::${c.type} AS ${ident(c.name)}`)).join(', ');
+  const runs = (await conn.runAndReadAll(`SELECT DISTINCT run_id FROM ${ROWS}`)).getRowObjectsJS().map((r) => String(r['run_id']));
+  for (const runId of runs) {
+    checkRowFileId('run', runId);
+    const file = join(runRowsDir(dataDir, runId), 'migrated.parquet');
+    await mkdir(runRowsDir(dataDir, runId), { recursive: true });
+    await conn.run(`COPY (SELECT ${columns} FROM ${ROWS} WHERE run_id = ${literal(runId)}) TO ${literal(`${file}.tmp-migrate`)} (FORMAT parquet, COMPRESSION snappy)`);
+    await rename(`${file}.tmp-migrate`, file);
   }
+  await conn.run(`DROP TABLE ${ROWS}`);
+  await conn.run(`UPDATE osfp_store SET value = ${literal(STORE_FORMAT)} WHERE key = 'format'`);
+  await conn.run('CHECKPOINT');
 }
 
 class DuckDBStore implements DatasetStore {
@@ -143,6 +168,7 @@ class DuckDBStore implements DatasetStore {
     private readonly dataDir: string,
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
+    private readonly rowFiles: RowFileWriter,
   ) {}
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -154,6 +180,7 @@ class DuckDBStore implements DatasetStore {
 
   registerRun(run: RunInfo): Promise<void> {
     validateDatasetName(run.dataset);
+    checkRowFileId('run', run.runId);
     return this.serial(async () => {
       await this.conn.run(
         `INSERT INTO runs VALUES ($1, $2, $3::TIMESTAMP, $4, $5, $6, $7, NULL) ON CONFLICT DO NOTHING`,
@@ -197,37 +224,35 @@ class DuckDBStore implements DatasetStore {
     rows: readonly (DatasetRow | (DatasetRow & FlowStats))[],
   ): Promise<{ written: number; duplicate: boolean }> {
     return this.serial(async () => {
+      checkRowFileId('run', runId);
+      checkRowFileId('batch', batchId);
       const known = await this.conn.runAndReadAll(`SELECT 1 FROM runs WHERE run_id = $1`, [runId]);
       if (known.currentRowCount === 0) throw new DatasetInputError(`writeBatch: run "${runId}" is not registered (call registerRun first)`);
-      await this.conn.run('BEGIN TRANSACTION');
+      const exists = await this.conn.runAndReadAll(`SELECT 1 FROM batches WHERE run_id = $1 AND batch_id = $2`, [runId, batchId]);
+      if (exists.currentRowCount > 0) return { written: 0, duplicate: true };
       try {
-        const exists = await this.conn.runAndReadAll(`SELECT 1 FROM batches WHERE run_id = $1 AND batch_id = $2`, [runId, batchId]);
-        if (exists.currentRowCount > 0) {
-          await this.conn.run('ROLLBACK');
-          return { written: 0, duplicate: true };
-        }
+        // The file first, then its record: a crash in between leaves a stray file, removed at the next open.
+        await this.rowFiles.writeRows(runId, batchId, rows);
         await this.conn.run(`INSERT INTO batches VALUES ($1, $2, $3, now()::TIMESTAMP)`, [runId, batchId, rows.length]);
-        const appender = await this.conn.createAppender(ROWS);
-        try {
-          for (const [i, row] of rows.entries()) {
-            if (row.run_id !== runId) {
-              throw new DatasetInputError(`writeBatch ${runId}/${batchId}: row ${i} has run_id "${row.run_id}", expected "${runId}"`);
-            }
-            appender.appendVarchar(batchId);
-            const values = row as unknown as Record<string, unknown>;
-            for (const column of ROW_COLUMNS) appendValue(appender, column, values[column.name]);
-            appender.endRow();
-          }
-        } finally {
-          appender.closeSync();
-        }
-        await this.conn.run('COMMIT');
         return { written: rows.length, duplicate: false };
       } catch (error) {
-        await this.conn.run('ROLLBACK').catch(() => undefined);
         if (error instanceof DatasetInputError) throw error;
         throw new Error(`writeBatch ${runId}/${batchId}: nothing written: ${messageOf(error)}`, { cause: error });
       }
+    });
+  }
+
+  writeBatchFromSql(runId: string, batchId: string, selectSql: string): Promise<{ written: number }> {
+    return this.serial(async () => {
+      checkRowFileId('run', runId);
+      checkRowFileId('batch', batchId);
+      const known = await this.conn.runAndReadAll(`SELECT 1 FROM runs WHERE run_id = $1`, [runId]);
+      if (known.currentRowCount === 0) throw new DatasetInputError(`writeBatchFromSql: run "${runId}" is not registered (call registerRun first)`);
+      await this.conn.run(`DELETE FROM batches WHERE run_id = $1 AND batch_id = $2`, [runId, batchId]);
+      const path = await this.rowFiles.writeSelect(runId, batchId, selectSql);
+      const n = Number((await this.conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet(${literal(path)})`)).getRowObjectsJS()[0]?.['n'] ?? 0);
+      await this.conn.run(`INSERT INTO batches VALUES ($1, $2, $3, now()::TIMESTAMP)`, [runId, batchId, n]);
+      return { written: n };
     });
   }
 
@@ -287,8 +312,7 @@ class DuckDBStore implements DatasetStore {
         dataset,
         {
           connection: this.conn,
-          // Deterministic order: the same rows always make the same file.
-          selectSql: versionOrderSelect(columns, inRuns),
+          sorted: { fromSql: `SELECT * FROM ${ROWS} WHERE ${inRuns}`, project: columnList(columns), orderBy: VERSION_ORDER },
           columns,
         },
         { runs: manifestRuns, counts, provenance, formats: opts.formats ?? [] },
@@ -346,6 +370,7 @@ class DuckDBStore implements DatasetStore {
   close(): Promise<void> {
     return this.serial(async () => {
       this.closed = true;
+      this.rowFiles.close();
       this.conn.closeSync();
       this.instance.closeSync();
     });

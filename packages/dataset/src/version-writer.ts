@@ -13,16 +13,24 @@ import { copyToCsv, copyToParquet, csvProjection, readParquetSql } from './duckd
 import { DATA_CSV, DATA_PARQUET, MANIFEST_FILE, datasetDir, versionDir, versionOfDirName } from './layout.ts';
 import { MANIFEST_FORMAT, type ManifestColumn, type ManifestRun, type VersionManifest } from './manifest.ts';
 import type { Provenance, StageCounts } from './provenance.ts';
+import { writeSortedParquet, type SortedSource } from './sorted-parquet.ts';
 import { validateDatasetName } from './version-ref.ts';
 
 export type ExportFormat = 'parquet' | 'csv';
 
-export interface VersionSource {
+export type VersionSource = {
   readonly connection: DuckDBConnection;
-  /** A SELECT yielding exactly `columns`, in the row order to write. */
-  readonly selectSql: string;
   readonly columns: readonly ManifestColumn[];
-}
+} & (
+  | {
+      /** A SELECT yielding exactly `columns`, in the row order to write. */
+      readonly selectSql: string;
+    }
+  | {
+      /** Rows yielding exactly `columns`, sorted a range of ips at a time (large builds: see sorted-parquet.ts). */
+      readonly sorted: SortedSource;
+    }
+);
 
 export interface VersionMetadata {
   readonly runs: readonly ManifestRun[];
@@ -66,7 +74,8 @@ export async function writeVersion(
   try {
     const conn = source.connection;
     const parquet = join(tmp, DATA_PARQUET);
-    await copyToParquet(conn, source.selectSql, parquet);
+    if ('sorted' in source) await writeSortedParquet(conn, source.sorted, parquet, tmp);
+    else await copyToParquet(conn, source.selectSql, parquet);
     const fromParquet = readParquetSql(parquet);
     if (meta.formats?.includes('csv')) {
       await copyToCsv(conn, `SELECT ${csvProjection(source.columns)} FROM ${fromParquet}`, join(tmp, DATA_CSV));

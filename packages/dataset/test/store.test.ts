@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +67,73 @@ describe('store', () => {
       try {
         expect(await store.batchesWritten('r1')).toEqual(new Set(['b1']));
         expect((await store.writeBatch('r1', 'b1', rows('r1', 0, 3))).duplicate).toBe(true);
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it('removes, when opened, a row file whose batch was never recorded (a crash between the two)', () =>
+    withDataDir(async (dir) => {
+      let store = await openStore(dir);
+      await store.registerRun(run('r1'));
+      await store.writeBatch('r1', 'b1', rows('r1', 0, 3));
+      await store.close();
+      const stray = join(dir, 'rows', 'r1', 'b-b2.parquet');
+      await copyFile(join(dir, 'rows', 'r1', 'b-b1.parquet'), stray);
+      await writeFile(join(dir, 'rows', 'r1', 'b-b3.parquet.tmp-123'), 'half a file');
+      store = await openStore(dir);
+      try {
+        expect(await readdir(join(dir, 'rows', 'r1'))).toEqual(['b-b1.parquet']);
+        expect((await store.buildVersion('web', { runs: ['r1'], provenance: PROVENANCE })).rows).toBe(3);
+        expect(await store.writeBatch('r1', 'b2', rows('r1', 3, 5))).toEqual({ written: 2, duplicate: false });
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it('moves the rows of an osfp-store/1 store (a DuckDB table) into row files, losing none', () =>
+    withDataDir(async (dir) => {
+      let store = await openStore(dir);
+      await store.registerRun(run('r1'));
+      await store.writeBatch('r1', 'b1', rows('r1', 0, 4));
+      await store.writeBatch('r1', 'b2', rows('r1', 4, 6));
+      const before = await store.buildVersion('web', { runs: ['r1'], provenance: PROVENANCE });
+      await store.close();
+      // Turn it back into the old layout: rows in a table, no row files.
+      const db = await DuckDBInstance.create(join(dir, 'store.duckdb'));
+      const conn = await db.connect();
+      await conn.run(`CREATE TABLE dataset_rows AS SELECT * FROM read_parquet('${join(dir, 'rows', 'r1', '*.parquet')}')`);
+      await conn.run(`UPDATE osfp_store SET value = 'osfp-store/1' WHERE key = 'format'`);
+      conn.closeSync();
+      db.closeSync();
+      await rm(join(dir, 'rows'), { recursive: true });
+
+      store = await openStore(dir);
+      try {
+        expect(await readdir(join(dir, 'rows', 'r1'))).toEqual(['migrated.parquet']);
+        const after = await store.buildVersion('web', { runs: ['r1'], provenance: PROVENANCE });
+        expect(after.rows).toBe(6);
+        expect(after.contentSha256).toBe(before.contentSha256);
+        expect(await store.batchesWritten('r1')).toEqual(new Set(['b1', 'b2']));
+      } finally {
+        await store.close();
+      }
+      const check = await DuckDBInstance.create(join(dir, 'store.duckdb'));
+      const c = await check.connect();
+      const tables = (await c.runAndReadAll(`SELECT table_name FROM information_schema.tables`)).getRowObjectsJS().map((r) => r['table_name']);
+      const format = (await c.runAndReadAll(`SELECT value FROM osfp_store WHERE key = 'format'`)).getRowObjectsJS()[0]?.['value'];
+      c.closeSync();
+      check.closeSync();
+      expect(tables).not.toContain('dataset_rows');
+      expect(format).toBe('osfp-store/2');
+    }));
+
+  it('refuses a run or batch id that cannot name a file', () =>
+    withDataDir(async (dir) => {
+      const store = await openStore(dir);
+      try {
+        await store.registerRun(run('r1'));
+        await expect(store.writeBatch('r1', '../escape', rows('r1', 0, 1))).rejects.toThrow(/batch id "..\/escape" cannot name a row file/);
       } finally {
         await store.close();
       }

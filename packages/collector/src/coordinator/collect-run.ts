@@ -115,7 +115,12 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
     });
 
     const index = await TargetIndex.open(join(runDir(dataDir, runId), 'targets.duckdb'));
-    cleanups.push(() => index.close());
+    let indexOpen = true;
+    const closeIndex = () => {
+      if (indexOpen) index.close();
+      indexOpen = false;
+    };
+    cleanups.push(closeIndex);
 
     // --- progress ---
     const ingest: IngestCounts = emptyIngestCounts();
@@ -196,7 +201,16 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
       { connection: connection('join-worker'), concurrency: 1, ...lockSettings() },
     );
     joinWorker.on('error', (error) => logger.warn({ err: error.message }, 'join worker problem (retrying)'));
-    joinWorker.on('failed', (job, error) => logger.error({ job: job?.id, err: error.message }, 'joining a batch failed'));
+    // A batch whose join failed for good stops the run (its rows must not silently go missing from the version);
+    // what was written stays, and --resume retries the batch once the cause is fixed.
+    let joinFailure = null as string | null;
+    joinWorker.on('failed', (job, error) => {
+      logger.error({ job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'joining a batch failed');
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        joinFailure ??= `writing batch ${job.data.batchNo} failed ${job.attemptsMade} times: ${error.message}`;
+        for (const wake of joinWaiters) wake();
+      }
+    });
     cleanups.push(() => joinWorker.close());
 
     let workers: WorkerNode | null = null;
@@ -233,8 +247,14 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
     let cursor = Number((await redis.get(cursorKey)) ?? 0);
     for (let b = 0; b < cursor; b += 1) {
       if (joined.has(b)) continue;
-      if ((await joinQueue.getJob(jobId(runId, b, 'join'))) === undefined) {
+      const job = await joinQueue.getJob(jobId(runId, b, 'join'));
+      if (job === undefined) {
         logger.warn({ batch: b }, 'batch was enqueued but is not in Redis; enqueuing it again');
+        await enqueue(b);
+      } else if (await job.isFailed()) {
+        // From the probe on, not just the write: the failure may lie in what the stages returned.
+        logger.warn({ batch: b, err: job.failedReason }, 'writing this batch failed before; running it again');
+        await job.remove();
         await enqueue(b);
       }
     }
@@ -262,7 +282,7 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
     }, 500);
     cleanups.push(() => clearInterval(sampler));
 
-    while (cursor < totals.batches && !deps.signal?.aborted) {
+    while (cursor < totals.batches && !deps.signal?.aborted && joinFailure === null) {
       if (joined.has(cursor)) {
         cursor += 1;
         continue;
@@ -277,7 +297,13 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
       totals.enqueued = cursor;
     }
     totals.enqueued = cursor;
-    while (joined.size < totals.batches && !deps.signal?.aborted) await waitForJoin(1000);
+    while (joined.size < totals.batches && !deps.signal?.aborted && joinFailure === null) await waitForJoin(1000);
+
+    if (joinFailure !== null) {
+      phase = 'stopping';
+      logger.error({ run: runId }, `${joinFailure}; stopping the run (rows written so far are kept; fix the cause, then resume)`);
+      return await finish('failed', null, joinFailure);
+    }
 
     if (deps.signal?.aborted) {
       phase = 'stopping';
@@ -287,16 +313,21 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
 
     // --- a new version ---
     phase = 'building version';
-    const counts = stageCounts(ingest, await index.outcomes<BatchOutcome>(), totals.hosts, totals.batches);
+    const outcomes = await index.outcomes<BatchOutcome>();
+    // Its buffer pool (up to 24 MB, full at a million names) is not needed any more: freed before the build needs memory.
+    closeIndex();
+    const counts = stageCounts(ingest, outcomes, totals.hosts, totals.batches);
     await store.recordCounts(runId, counts);
     const manifest = await store.buildVersion(dataset, { runs: [runId], provenance, counts });
     phase = 'done';
     await redis.del(cursorKey, runKeys(runId).ingest);
-    return await finish('complete', { dataset: manifest.dataset, version: manifest.version, path: join(dataDir, 'datasets', manifest.dataset, `v${manifest.version}`), rows: manifest.rows });
+    return summarize('complete', outcomes, { dataset: manifest.dataset, version: manifest.version, path: join(dataDir, 'datasets', manifest.dataset, `v${manifest.version}`), rows: manifest.rows });
 
-    async function finish(status: RunSummary['status'], version: RunSummary['version']): Promise<RunSummary> {
-      const outcomes = await index.outcomes<BatchOutcome>();
-      return summarizeRun({ runId, dataset, status, ingest, outcomes, hosts: totals.hosts, batches: totals.batches, version, elapsedMs: Date.now() - startedMs, dataDir });
+    async function finish(status: RunSummary['status'], version: RunSummary['version'], error?: string): Promise<RunSummary> {
+      return summarize(status, await index.outcomes<BatchOutcome>(), version, error);
+    }
+    function summarize(status: RunSummary['status'], outcomes: readonly BatchOutcome[], version: RunSummary['version'], error?: string): RunSummary {
+      return summarizeRun({ runId, dataset, status, ingest, outcomes, hosts: totals.hosts, batches: totals.batches, version, elapsedMs: Date.now() - startedMs, dataDir, ...(error ? { error } : {}) });
     }
   } finally {
     await cleanup();

@@ -4,7 +4,9 @@ import type { BatchOutcome } from './row-join.ts';
 export interface RunSummary {
   readonly runId: string;
   readonly dataset: string;
-  readonly status: 'complete' | 'interrupted';
+  /** interrupted: a shutdown signal; failed: a batch could not be written (`error` says why). Both resume. */
+  readonly status: 'complete' | 'interrupted' | 'failed';
+  readonly error?: string;
   readonly elapsedMs: number;
   readonly ingest: IngestCounts;
   readonly hosts: number;
@@ -31,6 +33,7 @@ export function summarizeRun(input: {
   version: RunSummary['version'];
   elapsedMs: number;
   dataDir: string;
+  error?: string;
 }): RunSummary {
   const probeStatus: Record<string, number> = {};
   const labelStatus: Record<string, number> = {};
@@ -65,6 +68,7 @@ export function summarizeRun(input: {
       .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label)),
     version: input.version,
     dataDir: input.dataDir,
+    ...(input.error ? { error: input.error } : {}),
   };
 }
 
@@ -83,6 +87,7 @@ export function formatRunSummary(s: RunSummary): string {
     `  classes:   ${s.classes.length === 0 ? '-' : s.classes.slice(0, 12).map((c) => `${c.label} ${n(c.count)}`).join(', ')}${s.classes.length > 12 ? `, ... (${s.classes.length} classes)` : ''}`,
   ];
   if (s.version) lines.push(`  dataset:   ${s.version.dataset}@${s.version.version} (${n(s.version.rows)} rows) at ${s.version.path}`);
-  else if (s.status === 'interrupted') lines.push(`  resume:    pnpm collect --resume ${s.runId} --data-dir ${s.dataDir}`);
+  if (s.error) lines.push(`  error:     ${s.error}`);
+  if (!s.version && s.status !== 'complete') lines.push(`  resume:    pnpm collect --resume ${s.runId} --data-dir ${s.dataDir}`);
   return lines.join('\n');
 }

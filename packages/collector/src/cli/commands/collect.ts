@@ -74,7 +74,8 @@ export function collectCommand(): Command {
       try {
         const summary = await collectRun(options, { stages: realStageBodies(), logger, progress, signal: shutdown.signal });
         process.stdout.write(`${formatRunSummary(summary)}\n`);
-        if (summary.status !== 'complete') process.exitCode = 130;
+        if (summary.status === 'interrupted') process.exitCode = 130;
+        else if (summary.status === 'failed') process.exitCode = 1;
       } catch (error) {
         if (error instanceof CollectInputError) throw new UsageError(error.message);
         throw error;
