@@ -224,10 +224,7 @@ class DuckDBStore implements DatasetStore {
     rows: readonly (DatasetRow | (DatasetRow & FlowStats))[],
   ): Promise<{ written: number; duplicate: boolean }> {
     return this.serial(async () => {
-      checkRowFileId('run', runId);
-      checkRowFileId('batch', batchId);
-      const known = await this.conn.runAndReadAll(`SELECT 1 FROM runs WHERE run_id = $1`, [runId]);
-      if (known.currentRowCount === 0) throw new DatasetInputError(`writeBatch: run "${runId}" is not registered (call registerRun first)`);
+      await this.checkBatchKey('writeBatch', runId, batchId);
       const exists = await this.conn.runAndReadAll(`SELECT 1 FROM batches WHERE run_id = $1 AND batch_id = $2`, [runId, batchId]);
       if (exists.currentRowCount > 0) return { written: 0, duplicate: true };
       try {
@@ -244,16 +241,20 @@ class DuckDBStore implements DatasetStore {
 
   writeBatchFromSql(runId: string, batchId: string, selectSql: string): Promise<{ written: number }> {
     return this.serial(async () => {
-      checkRowFileId('run', runId);
-      checkRowFileId('batch', batchId);
-      const known = await this.conn.runAndReadAll(`SELECT 1 FROM runs WHERE run_id = $1`, [runId]);
-      if (known.currentRowCount === 0) throw new DatasetInputError(`writeBatchFromSql: run "${runId}" is not registered (call registerRun first)`);
+      await this.checkBatchKey('writeBatchFromSql', runId, batchId);
       await this.conn.run(`DELETE FROM batches WHERE run_id = $1 AND batch_id = $2`, [runId, batchId]);
       const path = await this.rowFiles.writeSelect(runId, batchId, selectSql);
       const n = Number((await this.conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet(${literal(path)})`)).getRowObjectsJS()[0]?.['n'] ?? 0);
       await this.conn.run(`INSERT INTO batches VALUES ($1, $2, $3, now()::TIMESTAMP)`, [runId, batchId, n]);
       return { written: n };
     });
+  }
+
+  private async checkBatchKey(caller: string, runId: string, batchId: string): Promise<void> {
+    checkRowFileId('run', runId);
+    checkRowFileId('batch', batchId);
+    const known = await this.conn.runAndReadAll(`SELECT 1 FROM runs WHERE run_id = $1`, [runId]);
+    if (known.currentRowCount === 0) throw new DatasetInputError(`${caller}: run "${runId}" is not registered (call registerRun first)`);
   }
 
   batchesWritten(runId: string): Promise<Set<string>> {
