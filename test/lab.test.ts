@@ -330,7 +330,7 @@ describe.skipIf(skip)('lab (end to end)', () => {
     await exited;
 
     const records = await Promise.all(
-      (await readdir(pidDir)).map(async (f) => JSON.parse(await readFile(join(pidDir, f), 'utf8')) as { pid: number }),
+      (await readdir(pidDir)).filter((f) => f.endsWith('.json')).map(async (f) => JSON.parse(await readFile(join(pidDir, f), 'utf8')) as { pid: number }),
     );
     expect((await labStatus({ prefix })).up).toBe(false);
 

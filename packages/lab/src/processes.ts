@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inNamespace } from './netns.ts';
 
@@ -66,7 +66,10 @@ export async function startDetached(
     // `ip netns exec` execs the command in place, so this pid is the server's own.
     const startTime = (await processStartTime(pid)) ?? '';
     const record: ProcessRecord = { name, namespace, pid, startTime, command: [cmd, ...full] };
-    await writeFile(join(pidDir(prefix), `${name}.json`), `${JSON.stringify(record)}\n`);
+    // Written aside and renamed: a record that exists is whole, even if this `up` is killed mid-write.
+    const recordPath = join(pidDir(prefix), `${name}.json`);
+    await writeFile(`${recordPath}.tmp`, `${JSON.stringify(record)}\n`);
+    await rename(`${recordPath}.tmp`, recordPath);
     return record;
   } finally {
     closeSync(log);
