@@ -125,7 +125,12 @@ describe.skipIf(skip)('lab (end to end)', () => {
     work = await mkdtemp(join(tmpdir(), 'osfp-lab-test-'));
   });
 
+  // The two labs of their own that tests below bring up; down again whatever happens, and
+  // down before use too, in case an earlier run was killed and left one behind.
+  const ownLabs = () => ({ coexisting: `${plan.prefix}c`.slice(0, 10), killedHalfway: `${plan.prefix}k`.slice(0, 10) });
+
   afterAll(async () => {
+    if (plan) for (const prefix of Object.values(ownLabs())) await labDown({ prefix });
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -285,7 +290,8 @@ describe.skipIf(skip)('lab (end to end)', () => {
   });
 
   it('a second lab with its own prefix coexists, and its down leaves nothing behind', async () => {
-    const prefix = `${plan.prefix}c`.slice(0, 10);
+    const prefix = ownLabs().coexisting;
+    await labDown({ prefix });
     const other = await labUp({ prefix });
     expect(other).toEqual(labPlan({ prefix }));
     await addScanner(3, { prefix });
@@ -317,8 +323,9 @@ describe.skipIf(skip)('lab (end to end)', () => {
   });
 
   it('down cleans up after an up that was killed halfway', async () => {
-    const prefix = `${plan.prefix}k`.slice(0, 10);
+    const prefix = ownLabs().killedHalfway;
     const pidDir = `/run/osfp-lab/${prefix}/pids`;
+    await labDown({ prefix });
     const upScript = `import('@osfp/lab').then((lab) => lab.labUp({ prefix: '${prefix}' }))`;
     const upper = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', upScript], { cwd: testDir, stdio: 'ignore' });
     const exited = once(upper, 'exit');

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,6 +55,7 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
     expect(malformed.map((m) => m.line)).toEqual([9]);
     expect(counts).toMatchObject({ lines: 13, malformed: 1, names: 7, resolved: 6, unresolved: 1, excluded: 3 });
     expect(counts.excludedByReason).toEqual({ 'special-purpose': 2, 'exclude-file': 1 });
+    expect(counts.unresolvedByReason).toEqual({ 'no-address': 1 });
 
     expect(await index.seal(3)).toEqual({ hosts: 8, batches: 3 });
     const hosts = [...(await index.batch(0)), ...(await index.batch(1)), ...(await index.batch(2))];
@@ -75,5 +77,24 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
     expect(await reopened.counts()).toEqual({ hosts: 8, batches: 3 });
     expect(await reopened.batch(0)).toEqual(hosts.slice(0, 3));
     reopened.close();
+  });
+
+  it('counts names whose DNS server never answers as timeouts, not as names without an address', async () => {
+    // A server that swallows every query.
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'osfp-ingest-'));
+      const file = join(dir, 'targets.txt');
+      await writeFile(file, 'a.test\nb.test\nc.test\n');
+      const index = await TargetIndex.open(join(dir, 'index.duckdb'));
+      const resolver = new NameResolver({ servers: [`127.0.0.1:${silent.address().port}`], concurrency: 4, timeoutMs: 200, tries: 1 });
+      const policy = new ExclusionPolicy({ allow: ['198.18.0.0/15'], exclude: [] });
+      const counts = await ingestTargets({ file, index, resolver, policy, counts: emptyIngestCounts(), onMalformed: () => undefined });
+      expect(counts).toMatchObject({ names: 3, resolved: 0, unresolved: 3, unresolvedByReason: { timeout: 3 } });
+      index.close();
+    } finally {
+      silent.close();
+    }
   });
 });

@@ -153,6 +153,14 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
     Object.assign(totals, await index.counts());
     deps.onIndexed?.({ hosts: totals.hosts, batches: totals.batches });
     logger.info({ run: runId, hosts: totals.hosts, batches: totals.batches, ...ingest }, 'targets indexed');
+    const dnsFailures = ingest.unresolved - (ingest.unresolvedByReason['no-address'] ?? 0);
+    if (ingest.names > 0 && ingest.resolved === 0 && dnsFailures > 0) {
+      const servers = options.dnsServer.length > 0 ? options.dnsServer.join(', ') : "the system's resolver";
+      logger.warn(
+        { run: runId, unresolvedByReason: ingest.unresolvedByReason },
+        `no name resolved: ${servers} did not answer for ${dnsFailures} of ${ingest.names} names; check --dns-server and --dns-timeout`,
+      );
+    }
 
     // --- labels: policy and reuse ---
     const reused: Map<string, LabelFields> =

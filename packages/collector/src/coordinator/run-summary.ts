@@ -79,7 +79,7 @@ export function formatRunSummary(s: RunSummary): string {
     Object.entries(r).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${n(v)}`).join(', ') || '-';
   const lines = [
     `run ${s.runId} (${s.dataset}): ${s.status} in ${(s.elapsedMs / 1000).toFixed(1)}s`,
-    `  targets:   ${n(s.ingest.lines)} lines, ${n(s.ingest.names)} names (${n(s.ingest.resolved)} resolved, ${n(s.ingest.unresolved)} unresolved), ${n(s.ingest.malformed)} malformed, ${n(s.ingest.excluded)} excluded`,
+    `  targets:   ${n(s.ingest.lines)} lines, ${n(s.ingest.names)} names (${n(s.ingest.resolved)} resolved, ${n(s.ingest.unresolved)} unresolved${s.ingest.unresolved > 0 ? `: ${kv(s.ingest.unresolvedByReason)}` : ''}), ${n(s.ingest.malformed)} malformed, ${n(s.ingest.excluded)} excluded`,
     `  hosts:     ${n(s.hosts)} addresses in ${n(s.batches)} batches (${n(s.batchesJoined)} written, ${n(s.batchesFailed)} failed)`,
     `  probe:     ${kv(s.probeStatus)}`,
     `  label:     ${kv(s.labelStatus)}${s.labelsReused > 0 ? ` (${n(s.labelsReused)} reused from the dataset)` : ''}`,

@@ -11,6 +11,8 @@ export interface IngestCounts {
   names: number;
   resolved: number;
   unresolved: number;
+  /** Why names did not resolve: `no-address` (NXDOMAIN / no A record), `timeout`, or the resolver's error code. */
+  unresolvedByReason: Record<string, number>;
   addresses: number;
   excluded: number;
   excludedByReason: Record<string, number>;
@@ -23,7 +25,7 @@ export interface MalformedLine {
 }
 
 export function emptyIngestCounts(): IngestCounts {
-  return { lines: 0, malformed: 0, names: 0, resolved: 0, unresolved: 0, addresses: 0, excluded: 0, excludedByReason: {} };
+  return { lines: 0, malformed: 0, names: 0, resolved: 0, unresolved: 0, unresolvedByReason: {}, addresses: 0, excluded: 0, excludedByReason: {} };
 }
 
 /**
@@ -79,7 +81,9 @@ export async function ingestTargets(options: {
         await resolver.whenBelow(1000);
         void resolver.resolve(entry.name).then((result) => {
           if (result.status !== 'resolved' || result.addresses.length === 0) {
+            const reason = result.status === 'error' ? result.code : result.status === 'resolved' ? 'no-address' : result.status;
             counts.unresolved += 1;
+            counts.unresolvedByReason[reason] = (counts.unresolvedByReason[reason] ?? 0) + 1;
             return;
           }
           counts.resolved += 1;
