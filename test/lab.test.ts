@@ -248,6 +248,24 @@ describe.skipIf(skip)('lab (end to end)', () => {
     await expect(runIn(plan.scannerNamespace, 'getent', ['ahostsv4', `nosuchalias-1.${plan.domain}`])).rejects.toThrow();
   });
 
+  it('the lab DNS keeps answering when a port with a lower MAC joins the LAN', async () => {
+    const name = labName(plan.personalities[0]?.firstHost ?? '', 0) ?? '';
+    const hub = `${plan.prefix}-hub`;
+    const bridgeMac = async () => (JSON.parse(await runIn(hub, 'ip', ['-j', 'link', 'show', 'br0'])) as { address: string }[])[0]?.address;
+    // The scanner has the bridge's MAC in its ARP cache...
+    expect(await runIn(plan.scannerNamespace, 'getent', ['ahostsv4', name])).toContain(`${labNameAddress(name)} `);
+    const before = await bridgeMac();
+    // ...when a port joins whose MAC is lower than every other (as a new scanner's random one may be).
+    await runIn(hub, 'ip', ['link', 'add', 'lan-lowmac', 'address', '02:00:00:00:00:01', 'type', 'veth', 'peer', 'name', 'lowmac-peer']);
+    try {
+      await runIn(hub, 'ip', ['link', 'set', 'lan-lowmac', 'master', 'br0', 'up']);
+      expect(await bridgeMac()).toBe(before);
+      expect(await runIn(plan.scannerNamespace, 'getent', ['ahostsv4', name])).toContain(`${labNameAddress(name)} `);
+    } finally {
+      await runIn(hub, 'ip', ['link', 'del', 'lan-lowmac']);
+    }
+  });
+
   it('the scanner routes only to the lab, and the root namespace has no way into it', async () => {
     const routes = JSON.parse(await runIn(plan.scannerNamespace, 'ip', ['-j', 'route', 'show'])) as { dst: string }[];
     expect(routes.length).toBeGreaterThan(0);

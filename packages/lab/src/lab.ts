@@ -53,6 +53,15 @@ import { makeSelfSignedCertificate } from './tls.ts';
 const SERVERS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'servers');
 const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BRIDGE = 'br0';
+/**
+ * The bridge's own MAC, fixed. Left to the kernel, a bridge takes the lowest MAC
+ * of its ports and changes it, without a gratuitous ARP, whenever a port with a
+ * lower (random) MAC joins: every addScanner could do that. Scanners then keep
+ * sending to the old MAC, which the hub drops as "other host", and the lab's DNS
+ * (on the bridge) goes silent until their ARP entry expires, up to a minute.
+ * Locally administered, and the rest spells 198.18.0.53.
+ */
+const BRIDGE_MAC = '02:00:c6:12:00:35';
 const UP_MARKER = 'up.json';
 
 export interface LabStatus {
@@ -264,7 +273,7 @@ async function build(plan: LabPlan): Promise<void> {
 
   // The LAN.
   await addNamespace(ns.hub);
-  await ip(['-n', ns.hub, 'link', 'add', BRIDGE, 'type', 'bridge', 'forward_delay', '0']);
+  await ip(['-n', ns.hub, 'link', 'add', BRIDGE, 'address', BRIDGE_MAC, 'type', 'bridge', 'forward_delay', '0']);
   await ip(['-n', ns.hub, 'addr', 'add', `${DNS_ADDRESS}/${LAN_PREFIX_LENGTH}`, 'dev', BRIDGE]);
   await ip(['-n', ns.hub, 'link', 'set', BRIDGE, 'up']);
 
