@@ -9,4 +9,4 @@ RUN npm install -g pnpm@10.34.8
 WORKDIR /osfp
 COPY . .
 RUN pnpm install --frozen-lockfile
-ENTRYPOINT ["node", "--import", "tsx", "packages/collector/src/cli/main.ts"]
+ENTRYPOINT ["node", "--import", "tsx", "packages/cli/src/main.ts"]

@@ -15,11 +15,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabPlan } from '@osfp/lab';
 import type { ProbeOutcome, ProbeTarget, ProberOptions } from '../packages/collector/src/probe/index.ts';
-import { needs } from './support/capabilities.ts';
-import { sharedLab } from './support/lab.ts';
+import { needs } from '@osfp/test-support';
+import { sharedLab } from './lab-support/shared-lab.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const probeRun = join(repoRoot, 'packages/collector/src/probe/probe-run.ts');
+const probeRun = join(repoRoot, 'packages/collector/src/probe/probe-run.main.ts');
 
 interface ResourceCount {
   sockets: number;

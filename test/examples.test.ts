@@ -10,8 +10,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportVersion, openStore, type DatasetRow } from '@osfp/dataset';
-import { PROVENANCE, row, run } from '../packages/dataset/test/rows.ts';
-import { syntheticRows } from '../packages/dataset/test/synthetic-rows.ts';
+import { PROVENANCE, row, run } from '@osfp/dataset/testing';
+import { syntheticRows } from '@osfp/dataset/testing';
 
 const run$ = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');

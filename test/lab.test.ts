@@ -27,12 +27,13 @@ import {
   personalityHost,
   type LabPlan,
 } from '@osfp/lab';
-import { needs, sharedLab } from './support/index.ts';
-import type { ProbeRequest, ProbeResult } from './support/tcp-probe.ts';
+import { needs } from '@osfp/test-support';
+import { sharedLab } from './lab-support/shared-lab.ts';
+import type { ProbeRequest, ProbeResult } from './lab-support/tcp-probe.main.ts';
 
 const execFileAsync = promisify(execFile);
 const testDir = dirname(fileURLToPath(import.meta.url));
-const probeScript = join(testDir, 'support', 'tcp-probe.ts');
+const probeScript = join(testDir, 'lab-support', 'tcp-probe.main.ts');
 
 async function runIn(namespace: string, command: string, args: string[]): Promise<string> {
   const [cmd, full] = inNamespace(namespace, command, args);

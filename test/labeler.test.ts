@@ -11,8 +11,8 @@ import { inNamespace, ipToNumber, numberToIp } from '@osfp/lab';
 import type { LabPlan } from '@osfp/lab';
 import { DEFAULT_TAXONOMY, labelHosts, nmapPreflight, relabel } from '@osfp/labeler';
 import type { BatchReport, LabelOptions, LabelTarget } from '@osfp/labeler';
-import { needs } from './support/capabilities.ts';
-import { sharedLab } from './support/lab.ts';
+import { needs } from '@osfp/test-support';
+import { sharedLab } from './lab-support/shared-lab.ts';
 
 const HOSTS_PER_PERSONALITY = 4;
 

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { labTargets, type LabPlan } from '@osfp/lab';
-import { needs, sharedLab } from './support/index.ts';
+import { needs } from '@osfp/test-support';
+import { sharedLab } from './lab-support/shared-lab.ts';
 import {
   checkEveryHostOnce, expectedResponsive, latestRows, runIdIn, runOsfp, startOsfp, startRedisIn, waitForOutput, type Running,
 } from './pipeline-helpers.ts';

@@ -12,7 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { inNamespace, labNameAddress, whoAnswers } from '@osfp/lab';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cliMain = join(repoRoot, 'packages', 'collector', 'src', 'cli', 'main.ts');
+const cliMain = join(repoRoot, 'packages', 'cli', 'src', 'main.ts');
 
 export interface Running {
   readonly child: ChildProcess;

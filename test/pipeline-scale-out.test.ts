@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addScanner, labTargets } from '@osfp/lab';
-import { needs, sharedLab } from './support/index.ts';
+import { needs } from '@osfp/test-support';
+import { sharedLab } from './lab-support/shared-lab.ts';
 import { checkEveryHostOnce, expectedResponsive, latestRows, startOsfp, startRedisIn, waitForOutput, type Running } from './pipeline-helpers.ts';
 
 describe.skipIf(needs('root', 'netns', 'redis-server', 'dnsmasq'))('scale-out: workers in two scanner namespaces, one Redis', () => {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labTargets } from '@osfp/lab';
-import { needs, sharedLab } from './support/index.ts';
+import { needs } from '@osfp/test-support';
+import { sharedLab } from './lab-support/shared-lab.ts';
 import { checkEveryHostOnce, expectedResponsive, latestRows, runOsfp } from './pipeline-helpers.ts';
 
 describe.skipIf(needs('root', 'netns', 'redis-server', 'nmap', 'dnsmasq'))('pnpm collect --lab (the main job)', () => {

@@ -6,7 +6,7 @@ export default defineProject({
   test: {
     name: 'e2e',
     include: ['**/*.test.ts'],
-    globalSetup: ['./support/global-setup.ts'],
+    globalSetup: ['./lab-support/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 300_000,

@@ -1,2 +1,1 @@
 export * from './capabilities.ts';
-export * from './lab.ts';

@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { pino } from 'pino';
 import { FEATURE_SCHEMA_VERSION, openStore } from '@osfp/dataset';
 import { describe, expect, it } from 'vitest';
-import { needs } from '../../../test/support/capabilities.ts';
+import { needs } from '@osfp/test-support';
 import { CollectOptionsSchema } from '../src/config/collect-options.ts';
 import { collectRun } from '../src/coordinator/collect-run.ts';
 import { fakeStageBodies } from './support/fake-stage-bodies.ts';

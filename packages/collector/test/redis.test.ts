@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { needs } from '../../../test/support/capabilities.ts';
+import { needs } from '@osfp/test-support';
 import { freePort, startEmbeddedRedis } from '../src/redis/embedded-redis.ts';
 import { connectRedis, redactRedisUrl } from '../src/redis/redis-connection.ts';
 import { ProbeRateLimit } from '../src/worker/probe-rate-limit.ts';

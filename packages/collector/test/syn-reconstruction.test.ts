@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeSyn } from '../src/features/index.ts';
+import { describeSyn } from '@osfp/features';
 import { reconstructSyn } from '../src/probe/syn-reconstruction.ts';
 
 // Captured on this machine: our SYN to a loopback listener, and a SYN-ACK from another connection.

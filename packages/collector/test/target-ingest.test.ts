@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needs } from '../../../test/support/capabilities.ts';
+import { needs } from '@osfp/test-support';
 import { emptyIngestCounts, ingestTargets, type MalformedLine } from '../src/coordinator/target-ingest.ts';
 import { TargetIndex } from '../src/coordinator/target-index.ts';
 import { NameResolver } from '../src/dns/name-resolver.ts';

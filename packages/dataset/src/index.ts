@@ -1,5 +1,8 @@
 export * from './schema.ts';
-export { DatasetInputError } from './errors.ts';
+export { UserError, DatasetInputError, isUserFixable, messageOf } from './errors.ts';
+export { NO_LABEL, unlabelledFields } from './label-columns.ts';
+export { OSFP_VERSION } from './tool-version.ts';
+export { sha256File, sha256OfInput } from './file-hash.ts';
 export { parseVersionRef, validateDatasetName, formatVersionRef, type VersionRef } from './version-ref.ts';
 export type { Provenance, StageCounts } from './provenance.ts';
 export { openStore, type DatasetStore, type RunInfo, type BuildOptions } from './store.ts';

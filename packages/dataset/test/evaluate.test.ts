@@ -14,7 +14,7 @@ import {
   type EvaluationRow,
   type PassiveBaseline,
 } from '../src/evaluate/index.ts';
-import { PERSONALITIES, syntheticRows } from './synthetic-rows.ts';
+import { PERSONALITIES, syntheticRows } from '../testing/index.ts';
 
 // Small forests keep the suite fast; the figures asserted hold with these too.
 const OPTIONS: EvaluateOptions = { ...DEFAULT_EVALUATE_OPTIONS, trees: 10 };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { writeSortedParquet } from '../src/sorted-parquet.ts';
-import { withDataDir } from './rows.ts';
+import { withDataDir } from '../testing/index.ts';
 
 describe('writeSortedParquet', () => {
   it('writes, a range of ips at a time, exactly the rows and order of one ORDER BY', () =>

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { COLUMN_NAMES, DatasetInputError, openStore } from '../src/index.ts';
-import { PROVENANCE, row, rows, run, withDataDir } from './rows.ts';
+import { PROVENANCE, row, rows, run, withDataDir } from '../testing/index.ts';
 
 describe('store', () => {
   it('registers runs idempotently and reads them back', () =>

@@ -17,7 +17,7 @@ import {
   type DatasetStore,
   type LabelFields,
 } from '../src/index.ts';
-import { PROVENANCE, row, rows, run, withDataDir } from './rows.ts';
+import { PROVENANCE, row, rows, run, withDataDir } from '../testing/index.ts';
 
 async function storeWith(dir: string, fill: (s: DatasetStore) => Promise<void>): Promise<DatasetStore> {
   const store = await openStore(dir);

@@ -25,6 +25,7 @@ export {
 } from './plan.ts';
 export { PERSONALITIES, type PersonalityDefinition, type PersonalityExpectation, type StackSettings } from './personalities.ts';
 export { labUp, labDown, labStatus, addScanner, LabPermissionError, type LabStatus } from './lab.ts';
+export { LabError } from './lab-error.ts';
 export { inNamespace } from './netns.ts';
 export { labTargets, maxTargets, TARGET_FORMATS, RESPONSIVE_ADDRESSES, MAX_NAMES, type TargetFormat } from './targets.ts';
 export { labName, labNameAddress, ALIASES } from './dns-zone.ts';

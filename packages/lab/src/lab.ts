@@ -47,6 +47,7 @@ import {
   stateDir,
   waitForLog,
 } from './processes.ts';
+import { LabError } from './lab-error.ts';
 import { checkLabTools } from './preflight.ts';
 import { makeSelfSignedCertificate } from './tls.ts';
 
@@ -70,10 +71,9 @@ export interface LabStatus {
   processes: { name: string; pid: number; alive: boolean }[];
 }
 
-export class LabPermissionError extends Error {
+export class LabPermissionError extends LabError {
   constructor(action: string) {
-    super(`lab ${action} needs root (it creates network namespaces): run it as root, e.g. sudo pnpm lab ${action}`);
-    this.name = 'LabPermissionError';
+    super(`lab ${action} needs root (it creates network namespaces): run it as root, e.g. sudo pnpm lab ${action}`, 1);
   }
 }
 
@@ -312,14 +312,14 @@ async function build(plan: LabPlan): Promise<void> {
     started.push({
       marker: 'ready:',
       record: await startDetached(prefix, `server-${personality.name}`, `${prefix}-${personality.name}`, node, [
-        '--import', 'tsx', join(SERVERS_DIR, 'target-server.ts'), personality.name, tls.cert, tls.key,
+        '--import', 'tsx', join(SERVERS_DIR, 'target-server.main.ts'), personality.name, tls.cert, tls.key,
       ], PACKAGE_DIR),
     });
   }
   started.push({
     marker: 'ready:',
     record: await startDetached(prefix, 'server-hostile', ns.hostile, node, [
-      '--import', 'tsx', join(SERVERS_DIR, 'hostile-server.ts'), String(HOSTILE_PORT),
+      '--import', 'tsx', join(SERVERS_DIR, 'hostile-server.main.ts'), String(HOSTILE_PORT),
       ...(['silent', 'garbage', 'endless'] as const).map((b) => `${b}=${hostileAddress(b)}`),
     ], PACKAGE_DIR),
   });

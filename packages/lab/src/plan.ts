@@ -6,6 +6,7 @@
  * Every lab lives in its own namespaces with nothing in the root namespace, so
  * two labs with different prefixes use the same addresses without meeting.
  */
+import { LabError } from './lab-error.ts';
 import { PERSONALITIES, type PersonalityExpectation } from './personalities.ts';
 
 export interface LabOptions {
@@ -70,7 +71,7 @@ const PREFIX_PATTERN = /^[a-z][a-z0-9]{0,9}$/;
 export function labPrefix(opts?: LabOptions): string {
   const prefix = opts?.prefix ?? process.env['OSFP_LAB_PREFIX'] ?? 'osfp';
   if (!PREFIX_PATTERN.test(prefix)) {
-    throw new Error(
+    throw new LabError(
       `lab prefix "${prefix}" is invalid: use 1-10 lowercase letters or digits starting with a letter ` +
         '(it names network namespaces, e.g. "osfp" -> osfp-scan)',
     );

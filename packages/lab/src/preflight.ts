@@ -5,6 +5,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { LabError } from './lab-error.ts';
 
 const TOOLS: readonly { command: string; apt: string }[] = [
   { command: 'ip', apt: 'iproute2' },
@@ -33,7 +34,7 @@ export async function checkLabTools(): Promise<void> {
   const missing = [];
   for (const tool of TOOLS) if (!(await onPath(tool.command))) missing.push(tool);
   if (missing.length > 0) {
-    throw new Error(
+    throw new LabError(
       `lab up needs ${missing.map((t) => t.command).join(', ')}: install with ` +
         `apt-get install ${missing.map((t) => t.apt).join(' ')} (or run scripts/setup.sh)`,
     );

@@ -3,28 +3,11 @@
  * guesses and taxonomy always give the same labels, which is what makes
  * relabelling without rescanning possible.
  */
-import type { LabelFields, LabelStatus } from '@osfp/dataset';
+import { unlabelledFields, type LabelFields } from '@osfp/dataset';
 import { guessesFromJson, guessesToJson, rankMatches } from './nmap-result.ts';
 import type { NmapOsClass, NmapOsMatch } from './nmap-result.ts';
 import { classify } from './taxonomy.ts';
 import type { Taxonomy } from './taxonomy.ts';
-
-/** Label columns for a host Nmap could not label (failed, timeout, skipped): every value null. */
-export function unlabelled(status: Exclude<LabelStatus, 'ok'>, guesses: string | null = null): LabelFields {
-  return {
-    label: null,
-    label_acc: null,
-    label_2: null,
-    label_2_acc: null,
-    os_vendor: null,
-    os_family: null,
-    os_gen: null,
-    os_type: null,
-    os_cpe: null,
-    nmap_guesses: guesses,
-    label_status: status,
-  };
-}
 
 /**
  * Every osclass of every osmatch is a candidate, ranked by its own accuracy
@@ -41,7 +24,7 @@ export function labelFromMatches(matches: readonly NmapOsMatch[], taxonomy: Taxo
     .map((x, i) => ({ ...x, i, label: classify(x.c, taxonomy) }))
     .sort((a, b) => b.accuracy - a.accuracy || a.i - b.i);
   const top = candidates[0];
-  if (!top) return unlabelled('no-match', guesses);
+  if (!top) return unlabelledFields('no-match', guesses);
   const second = candidates.find((x) => x.label !== top.label);
   return {
     label: top.label,

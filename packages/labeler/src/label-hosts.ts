@@ -3,10 +3,10 @@
  * over batches, each host's guesses turned into label columns.
  */
 import { setMaxListeners } from 'node:events';
-import type { LabelFields } from '@osfp/dataset';
+import { unlabelledFields, type LabelFields } from '@osfp/dataset';
 import { planBatches, validateTargets } from './batch-plan.ts';
 import type { LabelTarget, NmapBatch } from './batch-plan.ts';
-import { labelFromMatches, unlabelled } from './label-fields.ts';
+import { labelFromMatches } from './label-fields.ts';
 import { guessesToJson } from './nmap-result.ts';
 import type { NmapHostResult } from './nmap-result.ts';
 import { DEFAULT_TUNING, nmapArgs, nmapInput } from './nmap-command.ts';
@@ -183,13 +183,13 @@ async function readRun(run: NmapRun): Promise<{ hosts: NmapHostResult[]; error: 
 
 function hostLabel(host: NmapHostResult, taxonomy: Taxonomy): LabelFields {
   if (host.matches.length > 0) return labelFromMatches(host.matches, taxonomy);
-  if (host.timedOut) return unlabelled('timeout');
-  return unlabelled('no-match', guessesToJson([]));
+  if (host.timedOut) return unlabelledFields('timeout');
+  return unlabelledFields('no-match', guessesToJson([]));
 }
 
 /** A host Nmap never reported on: its batch ran out of time, or Nmap died or refused. */
 function missingLabel(run: NmapRun): LabelFields {
-  return unlabelled(run.stoppedBy === 'timeout' ? 'timeout' : 'failed');
+  return unlabelledFields(run.stoppedBy === 'timeout' ? 'timeout' : 'failed');
 }
 
 function lastLines(text: string): string {

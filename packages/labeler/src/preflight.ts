@@ -4,12 +4,15 @@
  * the same SYN-ACK labelled by another nmap-os-db is another dataset).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { sha256OfInput, UserError } from '@osfp/dataset';
+
+/** Nmap is missing, too old, not Nmap, or may not send raw packets: the user's to fix. */
+export class NmapSetupError extends UserError {}
 
 export interface NmapProvenance {
   /** e.g. "7.93" */
@@ -31,11 +34,11 @@ export async function nmapPreflight(nmapPath = 'nmap'): Promise<NmapProvenance> 
   const nmapVersion = await versionOf(binary);
   const major = Number.parseInt(nmapVersion, 10);
   if (!(major >= 6)) {
-    throw new Error(`Nmap ${nmapVersion} at ${binary} is too old: osfp reads the XML of Nmap 6 or later (osclass inside osmatch)`);
+    throw new NmapSetupError(`Nmap ${nmapVersion} at ${binary} is too old: osfp reads the XML of Nmap 6 or later (osclass inside osmatch)`);
   }
   await assertRawSockets();
   const osDbPath = await findOsDb(binary);
-  return { nmapVersion, osDbPath, osDbSha256: await sha256Of(osDbPath) };
+  return { nmapVersion, osDbPath, osDbSha256: await sha256OfInput(osDbPath, "Nmap's OS database") };
 }
 
 async function findExecutable(nmapPath: string): Promise<string> {
@@ -45,7 +48,7 @@ async function findExecutable(nmapPath: string): Promise<string> {
   for (const candidate of candidates) {
     if (await isExecutable(candidate)) return candidate;
   }
-  throw new Error(
+  throw new NmapSetupError(
     nmapPath.includes('/')
       ? `Nmap not found at ${nmapPath} (or not executable); install it (apt-get install nmap) or give the right path`
       : `Nmap ("${nmapPath}") is not on PATH; install it (apt-get install nmap) or give its path`,
@@ -66,10 +69,10 @@ async function versionOf(binary: string): Promise<string> {
   try {
     ({ stdout } = await promisify(execFile)(binary, ['--version'], { timeout: 15_000 }));
   } catch (error) {
-    throw new Error(`${binary} --version failed (${(error as Error).message}); is this Nmap?`);
+    throw new NmapSetupError(`${binary} --version failed (${(error as Error).message}); is this Nmap?`);
   }
   const version = /Nmap version (\S+)/.exec(stdout)?.[1];
-  if (!version) throw new Error(`${binary} --version did not print "Nmap version ...": is this Nmap?`);
+  if (!version) throw new NmapSetupError(`${binary} --version did not print "Nmap version ...": is this Nmap?`);
   return version;
 }
 
@@ -78,7 +81,7 @@ async function assertRawSockets(): Promise<void> {
   if (await hasEffectiveCapability(CAP_NET_RAW)) return;
   // Nmap's own escape hatch when its binary carries the capabilities (setcap) instead of this process.
   if (process.env['NMAP_PRIVILEGED'] !== undefined) return;
-  throw new Error(
+  throw new NmapSetupError(
     'Nmap OS detection (-O) sends raw packets: run as root, or give this process CAP_NET_RAW, ' +
       'or `setcap cap_net_raw,cap_net_admin+eip $(command -v nmap)` and set NMAP_PRIVILEGED=1',
   );
@@ -114,15 +117,5 @@ async function findOsDb(binary: string): Promise<string> {
       // Not here; Nmap would look further too.
     }
   }
-  throw new Error(`nmap-os-db not found (looked in ${dirs.join(', ')}); reinstall Nmap or set NMAPDIR`);
-}
-
-function sha256Of(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', (error) => reject(new Error(`cannot read ${path}: ${error.message}`)))
-      .on('end', () => resolve(hash.digest('hex')));
-  });
+  throw new NmapSetupError(`nmap-os-db not found (looked in ${dirs.join(', ')}); reinstall Nmap or set NMAPDIR`);
 }

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needs } from '../../../test/support/index.ts';
+import { needs } from '@osfp/test-support';
 import { labelHosts, nmapPreflight } from '../src/index.ts';
 import type { BatchReport } from '../src/index.ts';
 import { isAlive } from './fake-nmap.ts';

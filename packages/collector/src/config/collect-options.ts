@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
+import { OSFP_VERSION, validateDatasetName } from '@osfp/dataset';
 import { LABEL_DEFAULTS } from '@osfp/labeler';
 import { parseDuration } from './duration.ts';
 
@@ -30,6 +31,15 @@ const labelPolicy = z.string().transform((v, ctx): LabelPolicy => {
   return z.NEVER;
 });
 
+/** The store's own rule (names become directories), checked before anything is written. */
+const datasetName = z.string().superRefine((v, ctx) => {
+  try {
+    validateDatasetName(v);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
 const redisUrl = z.string().refine((v) => /^rediss?:\/\/|^unix:\/\//.test(v), 'expected a redis://, rediss:// or unix:// URL');
 
 /** Every option of `osfp collect`, validated; also what a run persists so --resume continues it unchanged. */
@@ -38,7 +48,7 @@ export const CollectOptionsSchema = z
     targets: z.string().min(1).optional(),
     resume: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a run id has only letters, digits, ".", "_" and "-"').optional(),
     dataDir: z.string().min(1).default('./osfp-data'),
-    dataset: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a dataset name starts with a letter or digit and has only letters, digits, ".", "_" and "-"').optional(),
+    dataset: datasetName.optional(),
     ports: list(intIn(1, 65535)).default([80]),
     batchSize: intIn(1, 100_000).default(256),
     concurrency: intIn(1, 100_000).default(256),
@@ -75,13 +85,21 @@ export const COLLECT_OPTION_KEYS = Object.keys(CollectOptionsSchema.shape) as (k
 
 /** The dataset name a targets file gives when --dataset is not set: `lab-tranco.csv` -> `lab-tranco`. */
 export function datasetNameFor(targetsFile: string): string {
-  const stem = basename(targetsFile).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
-  return stem === '' ? 'dataset' : stem;
+  const stem = basename(targetsFile)
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 100);
+  return stem === '' ? 'dataset' : validateDatasetName(stem);
 }
+
+/** major.minor: what a server operator needs to tell releases apart. */
+const USER_AGENT_VERSION = OSFP_VERSION.split('.').slice(0, 2).join('.');
 
 /** An honest User-Agent: names the project and, when given, how to reach whoever runs it. */
 export function userAgentFor(contact: string | undefined): string {
   return contact
-    ? `osfp/0.1 (passive OS fingerprinting research; +${contact})`
-    : 'osfp/0.1 (passive OS fingerprinting research dataset)';
+    ? `osfp/${USER_AGENT_VERSION} (passive OS fingerprinting research; +${contact})`
+    : `osfp/${USER_AGENT_VERSION} (passive OS fingerprinting research dataset)`;
 }

@@ -1,15 +1,7 @@
-import type { DatasetRow, LabelFields, LabelStatus, ProbeStatus } from '@osfp/dataset';
+import { unlabelledFields, type DatasetRow, type LabelFields, type LabelStatus, type ProbeStatus } from '@osfp/dataset';
 import type { LabelJobResult } from '../queue/job-payloads.ts';
 import type { LabelPlan } from './label-plan.ts';
 import type { IndexedHost } from './target-index.ts';
-
-/** Label columns of a host that was not (successfully) labelled. */
-export function unlabelledFields(status: Exclude<LabelStatus, 'ok'>): LabelFields {
-  return {
-    label: null, label_acc: null, label_2: null, label_2_acc: null, os_vendor: null, os_family: null,
-    os_gen: null, os_type: null, os_cpe: null, nmap_guesses: null, label_status: status,
-  };
-}
 
 /** What one joined batch contributed, kept per batch (idempotent) and summed for the run summary. */
 export interface BatchOutcome {

@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { SynFeatures } from '@osfp/dataset';
-import { describeSyn } from '../features/index.ts';
+import { describeSyn } from '@osfp/features';
 import type { Sniffer, SynWatch } from '../sniffer/index.ts';
 
 const execFileAsync = promisify(execFile);

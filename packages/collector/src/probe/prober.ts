@@ -4,52 +4,14 @@
  * by the shared extractor, optionally archived to pcap.
  */
 import { setMaxListeners } from 'node:events';
-import type { ProbeFields, SynAckFeatures, SynFeatures } from '@osfp/dataset';
-import { extractSynAck } from '../features/index.ts';
-import { createPcapWriter, type PcapWriter } from '../pcap/index.ts';
-import { startSniffer, type CaptureStats, type CapturedPacket } from '../sniffer/index.ts';
+import type { SynAckFeatures } from '@osfp/dataset';
+import { extractSynAck } from '@osfp/features';
+import { createPcapWriter, type PcapWriter } from '@osfp/features';
+import { startSniffer, type CapturedPacket } from '../sniffer/index.ts';
 import { runHttpExchange, type ExchangeOptions } from './http-exchange.ts';
 import { learnOwnSyn, type OwnSyn } from './own-syn.ts';
+import type { Prober, ProberOptions, ProbeOutcome, ProbeTarget } from './probe-types.ts';
 import { reconstructSyn } from './syn-reconstruction.ts';
-
-export interface ProbeTarget {
-  ip: string;
-  port: number;
-  hostname?: string | undefined;
-}
-
-export interface ProbeOutcome extends ProbeFields {
-  ip: string;
-  port: number;
-  hostname: string | null;
-  probed_at: Date;
-  /** null when no SYN-ACK was captured (the row is not responsive). */
-  synack: SynAckFeatures | null;
-}
-
-export interface ProberOptions {
-  timeoutMs: number;
-  concurrency: number;
-  userAgent: string;
-  bodyCapBytes?: number;
-  /** Write every captured SYN-ACK (after its reconstructed SYN) to this pcap file. */
-  archivePcap?: string | null;
-  signal?: AbortSignal;
-  /** An address whose route the probes take, to learn the SYN's MSS (default: the default route, else the first interface). */
-  routeTowards?: string | undefined;
-  /** Raw socket receive buffer of the capture process (default 32 MiB). */
-  captureBufferBytes?: number;
-}
-
-export interface Prober {
-  /** The worker stack's own SYN, learned at start-up. */
-  readonly syn: SynFeatures;
-  /** One outcome per target, in input order; rejects only when aborted or closed, never for a target's failure. */
-  probeBatch(targets: readonly ProbeTarget[], signal?: AbortSignal): Promise<ProbeOutcome[]>;
-  /** Capture counters (packets read, matched, missed, ...). */
-  captureStats(): Promise<CaptureStats>;
-  close(): Promise<void>;
-}
 
 const DEFAULT_BODY_CAP = 16 * 1024;
 

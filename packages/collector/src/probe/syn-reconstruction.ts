@@ -5,7 +5,7 @@
  * sequence number (the SYN-ACK acknowledges it + 1) and the route's MSS.
  * `osfp features` and p0f then read the archive with the right SYN context.
  */
-import { tcpOffset } from '../sniffer/segment-header.ts';
+import { tcpOffset } from '@osfp/features';
 
 function checksum(bytes: Uint8Array, start: number, end: number, initial = 0): number {
   let sum = initial;

@@ -1,4 +1,5 @@
 import type { LabelFields, ProbeFields, ProbeStatus, SynAckFeatures, SynFeatures } from '@osfp/dataset';
+import type { ProbeTarget } from '../probe/probe-types.ts';
 
 /**
  * What travels through Redis, per batch. Kept small on purpose: addresses,
@@ -16,12 +17,6 @@ export interface RunSettings {
   readonly rate: number;
   readonly labelTimeoutMs: number;
   readonly labelProcesses: number;
-}
-
-export interface ProbeTarget {
-  readonly ip: string;
-  readonly port: number;
-  readonly hostname?: string;
 }
 
 export interface ProbeJobData {

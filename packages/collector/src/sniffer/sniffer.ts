@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { CaptureFrameDecoder, type CaptureFrame } from './capture-frames.ts';
-import { readSegmentHeader } from './segment-header.ts';
+import { readSegmentHeader } from '@osfp/features';
 import { connectionKey, SynAckTable, type CapturedPacket, type SynAckTableStats } from './synack-table.ts';
 
 export interface SnifferOptions {
@@ -52,7 +52,7 @@ const CLOCK_MARGIN_MS = 250;
 
 type CaptureChild = ChildProcessByStdio<Writable, Readable, Readable>;
 
-const captureScript = fileURLToPath(new URL('./capture-process.ts', import.meta.url));
+const captureScript = fileURLToPath(new URL('./capture.main.ts', import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** Starts the capture process in this process's network namespace and waits until its socket is open. */

@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
-import type { LabelFields } from '@osfp/dataset';
+import { unlabelledFields, type LabelFields } from '@osfp/dataset';
+import type { LabelTarget } from '@osfp/labeler';
 import type { LabelJobData, LabelJobResult, ProbeJobResult } from '../queue/job-payloads.ts';
-import { unlabelledFields } from '../coordinator/row-join.ts';
-import type { LabelTarget, StageBodies } from './stage-bodies.ts';
+import type { StageBodies } from './stage-bodies.ts';
 
 /**
  * The label stage of one batch: Nmap OS detection on the addresses that

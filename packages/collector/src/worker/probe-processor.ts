@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { ProbeStatus } from '@osfp/dataset';
 import type { ProbeJobData, ProbeJobResult, ProbeRecord, RunSettings } from '../queue/job-payloads.ts';
 import { ProbeRateLimit } from './probe-rate-limit.ts';
-import type { Prober, StageBodies } from './stage-bodies.ts';
+import type { StageBodies } from './stage-bodies.ts';
 
 /**
  * The probe stage of one batch: every (address, port) probed once, through
@@ -10,7 +10,7 @@ import type { Prober, StageBodies } from './stage-bodies.ts';
  * One prober (and its sniffer) per worker and run settings, reused across batches.
  */
 export class ProbeProcessor {
-  private readonly probers = new Map<string, Promise<Prober>>();
+  private readonly probers = new Map<string, ReturnType<StageBodies['createProber']>>();
 
   constructor(
     private readonly stages: StageBodies,
@@ -18,7 +18,7 @@ export class ProbeProcessor {
     private readonly concurrencyOverride?: number,
   ) {}
 
-  private prober(settings: RunSettings): Promise<Prober> {
+  private prober(settings: RunSettings): ReturnType<StageBodies['createProber']> {
     const options = {
       timeoutMs: settings.timeoutMs,
       concurrency: this.concurrencyOverride ?? settings.concurrency,

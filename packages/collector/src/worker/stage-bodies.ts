@@ -1,37 +1,6 @@
-import type { LabelFields, ProbeFields, SynAckFeatures, SynFeatures } from '@osfp/dataset';
-import type { ProbeTarget } from '../queue/job-payloads.ts';
-
-/**
- * The two stage bodies a worker runs, as the pipeline sees them. The real
- * ones are the collector's prober (probe/) and @osfp/labeler; tests of the
- * orchestration substitute fakes with the same shape.
- */
-export type ProbeOutcome = ProbeFields & {
-  readonly ip: string;
-  readonly port: number;
-  readonly hostname: string | null;
-  readonly probed_at: Date;
-  /** null = no SYN-ACK captured: the host is not responsive and makes no row. */
-  readonly synack: SynAckFeatures | null;
-};
-
-export interface ProberOptions {
-  readonly timeoutMs: number;
-  readonly concurrency: number;
-  readonly userAgent: string;
-}
-
-export interface Prober {
-  readonly syn: SynFeatures;
-  probeBatch(targets: ProbeTarget[], signal?: AbortSignal): Promise<ProbeOutcome[]>;
-  close(): Promise<void> | void;
-}
-
-export interface LabelTarget {
-  readonly ip: string;
-  readonly openPort: number;
-  readonly closedPort?: number | undefined;
-}
+import type { LabelFields } from '@osfp/dataset';
+import type { LabelTarget } from '@osfp/labeler';
+import type { Prober, ProberOptions } from '../probe/probe-types.ts';
 
 export interface LabelHostsOptions {
   readonly signal?: AbortSignal | undefined;
@@ -39,7 +8,13 @@ export interface LabelHostsOptions {
   readonly processes: number;
 }
 
+/**
+ * The two stage bodies a worker runs, as the pipeline sees them. The real
+ * ones are the collector's prober (probe/) and @osfp/labeler; tests of the
+ * orchestration substitute fakes with the same shape.
+ */
 export interface StageBodies {
-  createProber(options: ProberOptions): Promise<Prober>;
+  /** What the pipeline uses of a prober (capture statistics are for benchmarks and tests). */
+  createProber(options: ProberOptions): Promise<Pick<Prober, 'syn' | 'probeBatch' | 'close'>>;
   labelHosts(targets: LabelTarget[], options: LabelHostsOptions): Promise<Map<string, LabelFields>>;
 }

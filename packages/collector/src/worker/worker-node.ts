@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { WorkerRole } from '../config/worker-options.ts';
 import type { LabelJobData, LabelJobResult, ProbeJobData, ProbeJobResult } from '../queue/job-payloads.ts';
 import { QUEUES } from '../queue/queue-names.ts';
+import { CleanupStack } from '../lifecycle/cleanup-stack.ts';
 import { connectRedis } from '../redis/redis-connection.ts';
 import { LabelProcessor } from './label-processor.ts';
 import { ProbeProcessor } from './probe-processor.ts';
@@ -41,13 +42,16 @@ export interface WorkerNode {
 /** Starts BullMQ workers for the given roles on the run's Redis. */
 export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
   const { logger } = options;
+  const cleanup = new CleanupStack((error) => logger.warn({ err: (error as Error).message }, 'worker cleanup step failed'));
+  // BullMQ leaves connections it was given open: each is disconnected after the workers closed.
   const limiterRedis = connectRedis(options.redisUrl, 'rate');
   limiterRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis (rate limiter) connection problem'));
+  cleanup.defer(() => limiterRedis.disconnect());
   const probe = new ProbeProcessor(options.stages, new ProbeRateLimit(limiterRedis), options.concurrency);
+  cleanup.defer(() => probe.close());
   const label = new LabelProcessor(options.stages, options.labelProcesses);
   const common = { concurrency: options.batches ?? 1, maxStalledCount: 3, ...lockSettings() };
   const workers: Worker[] = [];
-  const connections = [limiterRedis];
   let lastComplaint = 0;
   const connection = (name: string) => {
     const c = connectRedis(options.redisUrl, name);
@@ -57,7 +61,7 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
       lastComplaint = Date.now();
       logger.warn({ err: error.message }, 'cannot reach redis (retrying)');
     });
-    connections.push(c);
+    cleanup.defer(() => c.disconnect());
     return c;
   };
 
@@ -79,6 +83,8 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
       ),
     );
   }
+  // A worker's close() lets its running batches finish (graceful), then stops taking jobs.
+  cleanup.defer(() => Promise.all(workers.map((w) => w.close())));
   for (const worker of workers) {
     worker.on('active', (job) => logger.info({ queue: worker.name, job: job.id, attempt: job.attemptsMade + 1 }, 'batch stage started'));
     worker.on('completed', (job) => logger.info({ queue: worker.name, job: job.id }, 'batch stage done'));
@@ -92,12 +98,6 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
     async ready() {
       await Promise.all(workers.map((w) => w.waitUntilReady()));
     },
-    async close() {
-      // close() lets running batches finish (graceful), then stops taking jobs.
-      await Promise.all(workers.map((w) => w.close()));
-      await probe.close();
-      // BullMQ leaves connections it was given open.
-      for (const c of connections) c.disconnect();
-    },
+    close: () => cleanup.run(),
   };
 }

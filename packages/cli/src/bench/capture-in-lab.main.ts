@@ -1,0 +1,131 @@
+/**
+ * The in-lab half of the `capture` benchmark, run inside the lab's scanner
+ * namespace: on the same targets, chunk by chunk in alternating order (so a
+ * change in the machine's load hits both sides alike), (1) the reference,
+ * a bare node:net loop - one fresh connection and one GET per target, the
+ * first bytes of the answer read, no sniffing; (2) the collector's prober
+ * with SYN-ACK capture; (3) undici with one Client per target, the design
+ * card's client, to show what it would cost on the hot path. Prints one JSON
+ * object on stdout.
+ *
+ *   echo '{"targets":[...],"concurrency":256,"chunkSize":2000,...}' | node --import tsx capture-in-lab.ts
+ */
+import net from 'node:net';
+import { text } from 'node:stream/consumers';
+import { Client } from 'undici';
+import { createProber } from '@osfp/collector';
+import type { ProbeTarget } from '@osfp/collector';
+
+interface Request {
+  targets: ProbeTarget[];
+  concurrency: number;
+  chunkSize: number;
+  timeoutMs: number;
+  undici: boolean;
+}
+
+const request = JSON.parse(await text(process.stdin)) as Request;
+const USER_AGENT = 'osfp-bench';
+
+async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+  return (performance.now() - started) / 1000;
+}
+
+/** The reference: connect, GET, first bytes, close. */
+function bareProbe(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: target.ip, port: target.port, noDelay: true });
+    const timer = setTimeout(() => done(false), timeoutMs);
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${target.ip}\r\nUser-Agent: ${USER_AGENT}\r\nConnection: close\r\n\r\n`));
+    socket.once('data', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('end', () => done(false));
+  });
+}
+
+async function undiciProbe(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
+  const client = new Client(`http://${target.ip}:${target.port}`, { connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, pipelining: 0 });
+  try {
+    const response = await client.request({ path: '/', method: 'GET', headers: { 'user-agent': USER_AGENT } });
+    await response.body.dump();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.destroy();
+  }
+}
+
+const { targets, concurrency, timeoutMs } = request;
+
+async function bareChunk(chunk: readonly ProbeTarget[]): Promise<{ bareSeconds: number; bareOk: number }> {
+  let bareOk = 0;
+  const bareSeconds = await pool(chunk, concurrency, async (t) => {
+    if (await bareProbe(t, timeoutMs)) bareOk++;
+  });
+  return { bareSeconds, bareOk };
+}
+
+/**
+ * The prober's start-up (capture process, own SYN) is a once-per-worker cost
+ * and stays out of the timing; and it is closed before the reference runs,
+ * whose packets its capture process would otherwise read, slowing it down.
+ */
+async function proberChunk(chunk: ProbeTarget[]) {
+  const prober = await createProber({ timeoutMs, concurrency, userAgent: USER_AGENT, bodyCapBytes: 16 * 1024 });
+  try {
+    const started = performance.now();
+    const outcomes = await prober.probeBatch(chunk);
+    const proberSeconds = (performance.now() - started) / 1000;
+    const completed = outcomes.filter((o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status));
+    const stats = await prober.captureStats();
+    return {
+      proberSeconds,
+      completed: completed.length,
+      captured: completed.filter((o) => o.synack !== null).length,
+      packetsRead: stats.packetsRead,
+      missed: stats.table.missed,
+      syncs: stats.table.syncs,
+    };
+  } finally {
+    await prober.close();
+  }
+}
+
+const chunks = [];
+for (let at = 0, index = 0; at < targets.length; at += request.chunkSize, index++) {
+  const chunk = targets.slice(at, at + request.chunkSize);
+  if (index % 2 === 0) {
+    const bare = await bareChunk(chunk);
+    chunks.push({ targets: chunk.length, ...bare, ...(await proberChunk(chunk)) });
+  } else {
+    const probed = await proberChunk(chunk);
+    chunks.push({ targets: chunk.length, ...(await bareChunk(chunk)), ...probed });
+  }
+}
+let undiciRate: number | null = null;
+let undiciReference: number | null = null;
+if (request.undici) {
+  // A subset: undici is slow enough that the whole list would dominate the run.
+  const subset = targets.slice(0, Math.min(targets.length, 4_000));
+  let seconds = await pool(subset, concurrency, async (t) => {
+    await undiciProbe(t, timeoutMs);
+  });
+  undiciRate = subset.length / seconds;
+  seconds = await pool(subset, concurrency, async (t) => {
+    await bareProbe(t, timeoutMs);
+  });
+  undiciReference = subset.length / seconds;
+}
+process.stdout.write(`${JSON.stringify({ chunks, undiciRate, undiciReference })}\n`);

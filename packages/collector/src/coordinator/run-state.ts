@@ -1,0 +1,78 @@
+import type { Redis } from 'ioredis';
+import type { DatasetStore, Provenance } from '@osfp/dataset';
+import type { CollectOptions } from '../config/collect-options.ts';
+import type { BatchOutcome } from './row-join.ts';
+import type { ProgressSnapshot } from './run-progress.ts';
+import type { TargetIndex } from './target-index.ts';
+import { emptyIngestCounts, type IngestCounts } from './target-ingest.ts';
+
+/** Running counts of a run, as the progress display and the summary see them. */
+export interface RunTotals {
+  hosts: number;
+  batches: number;
+  /** Batches enqueued so far (the resume cursor). */
+  enqueued: number;
+  joined: number;
+  probed: number;
+  responsive: number;
+  labelled: number;
+  written: number;
+  /** Probe and label jobs waiting or running, sampled from Redis. */
+  probing: number;
+  labelling: number;
+}
+
+/**
+ * What the steps of one run share: the run's identity and options, the
+ * resources opened for it, and the counts it has reached. One object passed
+ * from step to step instead of state captured by closures.
+ */
+export class RunState {
+  readonly ingest: IngestCounts = emptyIngestCounts();
+  readonly totals: RunTotals = {
+    hosts: 0, batches: 0, enqueued: 0, joined: 0, probed: 0, responsive: 0, labelled: 0, written: 0, probing: 0, labelling: 0,
+  };
+  phase: ProgressSnapshot['phase'] = 'reading targets';
+  /** Batches written to the store, in this session or an earlier one. */
+  readonly joined = new Set<number>();
+  /** Set when a batch could not be written after its retries: the run stops. */
+  joinFailure: string | null = null;
+  private indexOpen = true;
+
+  constructor(
+    readonly runId: string,
+    readonly options: CollectOptions,
+    readonly dataset: string,
+    readonly dataDir: string,
+    readonly startedMs: number,
+    readonly redisUrl: string,
+    readonly redis: Redis,
+    readonly store: DatasetStore,
+    readonly index: TargetIndex,
+    readonly provenance: Provenance,
+  ) {}
+
+  snapshot(): ProgressSnapshot {
+    return { runId: this.runId, phase: this.phase, ingest: this.ingest, ...this.totals, elapsedMs: Date.now() - this.startedMs };
+  }
+
+  /** Adds a joined batch's counts (once per batch: the caller checks `joined`). */
+  count(outcome: BatchOutcome): void {
+    this.totals.joined += 1;
+    this.totals.probed += outcome.probed;
+    this.totals.responsive += outcome.rows;
+    this.totals.written += outcome.rows;
+    this.totals.labelled += (outcome.labelStatus.ok ?? 0) + (outcome.labelStatus['no-match'] ?? 0);
+  }
+
+  /** Batches enqueued and not yet written. */
+  inFlight(): number {
+    return this.totals.enqueued - [...this.joined].filter((b) => b < this.totals.enqueued).length;
+  }
+
+  /** Closes the target index early (its buffer pool is not needed for the version build); idempotent. */
+  closeIndex(): void {
+    if (this.indexOpen) this.index.close();
+    this.indexOpen = false;
+  }
+}

@@ -1,0 +1,44 @@
+import type { ProbeFields, SynAckFeatures, SynFeatures } from '@osfp/dataset';
+import type { CaptureStats } from '../sniffer/sniffer.ts';
+
+/** One (address, port) to probe; `hostname` goes into Host and SNI. Only addresses, never names to resolve. */
+export interface ProbeTarget {
+  readonly ip: string;
+  readonly port: number;
+  readonly hostname?: string | undefined;
+}
+
+/** What probing one target gave: the probe columns, and the SYN-ACK's features when it was captured. */
+export type ProbeOutcome = ProbeFields & {
+  readonly ip: string;
+  readonly port: number;
+  readonly hostname: string | null;
+  readonly probed_at: Date;
+  /** null = no SYN-ACK captured: the host is not responsive and makes no row. */
+  readonly synack: SynAckFeatures | null;
+};
+
+export interface ProberOptions {
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly userAgent: string;
+  readonly bodyCapBytes?: number;
+  /** Write every captured SYN-ACK (after its reconstructed SYN) to this pcap file. */
+  readonly archivePcap?: string | null;
+  readonly signal?: AbortSignal;
+  /** An address whose route the probes take, to learn the SYN's MSS (default: the default route, else the first interface). */
+  readonly routeTowards?: string | undefined;
+  /** Raw socket receive buffer of the capture process (default 32 MiB). */
+  readonly captureBufferBytes?: number;
+}
+
+/** Probes batches of targets, each handed its own SYN-ACK; one per worker and run settings. */
+export interface Prober {
+  /** The worker stack's own SYN, learned at start-up. */
+  readonly syn: SynFeatures;
+  /** One outcome per target, in input order; rejects only when aborted or closed, never for a target's failure. */
+  probeBatch(targets: readonly ProbeTarget[], signal?: AbortSignal): Promise<ProbeOutcome[]>;
+  /** Capture counters (packets read, matched, missed, ...). */
+  captureStats(): Promise<CaptureStats>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,4 @@
+export { makeLabelledFlowsCapture, type FixtureFlow } from './labelled-flows.ts';
+
+/** A recorded capture of SYN-ACKs (their p0f 3.09b raw_sigs are in test/fixtures/synacks.p0f-raw-sigs.txt). */
+export const SYNACKS_PCAP = new URL('../test/fixtures/synacks.pcap', import.meta.url).pathname;

@@ -1,0 +1,53 @@
+/**
+ * A lab target: answers HTTP on 80 and HTTPS on 443 on every address of its
+ * namespace (the personality's whole block is a `local` route, so binding
+ * 0.0.0.0 covers it). Deliberately minimal so one process keeps up with the
+ * benchmarks' thousands of new connections per second.
+ *
+ * Run inside the personality's namespace:
+ *   node --import tsx target-server.main.ts <personality> <cert.pem> <key.pem>
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+
+const [personality, certPath, keyPath] = process.argv.slice(2);
+if (!personality || !certPath || !keyPath) {
+  process.stderr.write('usage: target-server.main.ts <personality> <cert.pem> <key.pem>\n');
+  process.exit(2);
+}
+
+const body = Buffer.from(`<!doctype html><title>osfp lab: ${personality}</title><p>osfp lab target (${personality})</p>\n`);
+const headers = {
+  Server: `osfp-lab-${personality}`,
+  'Content-Type': 'text/html; charset=utf-8',
+  'Content-Length': String(body.length),
+};
+
+function answer(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+// Large accept backlog: bursts of SYNs from the benchmarks must not overflow it.
+const backlog = 4096;
+const http = createHttpServer(answer);
+const https = createHttpsServer({ cert: readFileSync(certPath), key: readFileSync(keyPath) }, answer);
+for (const server of [http, https]) {
+  server.keepAliveTimeout = 2_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  server.on('clientError', (_error, socket) => socket.destroy());
+}
+
+let listening = 0;
+function ready(): void {
+  listening++;
+  if (listening === 2) process.stdout.write(`ready: ${personality} on :80 and :443\n`);
+}
+http.listen({ port: 80, host: '0.0.0.0', backlog }, ready);
+https.listen({ port: 443, host: '0.0.0.0', backlog }, ready);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => process.exit(0));
+}
