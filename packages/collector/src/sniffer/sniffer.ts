@@ -36,6 +36,8 @@ export interface Sniffer {
   claim(remoteIp: string, remotePort: number, localPort: number, connectStartedAt?: number): Promise<CapturedPacket | null>;
   /** Why the capture process is gone, or null while it runs: claims made after it died all miss. */
   readonly failure: Error | null;
+  /** The capture process (for diagnostics and tests). */
+  readonly pid: number;
   /** Starts keeping opening SYNs sent to `port` (a local listener); resolves once the capture process keeps them. */
   watchSyn(port: number, timeoutMs?: number): Promise<SynWatch>;
   stats(): Promise<CaptureStats>;
@@ -103,6 +105,8 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
   const synWaiters = new Map<number, (captured: CapturedPacket) => void>();
   const watchingWaiters = new Map<number, () => void>();
   const statsWaiters: ((frame: Extract<CaptureFrame, { kind: 'stats' }>) => void)[] = [];
+  // The capture process's counters as last reported: what a stats request still waiting when it exits gets.
+  let lastCounts = { packetsRead: 0, synAcksForwarded: 0, readErrors: 0 };
   const decoder = new CaptureFrameDecoder();
 
   function send(line: string): void {
@@ -130,6 +134,7 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
         watchingWaiters.get(frame.port)?.();
         watchingWaiters.delete(frame.port);
       } else if (frame.kind === 'stats') {
+        lastCounts = { packetsRead: frame.packetsRead, synAcksForwarded: frame.synAcksForwarded, readErrors: frame.readErrors };
         statsWaiters.shift()?.(frame);
       }
     }
@@ -139,6 +144,7 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
   child.once('exit', (code, signal) => {
     if (!closing) failure = new Error(`SYN-ACK capture process ended (code ${code}, signal ${signal}): ${stderrTail.trim().slice(-500)}`);
     table.close();
+    for (const waiter of statsWaiters.splice(0)) waiter({ kind: 'stats', ...lastCounts });
   });
 
   return {
@@ -151,6 +157,7 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
     get failure() {
       return failure;
     },
+    pid: child.pid!,
     async watchSyn(port, timeoutMs = 5_000) {
       synWatchers.set(port, []);
       await new Promise<void>((resolve, reject) => {
@@ -187,7 +194,7 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
     },
     async stats() {
       const tableStats = table.stats();
-      if (exited) return { packetsRead: 0, synAcksForwarded: 0, readErrors: 0, table: tableStats };
+      if (exited) return { ...lastCounts, table: tableStats };
       const frame = await new Promise<Extract<CaptureFrame, { kind: 'stats' }>>((resolve) => {
         statsWaiters.push(resolve);
         send('stats');
