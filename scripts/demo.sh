@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 COUNT="${COUNT:-1000}"
 DATA_DIR="${DATA_DIR:-./osfp-data}"
-TARGETS="${TARGETS:-lab-tranco.csv}"
+# The targets list goes into the data directory (ignored by git), not into the clone.
+TARGETS="${TARGETS:-$DATA_DIR/lab-tranco.csv}"
 DATASET="$(basename "$TARGETS")"
 DATASET="${DATASET%.*}"
 # The lab's name prefix; OSFP_LAB_PREFIX picks another lab (default "osfp").
@@ -28,6 +29,7 @@ echo "== lab up"
 pnpm -s lab up "${LAB_ARGS[@]}"
 
 echo "== $COUNT lab targets (Tranco format) -> $TARGETS"
+mkdir -p "$(dirname "$TARGETS")"
 pnpm -s lab targets --count "$COUNT" --format tranco --out "$TARGETS"
 
 echo "== collect (inside the lab's scanner namespace, embedded Redis, local workers)"
