@@ -31,7 +31,9 @@ async function readExport(path: string): Promise<Row[]> {
     // osfp's CSV: a header line, RFC 4180 quoting, empty field = null, booleans as true/false.
     return parse(readFileSync(path), { columns: true, skip_empty_lines: true }) as Row[];
   }
-  throw new Error(`${path}: expected a .parquet or .csv export (osfp dataset export NAME --format parquet|csv --out FILE)`);
+  throw new Error(
+    `${path}: expected a .parquet or .csv export (osfp dataset export NAME --format parquet|csv --out FILE)`,
+  );
 }
 
 const num = (v: unknown): number => (v === null || v === undefined || v === '' ? -1 : Number(v));
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
   if (classes.length < 2) throw new Error('need at least two classes to train a classifier');
 
   // Categorical strings become their rank in the sorted vocabulary (fine for trees).
-  const vocab = Object.fromEntries(CATEGORICAL.map((c) => [c, [...new Set(rows.map((r) => String(r[c] ?? '')))].sort()]));
+  const vocab = Object.fromEntries(
+    CATEGORICAL.map((c) => [c, [...new Set(rows.map((r) => String(r[c] ?? '')))].sort()]),
+  );
   const features = (r: Row): number[] => [
     ...NUMERIC.map((c) => num(r[c])),
     ...BOOLEAN.map((c) => bool(r[c])),
@@ -89,7 +93,13 @@ async function main(): Promise<void> {
   console.log(`train ${train.length}, test ${test.length}`);
 
   const y = (i: number) => classes.indexOf(String(rows[i]?.['label']));
-  const forest = new RandomForestClassifier({ nEstimators: Number(values.trees), seed, maxFeatures: 0.7, replacement: false, useSampleBagging: true });
+  const forest = new RandomForestClassifier({
+    nEstimators: Number(values.trees),
+    seed,
+    maxFeatures: 0.7,
+    replacement: false,
+    useSampleBagging: true,
+  });
   forest.train(
     train.map((i) => features(rows[i] as Row)),
     train.map(y),

@@ -84,7 +84,13 @@ describe.skipIf(needs('root', 'netns'))('live capture in the lab', () => {
       targets.push({ ip: personality.firstHost, port: 443, hostname: `www.${plan.domain}` });
     }
     for (const hostile of plan.hostile) targets.push({ ip: hostile.ip, port: hostile.port });
-    result = await probeInLab(plan, targets, { timeoutMs: 4_000, concurrency: 64, userAgent: 'osfp-test (+https://example.invalid/osfp)', archivePcap: archive, bodyCapBytes: 8_192 });
+    result = await probeInLab(plan, targets, {
+      timeoutMs: 4_000,
+      concurrency: 64,
+      userAgent: 'osfp-test (+https://example.invalid/osfp)',
+      archivePcap: archive,
+      bodyCapBytes: 8_192,
+    });
   });
 
   afterAll(() => {
@@ -121,7 +127,13 @@ describe.skipIf(needs('root', 'netns'))('live capture in the lab', () => {
   });
 
   it('gives each hostile host its status, and keeps the SYN-ACK of every host that completed the handshake', () => {
-    const expected = { silent: 'timeout', garbage: 'http-error', endless: 'success', closed: 'refused', drop: 'no-synack' } as const;
+    const expected = {
+      silent: 'timeout',
+      garbage: 'http-error',
+      endless: 'success',
+      closed: 'refused',
+      drop: 'no-synack',
+    } as const;
     for (const hostile of plan.hostile) {
       const outcome = byIp(hostile.ip, hostile.port);
       expect(outcome.probe_status, hostile.behaviour).toBe(expected[hostile.behaviour]);
@@ -132,7 +144,9 @@ describe.skipIf(needs('root', 'netns'))('live capture in the lab', () => {
   });
 
   it('captures the SYN-ACK of every completed handshake', () => {
-    const completed = result.outcomes.filter((o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status));
+    const completed = result.outcomes.filter(
+      (o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status),
+    );
     expect(completed.length).toBe(plan.personalities.length * 4 + 3);
     expect(completed.every((o) => o.synack !== null)).toBe(true);
   });
@@ -145,20 +159,25 @@ describe.skipIf(needs('root', 'netns'))('live capture in the lab', () => {
     expect(afterClose.fds).toBe(beforeProber.fds);
   });
 
-  it.skipIf(needs('p0f'))('archives every SYN-ACK with its SYN, and p0f reads the same signatures from it', async () => {
-    const { stdout } = await promisify(execFile)('p0f', ['-r', archive], { maxBuffer: 16 * 1024 * 1024 });
-    const p0fSignatures = new Map<string, string>();
-    for (const block of stdout.split(/\n(?=\.-\[)/)) {
-      const header = /^\.-\[ [\d.]+\/\d+ -> ([\d.]+)\/(\d+) \(syn\+ack\) \]-/.exec(block);
-      const sig = /\| raw_sig\s+= (\S+)/.exec(block);
-      if (header && sig) p0fSignatures.set(`${header[1]}:${header[2]}`, sig[1]!);
-    }
-    const captured = result.outcomes.filter((o) => o.synack !== null);
-    expect(p0fSignatures.size).toBeGreaterThan(0);
-    for (const outcome of captured) {
-      expect(p0fSignatures.get(`${outcome.ip}:${outcome.port}`), `${outcome.ip}:${outcome.port}`).toBe(outcome.synack!.p0f_sig);
-    }
-  });
+  it.skipIf(needs('p0f'))(
+    'archives every SYN-ACK with its SYN, and p0f reads the same signatures from it',
+    async () => {
+      const { stdout } = await promisify(execFile)('p0f', ['-r', archive], { maxBuffer: 16 * 1024 * 1024 });
+      const p0fSignatures = new Map<string, string>();
+      for (const block of stdout.split(/\n(?=\.-\[)/)) {
+        const header = /^\.-\[ [\d.]+\/\d+ -> ([\d.]+)\/(\d+) \(syn\+ack\) \]-/.exec(block);
+        const sig = /\| raw_sig\s+= (\S+)/.exec(block);
+        if (header && sig) p0fSignatures.set(`${header[1]}:${header[2]}`, sig[1]!);
+      }
+      const captured = result.outcomes.filter((o) => o.synack !== null);
+      expect(p0fSignatures.size).toBeGreaterThan(0);
+      for (const outcome of captured) {
+        expect(p0fSignatures.get(`${outcome.ip}:${outcome.port}`), `${outcome.ip}:${outcome.port}`).toBe(
+          outcome.synack!.p0f_sig,
+        );
+      }
+    },
+  );
 });
 
 describe.skipIf(needs('root', 'netns'))('capture completeness under load', () => {
@@ -170,7 +189,9 @@ describe.skipIf(needs('root', 'netns'))('capture completeness under load', () =>
       for (const personality of plan.personalities) targets.push({ ip: hostAfter(personality.firstHost, n), port: 80 });
     }
     const result = await probeInLab(plan, targets, { timeoutMs: 5_000, concurrency: 256, userAgent: 'osfp-test' });
-    const completed = result.outcomes.filter((o) => o.probe_status === 'success' || o.probe_status === 'timeout' || o.probe_status === 'http-error');
+    const completed = result.outcomes.filter(
+      (o) => o.probe_status === 'success' || o.probe_status === 'timeout' || o.probe_status === 'http-error',
+    );
     const captured = completed.filter((o) => o.synack !== null).length;
     // Nearly every handshake completes (the lab's servers may shed a few SYNs on a loaded machine);
     // the claim under test is about those that did.

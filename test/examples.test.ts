@@ -34,10 +34,14 @@ describe('examples/train-from-parquet.ts', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it.each(['demo.parquet', 'demo.csv'])('trains on the %s export and prints accuracy figures', async (file) => {
-    const { stdout } = await run$(process.execPath, ['--import', 'tsx', 'examples/train-from-parquet.ts', join(dir, file), '--seed', '3'], {
-      cwd: root,
-      timeout: 60_000,
-    });
+    const { stdout } = await run$(
+      process.execPath,
+      ['--import', 'tsx', 'examples/train-from-parquet.ts', join(dir, file), '--seed', '3'],
+      {
+        cwd: root,
+        timeout: 60_000,
+      },
+    );
     expect(stdout).toMatch(/^rows: 160 labelled of 163, 4 classes$/m);
     const [, train, test] = /^train (\d+), test (\d+)$/m.exec(stdout) ?? [];
     expect(Number(train) + Number(test)).toBe(160);
@@ -52,7 +56,9 @@ describe('examples/train-from-parquet.ts', () => {
 
   it('says what it expects when given something else', async () => {
     await expect(
-      run$(process.execPath, ['--import', 'tsx', 'examples/train-from-parquet.ts', join(dir, 'demo.txt')], { cwd: root }),
+      run$(process.execPath, ['--import', 'tsx', 'examples/train-from-parquet.ts', join(dir, 'demo.txt')], {
+        cwd: root,
+      }),
     ).rejects.toMatchObject({ stderr: expect.stringMatching(/expected a \.parquet or \.csv export/) });
   });
 });

@@ -48,7 +48,15 @@ async function probeFrom(namespace: string, requests: ProbeRequest[]): Promise<P
 
 /** tcpdump in a namespace, capturing SYNs and SYN-ACKs to a pcap until stopped. */
 async function startCapture(namespace: string, file: string): Promise<() => Promise<void>> {
-  const [cmd, args] = inNamespace(namespace, 'tcpdump', ['-i', 'eth0', '-n', '-U', '-w', file, 'tcp[tcpflags] & tcp-syn != 0']);
+  const [cmd, args] = inNamespace(namespace, 'tcpdump', [
+    '-i',
+    'eth0',
+    '-n',
+    '-U',
+    '-w',
+    file,
+    'tcp[tcpflags] & tcp-syn != 0',
+  ]);
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
@@ -82,9 +90,30 @@ interface SynAck {
 
 async function readSynAcks(file: string): Promise<SynAck[]> {
   const { stdout } = await execFileAsync('tshark', [
-    '-r', file, '-Y', 'tcp.flags.syn == 1 && tcp.flags.ack == 1', '-T', 'fields', '-E', 'separator=|',
-    '-e', 'ip.src', '-e', 'ip.ttl', '-e', 'ip.flags.df', '-e', 'tcp.window_size_value', '-e', 'tcp.options.mss_val',
-    '-e', 'tcp.options.wscale.shift', '-e', 'tcp.options.sack_perm', '-e', 'tcp.options.timestamp.tsval',
+    '-r',
+    file,
+    '-Y',
+    'tcp.flags.syn == 1 && tcp.flags.ack == 1',
+    '-T',
+    'fields',
+    '-E',
+    'separator=|',
+    '-e',
+    'ip.src',
+    '-e',
+    'ip.ttl',
+    '-e',
+    'ip.flags.df',
+    '-e',
+    'tcp.window_size_value',
+    '-e',
+    'tcp.options.mss_val',
+    '-e',
+    'tcp.options.wscale.shift',
+    '-e',
+    'tcp.options.sack_perm',
+    '-e',
+    'tcp.options.timestamp.tsval',
   ]);
   return stdout
     .split('\n')
@@ -228,7 +257,9 @@ describe.skipIf(skip)('lab (end to end)', () => {
     expect(dropped).toMatchObject({ connected: false, error: 'connect-timeout' });
 
     for (const h of plan.hostile) {
-      expect(synAckSources.has(h.ip), `SYN-ACK from ${h.behaviour} (${h.ip})`).toBe(h.behaviour !== 'closed' && h.behaviour !== 'drop');
+      expect(synAckSources.has(h.ip), `SYN-ACK from ${h.behaviour} (${h.ip})`).toBe(
+        h.behaviour !== 'closed' && h.behaviour !== 'drop',
+      );
     }
   });
 
@@ -246,18 +277,32 @@ describe.skipIf(skip)('lab (end to end)', () => {
     }
     // Outside the zone there is no answer, and no upstream to ask.
     await expect(runIn(plan.scannerNamespace, 'getent', ['ahostsv4', 'example.com'])).rejects.toThrow();
-    await expect(runIn(plan.scannerNamespace, 'getent', ['ahostsv4', `nosuchalias-1.${plan.domain}`])).rejects.toThrow();
+    await expect(
+      runIn(plan.scannerNamespace, 'getent', ['ahostsv4', `nosuchalias-1.${plan.domain}`]),
+    ).rejects.toThrow();
   });
 
   it('the lab DNS keeps answering when a port with a lower MAC joins the LAN', async () => {
     const name = labName(plan.personalities[0]?.firstHost ?? '', 0) ?? '';
     const hub = `${plan.prefix}-hub`;
-    const bridgeMac = async () => (JSON.parse(await runIn(hub, 'ip', ['-j', 'link', 'show', 'br0'])) as { address: string }[])[0]?.address;
+    const bridgeMac = async () =>
+      (JSON.parse(await runIn(hub, 'ip', ['-j', 'link', 'show', 'br0'])) as { address: string }[])[0]?.address;
     // The scanner has the bridge's MAC in its ARP cache...
     expect(await runIn(plan.scannerNamespace, 'getent', ['ahostsv4', name])).toContain(`${labNameAddress(name)} `);
     const before = await bridgeMac();
     // ...when a port joins whose MAC is lower than every other (as a new scanner's random one may be).
-    await runIn(hub, 'ip', ['link', 'add', 'lan-lowmac', 'address', '02:00:00:00:00:01', 'type', 'veth', 'peer', 'name', 'lowmac-peer']);
+    await runIn(hub, 'ip', [
+      'link',
+      'add',
+      'lan-lowmac',
+      'address',
+      '02:00:00:00:00:01',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'lowmac-peer',
+    ]);
     try {
       await runIn(hub, 'ip', ['link', 'set', 'lan-lowmac', 'master', 'br0', 'up']);
       expect(await bridgeMac()).toBe(before);
@@ -319,7 +364,9 @@ describe.skipIf(skip)('lab (end to end)', () => {
     const pids = status.processes.map((p) => p.pid);
     expect(pids.length).toBeGreaterThan(0);
     // Both labs answer on the same addresses, each inside its own namespaces.
-    const [fromOther] = await probeFrom(other.scannerNamespace, [{ host: other.personalities[2]?.firstHost ?? '', port: 80 }]);
+    const [fromOther] = await probeFrom(other.scannerNamespace, [
+      { host: other.personalities[2]?.firstHost ?? '', port: 80 },
+    ]);
     expect(fromOther?.head).toContain('HTTP/1.1 200 OK');
 
     // Something a crashed `up` could leave: a stray process in one of the lab's namespaces.
@@ -330,7 +377,10 @@ describe.skipIf(skip)('lab (end to end)', () => {
     await labDown({ prefix });
 
     const { stdout: namespaces } = await execFileAsync('ip', ['netns', 'list']);
-    const left = namespaces.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => isLabNamespace(prefix, n));
+    const left = namespaces
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter((n) => isLabNamespace(prefix, n));
     expect(left).toEqual([]);
     for (const pid of [...pids, stray.pid ?? -1]) expect(await running(pid), `pid ${pid} is gone`).toBe(false);
     expect(existsSync(`/run/osfp-lab/${prefix}`)).toBe(false);
@@ -346,7 +396,10 @@ describe.skipIf(skip)('lab (end to end)', () => {
     const pidDir = `/run/osfp-lab/${prefix}/pids`;
     await labDown({ prefix });
     const upScript = `import('@osfp/lab').then((lab) => lab.labUp({ prefix: '${prefix}' }))`;
-    const upper = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', upScript], { cwd: testDir, stdio: 'ignore' });
+    const upper = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', upScript], {
+      cwd: testDir,
+      stdio: 'ignore',
+    });
     const exited = once(upper, 'exit');
     // Kill it as soon as it has started a process of its own: namespaces exist, servers are half started.
     const deadline = Date.now() + 60_000;
@@ -356,14 +409,21 @@ describe.skipIf(skip)('lab (end to end)', () => {
     await exited;
 
     const records = await Promise.all(
-      (await readdir(pidDir)).filter((f) => f.endsWith('.json')).map(async (f) => JSON.parse(await readFile(join(pidDir, f), 'utf8')) as { pid: number }),
+      (await readdir(pidDir))
+        .filter((f) => f.endsWith('.json'))
+        .map(async (f) => JSON.parse(await readFile(join(pidDir, f), 'utf8')) as { pid: number }),
     );
     expect((await labStatus({ prefix })).up).toBe(false);
 
     await labDown({ prefix });
 
     const { stdout: namespaces } = await execFileAsync('ip', ['netns', 'list']);
-    expect(namespaces.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => isLabNamespace(prefix, n))).toEqual([]);
+    expect(
+      namespaces
+        .split('\n')
+        .map((l) => l.split(' ')[0] ?? '')
+        .filter((n) => isLabNamespace(prefix, n)),
+    ).toEqual([]);
     for (const { pid } of records) expect(await running(pid), `pid ${pid} is gone`).toBe(false);
     expect(existsSync(`/run/osfp-lab/${prefix}`)).toBe(false);
     expect(existsSync(`/run/osfp-lab/${prefix}.lock`)).toBe(false);

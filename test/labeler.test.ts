@@ -58,7 +58,10 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap'))('labeler in the lab',
     const hostile = Object.fromEntries(lab.hostile.map((h) => [h.behaviour, h]));
     const hostileTargets: LabelTarget[] = lab.hostile.map((h) => ({ ip: h.ip, openPort: h.port, closedPort: 1 }));
     const reports: BatchReport[] = [];
-    const labels = await labelHosts([...targets, ...hostileTargets], { exec: inScanner(lab), onBatch: (r) => reports.push(r) });
+    const labels = await labelHosts([...targets, ...hostileTargets], {
+      exec: inScanner(lab),
+      onBatch: (r) => reports.push(r),
+    });
 
     expect(labels.size).toBe(targets.length + hostileTargets.length);
     expect(reports.every((r) => r.error === null && r.exitCode === 0)).toBe(true);
@@ -81,7 +84,11 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap'))('labeler in the lab',
     }
     // No open port (closed) or no answer at all (drop): Nmap runs but cannot guess.
     for (const behaviour of ['closed', 'drop'] as const) {
-      expect(labels.get(hostile[behaviour]?.ip ?? ''), behaviour).toMatchObject({ label_status: 'no-match', label: null, nmap_guesses: '[]' });
+      expect(labels.get(hostile[behaviour]?.ip ?? ''), behaviour).toMatchObject({
+        label_status: 'no-match',
+        label: null,
+        nmap_guesses: '[]',
+      });
     }
     expect(await nmapsIn(lab.scannerNamespace)).toEqual([]);
   });
@@ -90,7 +97,11 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap'))('labeler in the lab',
     const lab = plan();
     const controller = new AbortController();
     const reports: BatchReport[] = [];
-    const run = labelHosts(personalityTargets(lab, 16), { exec: inScanner(lab), signal: controller.signal, onBatch: (r) => reports.push(r) });
+    const run = labelHosts(personalityTargets(lab, 16), {
+      exec: inScanner(lab),
+      signal: controller.signal,
+      onBatch: (r) => reports.push(r),
+    });
     let running: number[] = [];
     for (let i = 0; i < 50 && running.length === 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -13,20 +13,41 @@ import { labTargets, type LabPlan } from '@osfp/lab';
 import { needs } from '@osfp/test-support';
 import { sharedLab } from './lab-support/shared-lab.ts';
 import {
-  checkEveryHostOnce, expectedResponsive, latestRows, runIdIn, runOsfp, startOsfp, startRedisIn, waitForOutput, type Running,
+  checkEveryHostOnce,
+  expectedResponsive,
+  latestRows,
+  runIdIn,
+  runOsfp,
+  startOsfp,
+  startRedisIn,
+  waitForOutput,
+  type Running,
 } from './pipeline-helpers.ts';
 
 // Short locks so a dead worker's batch is noticed in seconds, not the default 30 s.
 const FAST_LOCKS = { OSFP_LOCK_MS: '4000', OSFP_STALLED_INTERVAL_MS: '2000' };
 
-async function setup(count: number): Promise<{ plan: LabPlan; dir: string; targets: string; dataDir: string; labArgs: string[] }> {
+async function setup(
+  count: number,
+): Promise<{ plan: LabPlan; dir: string; targets: string; dataDir: string; labArgs: string[] }> {
   const plan = sharedLab();
   if (!plan) throw new Error('no lab');
   const dir = await mkdtemp(join(tmpdir(), 'osfp-crash-'));
   const targets = join(dir, 'crash-list.csv');
   await writeFile(targets, `${[...labTargets(count, 'tranco')].join('\n')}\n`);
   const dataDir = join(dir, 'data');
-  const labArgs = ['--dns-server', plan.dnsServer, '--allow', plan.allowCidr, '--timeout', '3s', '--progress', 'log', '--log-interval', '500ms'];
+  const labArgs = [
+    '--dns-server',
+    plan.dnsServer,
+    '--allow',
+    plan.allowCidr,
+    '--timeout',
+    '3s',
+    '--progress',
+    'log',
+    '--log-interval',
+    '500ms',
+  ];
   return { plan, dir, targets, dataDir, labArgs };
 }
 
@@ -55,12 +76,37 @@ describe.skipIf(needs('root', 'netns', 'redis-server', 'dnsmasq'))('pipeline cra
     const url = `redis://127.0.0.1:${redisPort}`;
     const ns = { namespace: plan.scannerNamespace, env: FAST_LOCKS };
 
-    const coordinator = startOsfp(['collect', '--redis', url, '--no-local-workers', '--targets', targets, '--data-dir', dataDir, '--batch-size', '8', '--label', 'none', '--rate', '4', ...labArgs], ns);
+    const coordinator = startOsfp(
+      [
+        'collect',
+        '--redis',
+        url,
+        '--no-local-workers',
+        '--targets',
+        targets,
+        '--data-dir',
+        dataDir,
+        '--batch-size',
+        '8',
+        '--label',
+        'none',
+        '--rate',
+        '4',
+        ...labArgs,
+      ],
+      ns,
+    );
     started.push(coordinator);
     const doomed = startOsfp(['worker', '--redis', url, '--role', 'probe,label'], ns);
     started.push(doomed);
-    await waitForOutput(doomed, (t) => /"queue":"osfp-probe","job":"[^"]+","attempt":1,"msg":"batch stage started"/.test(t), 'the first worker to start a probe batch');
-    const killedJob = /"queue":"osfp-probe","job":"([^"]+)","attempt":1,"msg":"batch stage started"/.exec(doomed.output())![1]!;
+    await waitForOutput(
+      doomed,
+      (t) => /"queue":"osfp-probe","job":"[^"]+","attempt":1,"msg":"batch stage started"/.test(t),
+      'the first worker to start a probe batch',
+    );
+    const killedJob = /"queue":"osfp-probe","job":"([^"]+)","attempt":1,"msg":"batch stage started"/.exec(
+      doomed.output(),
+    )![1]!;
     doomed.child.kill('SIGKILL');
     await doomed.exited;
     expect(doomed.output()).not.toContain(`"job":"${killedJob}","msg":"batch stage done"`);
@@ -78,7 +124,25 @@ describe.skipIf(needs('root', 'netns', 'redis-server', 'dnsmasq'))('pipeline cra
   it('the coordinator killed with -9: collect --resume RUN_ID finishes the run', async () => {
     const { plan, targets, dataDir, labArgs } = await setup(64);
     const ns = { namespace: plan.scannerNamespace, env: FAST_LOCKS };
-    const first = startOsfp(['collect', '--targets', targets, '--data-dir', dataDir, '--batch-size', '8', '--max-in-flight', '2', '--label', 'none', '--rate', '6', ...labArgs], ns);
+    const first = startOsfp(
+      [
+        'collect',
+        '--targets',
+        targets,
+        '--data-dir',
+        dataDir,
+        '--batch-size',
+        '8',
+        '--max-in-flight',
+        '2',
+        '--label',
+        'none',
+        '--rate',
+        '6',
+        ...labArgs,
+      ],
+      ns,
+    );
     started.push(first);
     await waitForOutput(first, joinedAtLeastOne, 'a first batch written');
     first.child.kill('SIGKILL');
@@ -101,7 +165,27 @@ describe.skipIf(needs('root', 'netns', 'redis-server', 'dnsmasq'))('pipeline cra
     const redis = startRedisIn(plan.scannerNamespace, redisOptions);
     redisProcesses.push(redis);
     const ns = { namespace: plan.scannerNamespace, env: FAST_LOCKS };
-    const run = startOsfp(['collect', '--redis', `redis://127.0.0.1:${redisPort}`, '--targets', targets, '--data-dir', dataDir, '--batch-size', '8', '--max-in-flight', '3', '--label', 'none', '--rate', '6', ...labArgs], ns);
+    const run = startOsfp(
+      [
+        'collect',
+        '--redis',
+        `redis://127.0.0.1:${redisPort}`,
+        '--targets',
+        targets,
+        '--data-dir',
+        dataDir,
+        '--batch-size',
+        '8',
+        '--max-in-flight',
+        '3',
+        '--label',
+        'none',
+        '--rate',
+        '6',
+        ...labArgs,
+      ],
+      ns,
+    );
     started.push(run);
     await waitForOutput(run, joinedAtLeastOne, 'a first batch written');
     redis.kill('SIGTERM');

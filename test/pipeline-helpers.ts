@@ -24,7 +24,11 @@ export interface Running {
 export function startOsfp(args: string[], options: { namespace?: string; env?: Record<string, string> } = {}): Running {
   const base: [string, string[]] = [process.execPath, ['--import', 'tsx', cliMain, ...args]];
   const [command, full] = options.namespace ? inNamespace(options.namespace, base[0], base[1]) : base;
-  const child = spawn(command, full, { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, full, {
+    cwd: repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
@@ -32,17 +36,26 @@ export function startOsfp(args: string[], options: { namespace?: string; env?: R
   return { child, output: () => text, exited };
 }
 
-export async function runOsfp(args: string[], options: { namespace?: string; env?: Record<string, string> } = {}): Promise<{ code: number; output: string }> {
+export async function runOsfp(
+  args: string[],
+  options: { namespace?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; output: string }> {
   const run = startOsfp(args, options);
   const code = await run.exited;
   return { code, output: run.output() };
 }
 
 /** Waits until `predicate(output)` holds, or fails naming what was awaited. */
-export async function waitForOutput(run: Running, predicate: (text: string) => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+export async function waitForOutput(
+  run: Running,
+  predicate: (text: string) => boolean,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate(run.output())) {
-    if (run.child.exitCode !== null) throw new Error(`process exited (${run.child.exitCode}) before ${what}:\n${run.output().slice(-3000)}`);
+    if (run.child.exitCode !== null)
+      throw new Error(`process exited (${run.child.exitCode}) before ${what}:\n${run.output().slice(-3000)}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${run.output().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -56,8 +69,22 @@ export function runIdIn(output: string): string | null {
 /** A redis-server in a namespace, AOF on, files in `dir`. */
 export function startRedisIn(namespace: string, options: { bind: string; port: number; dir: string }): ChildProcess {
   const [command, args] = inNamespace(namespace, 'redis-server', [
-    '--bind', options.bind, '--port', String(options.port), '--dir', options.dir, '--appendonly', 'yes',
-    '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--save', '', '--protected-mode', 'no',
+    '--bind',
+    options.bind,
+    '--port',
+    String(options.port),
+    '--dir',
+    options.dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--maxmemory-policy',
+    'noeviction',
+    '--save',
+    '',
+    '--protected-mode',
+    'no',
   ]);
   return spawn(command, args, { stdio: 'ignore' });
 }
@@ -74,9 +101,15 @@ export interface DatasetRowLite {
 }
 
 /** Rows of the latest version of `dataset`, read straight from its Parquet file. */
-export async function latestRows(dataDir: string, dataset: string): Promise<{ version: number; rows: DatasetRowLite[] }> {
+export async function latestRows(
+  dataDir: string,
+  dataset: string,
+): Promise<{ version: number; rows: DatasetRowLite[] }> {
   const dir = join(dataDir, 'datasets', dataset);
-  const versions = (await readdir(dir)).map((d) => /^v(\d+)$/.exec(d)?.[1]).filter((v): v is string => v !== undefined).map(Number);
+  const versions = (await readdir(dir))
+    .map((d) => /^v(\d+)$/.exec(d)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number);
   const version = Math.max(...versions);
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();

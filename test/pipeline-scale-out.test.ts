@@ -17,55 +17,89 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { addScanner, labTargets } from '@osfp/lab';
 import { needs } from '@osfp/test-support';
 import { sharedLab } from './lab-support/shared-lab.ts';
-import { checkEveryHostOnce, expectedResponsive, latestRows, startOsfp, startRedisIn, waitForOutput, type Running } from './pipeline-helpers.ts';
+import {
+  checkEveryHostOnce,
+  expectedResponsive,
+  latestRows,
+  startOsfp,
+  startRedisIn,
+  waitForOutput,
+  type Running,
+} from './pipeline-helpers.ts';
 
-describe.skipIf(needs('root', 'netns', 'redis-server', 'dnsmasq'))('scale-out: workers in two scanner namespaces, one Redis', () => {
-  const running: Running[] = [];
-  let redis: ReturnType<typeof startRedisIn> | null = null;
-  afterAll(() => {
-    for (const run of running) if (run.child.exitCode === null) run.child.kill('SIGKILL');
-    if (redis?.exitCode === null) redis.kill('SIGTERM');
-  });
+describe.skipIf(needs('root', 'netns', 'redis-server', 'dnsmasq'))(
+  'scale-out: workers in two scanner namespaces, one Redis',
+  () => {
+    const running: Running[] = [];
+    let redis: ReturnType<typeof startRedisIn> | null = null;
+    afterAll(() => {
+      for (const run of running) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+      if (redis?.exitCode === null) redis.kill('SIGTERM');
+    });
 
-  it('completes one run with batches probed on one machine and labelled on the other', async () => {
-    const plan = sharedLab();
-    expect(plan).not.toBeNull();
-    const machineA = await addScanner(11, { prefix: plan!.prefix });
-    const machineB = await addScanner(12, { prefix: plan!.prefix });
-    expect(machineA.address).not.toBe(machineB.address);
+    it('completes one run with batches probed on one machine and labelled on the other', async () => {
+      const plan = sharedLab();
+      expect(plan).not.toBeNull();
+      const machineA = await addScanner(11, { prefix: plan!.prefix });
+      const machineB = await addScanner(12, { prefix: plan!.prefix });
+      expect(machineA.address).not.toBe(machineB.address);
 
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-scale-'));
-    const targets = join(dir, 'scale-list.csv');
-    await writeFile(targets, `${[...labTargets(64, 'tranco')].join('\n')}\n`);
-    const redisPort = 20_000 + Math.floor(Math.random() * 20_000);
-    // Redis listens on the coordinator machine's LAN address: the workers reach it across the lab network.
-    redis = startRedisIn(plan!.scannerNamespace, { bind: plan!.scannerAddress, port: redisPort, dir });
-    const url = `redis://${plan!.scannerAddress}:${redisPort}`;
+      const dir = await mkdtemp(join(tmpdir(), 'osfp-scale-'));
+      const targets = join(dir, 'scale-list.csv');
+      await writeFile(targets, `${[...labTargets(64, 'tranco')].join('\n')}\n`);
+      const redisPort = 20_000 + Math.floor(Math.random() * 20_000);
+      // Redis listens on the coordinator machine's LAN address: the workers reach it across the lab network.
+      redis = startRedisIn(plan!.scannerNamespace, { bind: plan!.scannerAddress, port: redisPort, dir });
+      const url = `redis://${plan!.scannerAddress}:${redisPort}`;
 
-    const workerA = startOsfp(['worker', '--redis', url, '--role', 'probe'], { namespace: machineA.namespace });
-    const workerB = startOsfp(['worker', '--redis', url, '--role', 'label'], { namespace: machineB.namespace });
-    running.push(workerA, workerB);
-    for (const w of [workerA, workerB]) await waitForOutput(w, (t) => t.includes('worker ready'), 'a worker connected to Redis across the LAN');
-    const dataDir = join(dir, 'data');
-    const coordinator = startOsfp(
-      ['collect', '--redis', url, '--no-local-workers', '--targets', targets, '--data-dir', dataDir, '--dns-server', plan!.dnsServer,
-        '--allow', plan!.allowCidr, '--batch-size', '4', '--label', 'sample:0.25', '--rate', '8', '--timeout', '3s', '--progress', 'log'],
-      { namespace: plan!.scannerNamespace },
-    );
-    running.push(coordinator);
-    const code = await coordinator.exited;
-    expect(code, coordinator.output()).toBe(0);
+      const workerA = startOsfp(['worker', '--redis', url, '--role', 'probe'], { namespace: machineA.namespace });
+      const workerB = startOsfp(['worker', '--redis', url, '--role', 'label'], { namespace: machineB.namespace });
+      running.push(workerA, workerB);
+      for (const w of [workerA, workerB])
+        await waitForOutput(w, (t) => t.includes('worker ready'), 'a worker connected to Redis across the LAN');
+      const dataDir = join(dir, 'data');
+      const coordinator = startOsfp(
+        [
+          'collect',
+          '--redis',
+          url,
+          '--no-local-workers',
+          '--targets',
+          targets,
+          '--data-dir',
+          dataDir,
+          '--dns-server',
+          plan!.dnsServer,
+          '--allow',
+          plan!.allowCidr,
+          '--batch-size',
+          '4',
+          '--label',
+          'sample:0.25',
+          '--rate',
+          '8',
+          '--timeout',
+          '3s',
+          '--progress',
+          'log',
+        ],
+        { namespace: plan!.scannerNamespace },
+      );
+      running.push(coordinator);
+      const code = await coordinator.exited;
+      expect(code, coordinator.output()).toBe(0);
 
-    const doneBy = (w: Running, queue: string) =>
-      (w.output().match(new RegExp(`"queue":"${queue}","job":"[^"]+","msg":"batch stage done"`, 'g')) ?? []).length;
-    expect(doneBy(workerA, 'osfp-probe'), workerA.output().slice(-2000)).toBeGreaterThan(0);
-    expect(doneBy(workerB, 'osfp-label'), workerB.output().slice(-2000)).toBeGreaterThan(0);
-    expect(doneBy(workerA, 'osfp-label') + doneBy(workerB, 'osfp-probe')).toBe(0);
+      const doneBy = (w: Running, queue: string) =>
+        (w.output().match(new RegExp(`"queue":"${queue}","job":"[^"]+","msg":"batch stage done"`, 'g')) ?? []).length;
+      expect(doneBy(workerA, 'osfp-probe'), workerA.output().slice(-2000)).toBeGreaterThan(0);
+      expect(doneBy(workerB, 'osfp-label'), workerB.output().slice(-2000)).toBeGreaterThan(0);
+      expect(doneBy(workerA, 'osfp-label') + doneBy(workerB, 'osfp-probe')).toBe(0);
 
-    const { rows } = await latestRows(dataDir, 'scale-list');
-    expect(checkEveryHostOnce(rows, await expectedResponsive(targets))).toEqual([]);
-    // Sampled labelling: some hosts labelled by Nmap on the workers, the rest skipped by policy.
-    expect(rows.some((r) => r.label_status === 'ok')).toBe(true);
-    expect(rows.some((r) => r.label_status === 'skipped')).toBe(true);
-  }, 300_000);
-});
+      const { rows } = await latestRows(dataDir, 'scale-list');
+      expect(checkEveryHostOnce(rows, await expectedResponsive(targets))).toEqual([]);
+      // Sampled labelling: some hosts labelled by Nmap on the workers, the rest skipped by policy.
+      expect(rows.some((r) => r.label_status === 'ok')).toBe(true);
+      expect(rows.some((r) => r.label_status === 'skipped')).toBe(true);
+    }, 300_000);
+  },
+);

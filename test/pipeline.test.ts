@@ -23,7 +23,21 @@ describe.skipIf(needs('root', 'netns', 'redis-server', 'nmap', 'dnsmasq'))('pnpm
     await writeFile(targets, `${[...labTargets(60, 'tranco', { hostile: true })].join('\n')}\n`);
     const dataDir = join(dir, 'data');
 
-    const collect = await runOsfp(['collect', '--lab', plan!.prefix, '--targets', targets, '--data-dir', dataDir, '--timeout', '3s', '--batch-size', '16', '--progress', 'log']);
+    const collect = await runOsfp([
+      'collect',
+      '--lab',
+      plan!.prefix,
+      '--targets',
+      targets,
+      '--data-dir',
+      dataDir,
+      '--timeout',
+      '3s',
+      '--batch-size',
+      '16',
+      '--progress',
+      'log',
+    ]);
     expect(collect.code, collect.output).toBe(0);
     expect(collect.output).toMatch(/dataset: +lab-tranco@1/);
 

@@ -26,7 +26,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   project.provide('labPlan', plan);
   return async () => {
     if (process.env['OSFP_KEEP_LAB'] === '1') {
-      console.log(`global setup: keeping lab "${prefix}" (OSFP_KEEP_LAB=1); remove it with: pnpm lab down --prefix ${prefix}`);
+      console.log(
+        `global setup: keeping lab "${prefix}" (OSFP_KEEP_LAB=1); remove it with: pnpm lab down --prefix ${prefix}`,
+      );
       return;
     }
     await labDown({ prefix });

@@ -34,7 +34,13 @@ export interface ProbeResult {
 
 function probe(request: ProbeRequest): Promise<ProbeResult> {
   const result: ProbeResult = {
-    host: request.host, port: request.port, connected: false, error: null, bytes: 0, head: '', peerClosed: false,
+    host: request.host,
+    port: request.port,
+    connected: false,
+    error: null,
+    bytes: 0,
+    head: '',
+    peerClosed: false,
   };
   return new Promise((resolve) => {
     let settled = false;
@@ -49,11 +55,21 @@ function probe(request: ProbeRequest): Promise<ProbeResult> {
     const onConnected = (): void => {
       result.connected = true;
       clearTimeout(connectTimer);
-      socket.write(`GET / HTTP/1.1\r\nHost: ${request.name ?? request.host}\r\nUser-Agent: osfp-lab-test\r\nConnection: close\r\n\r\n`);
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: ${request.name ?? request.host}\r\nUser-Agent: osfp-lab-test\r\nConnection: close\r\n\r\n`,
+      );
       setTimeout(finish, request.watchMs ?? 1_500);
     };
     if (request.tls) {
-      socket = tlsConnect({ host: request.host, port: request.port, servername: request.name ?? 'lab.osfp-lab.test', rejectUnauthorized: false }, onConnected);
+      socket = tlsConnect(
+        {
+          host: request.host,
+          port: request.port,
+          servername: request.name ?? 'lab.osfp-lab.test',
+          rejectUnauthorized: false,
+        },
+        onConnected,
+      );
     } else {
       socket = tcpConnect({ host: request.host, port: request.port }, onConnected);
     }

@@ -5,12 +5,15 @@
  */
 import { execFileSync } from 'node:child_process';
 
-export type Capability = 'root' | 'netns' | 'redis-server' | 'nmap' | 'p0f' | 'tcpdump' | 'tshark' | 'scapy' | 'dnsmasq';
+export type Capability =
+  'root' | 'netns' | 'redis-server' | 'nmap' | 'p0f' | 'tcpdump' | 'tshark' | 'scapy' | 'dnsmasq';
 
 const probes: Record<Capability, () => string | null> = {
   root: () => (process.getuid?.() === 0 ? null : 'not running as root'),
-  netns: () => (onPath('ip') && process.getuid?.() === 0 ? null : 'cannot create network namespaces (needs root and iproute2)'),
-  'redis-server': () => (onPath('redis-server') ? null : 'redis-server is not installed (apt-get install redis-server)'),
+  netns: () =>
+    onPath('ip') && process.getuid?.() === 0 ? null : 'cannot create network namespaces (needs root and iproute2)',
+  'redis-server': () =>
+    onPath('redis-server') ? null : 'redis-server is not installed (apt-get install redis-server)',
   nmap: () => (onPath('nmap') ? null : 'nmap is not installed (apt-get install nmap)'),
   p0f: () => (onPath('p0f') ? null : 'p0f is not installed (apt-get install p0f)'),
   tcpdump: () => (onPath('tcpdump') ? null : 'tcpdump is not installed (apt-get install tcpdump)'),

@@ -21,7 +21,9 @@ export async function requireLab(prefix: string | undefined): Promise<LabPlan> {
   const plan = labPlan(prefix === undefined ? {} : { prefix });
   const status = await labStatus({ prefix: plan.prefix });
   if (!status.up) {
-    throw new LabNotUpError(`the lab "${plan.prefix}" is not up: run \`pnpm lab up${prefix ? ` --prefix ${plan.prefix}` : ''}\` first`);
+    throw new LabNotUpError(
+      `the lab "${plan.prefix}" is not up: run \`pnpm lab up${prefix ? ` --prefix ${plan.prefix}` : ''}\` first`,
+    );
   }
   return plan;
 }
@@ -32,10 +34,14 @@ export async function requireLab(prefix: string | undefined): Promise<LabPlan> {
  * reach the lab. Signals are passed on; resolves with the child's exit code.
  */
 export function reexecInLab(plan: LabPlan, namespace = plan.scannerNamespace): Promise<number> {
-  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, [INSIDE_ENV]: plan.prefix },
-  });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', namespace, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, [INSIDE_ENV]: plan.prefix },
+    },
+  );
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

@@ -71,7 +71,11 @@ export function validateOptions<S extends z.ZodType>(schema: S, sources: RawOpti
 }
 
 /** The options of `command`: its schema's defaults, then --config FILE, then OSFP_* variables, then the command line. */
-export async function loadOptions<S extends z.ZodType>(command: Command, schema: S, keys: readonly string[]): Promise<z.infer<S>> {
+export async function loadOptions<S extends z.ZodType>(
+  command: Command,
+  schema: S,
+  keys: readonly string[],
+): Promise<z.infer<S>> {
   const fromFile = await optionsFromFile(command.opts<{ config?: string }>().config);
   return validateOptions(schema, [fromFile, optionsFromEnv(keys), optionsFromCli(command)]);
 }

@@ -11,7 +11,7 @@ import { benchCommand } from './commands/bench.ts';
 export function buildProgram(): Command {
   const program = new Command('osfp')
     .description(
-      'Build labeled datasets for passive OS fingerprinting: capture each server\'s TCP SYN-ACK ' +
+      "Build labeled datasets for passive OS fingerprinting: capture each server's TCP SYN-ACK " +
         'while sending a real HTTP request, label it with Nmap OS detection, and publish ' +
         'immutable, versioned Parquet/CSV datasets.',
     )

@@ -11,7 +11,11 @@ export interface RateBaseline {
 const MIN_RATE_WINDOW_MS = 1000;
 
 /** Probes per second in this session, and the time left at this session's pace; null while there is too little to tell. */
-export function rateAndEta(s: ProgressSnapshot, base: RateBaseline, nowMs: number): { probesPerSec: number | null; etaMs: number | null } {
+export function rateAndEta(
+  s: ProgressSnapshot,
+  base: RateBaseline,
+  nowMs: number,
+): { probesPerSec: number | null; etaMs: number | null } {
   const elapsedMs = nowMs - base.atMs;
   if (elapsedMs < MIN_RATE_WINDOW_MS) return { probesPerSec: null, etaMs: null };
   const probesPerSec = (s.probed - base.probed) / (elapsedMs / 1000);
@@ -31,7 +35,10 @@ export function formatDuration(ms: number | null): string {
 }
 
 /** The multi-line display for a terminal. */
-export function formatProgress(s: ProgressSnapshot, rate: { probesPerSec: number | null; etaMs: number | null }): string {
+export function formatProgress(
+  s: ProgressSnapshot,
+  rate: { probesPerSec: number | null; etaMs: number | null },
+): string {
   const i = s.ingest;
   return [
     `osfp collect ${s.runId} — ${s.phase}, ${formatDuration(s.elapsedMs)}`,

@@ -7,7 +7,11 @@ import { formatProgress, rateAndEta, type RateBaseline } from './progress-displa
  * A live multi-line display on a terminal (log-update redraws it in place),
  * structured pino lines every `intervalMs` otherwise, so logs stay greppable.
  */
-export function createProgressReporter(options: { mode: 'auto' | 'tty' | 'log'; intervalMs: number; logger: Logger }): ProgressReporter {
+export function createProgressReporter(options: {
+  mode: 'auto' | 'tty' | 'log';
+  intervalMs: number;
+  logger: Logger;
+}): ProgressReporter {
   const tty = options.mode === 'tty' || (options.mode === 'auto' && process.stderr.isTTY === true);
   let timer: NodeJS.Timeout | null = null;
   let snapshotOf: (() => ProgressSnapshot) | null = null;
@@ -23,10 +27,21 @@ export function createProgressReporter(options: { mode: 'auto' | 'tty' | 'log'; 
     else {
       options.logger.info(
         {
-          run: s.runId, phase: s.phase, lines: s.ingest.lines, resolved: s.ingest.resolved, excluded: s.ingest.excluded,
-          hosts: s.hosts, batches: s.batches, joined: s.joined, inFlight: s.enqueued - s.joined, probed: s.probed,
-          responsive: s.responsive, labelled: s.labelled, written: s.written,
-          probesPerSec: rate.probesPerSec === null ? null : Math.round(rate.probesPerSec), etaMs: rate.etaMs,
+          run: s.runId,
+          phase: s.phase,
+          lines: s.ingest.lines,
+          resolved: s.ingest.resolved,
+          excluded: s.ingest.excluded,
+          hosts: s.hosts,
+          batches: s.batches,
+          joined: s.joined,
+          inFlight: s.enqueued - s.joined,
+          probed: s.probed,
+          responsive: s.responsive,
+          labelled: s.labelled,
+          written: s.written,
+          probesPerSec: rate.probesPerSec === null ? null : Math.round(rate.probesPerSec),
+          etaMs: rate.etaMs,
         },
         'progress',
       );

@@ -12,20 +12,45 @@ import { resumedOptions } from '@osfp/collector';
 describe('collect options', () => {
   it('has sensible defaults', () => {
     const o = CollectOptionsSchema.parse({ targets: 't.csv' });
-    expect(o).toMatchObject({ dataDir: './osfp-data', ports: [80], batchSize: 256, timeout: 5000, rate: 0, label: { mode: 'all' }, localWorkers: true, maxInFlight: 8 });
+    expect(o).toMatchObject({
+      dataDir: './osfp-data',
+      ports: [80],
+      batchSize: 256,
+      timeout: 5000,
+      rate: 0,
+      label: { mode: 'all' },
+      localWorkers: true,
+      maxInFlight: 8,
+    });
   });
 
   it('coerces strings from the environment and lists from commas', () => {
-    const env = optionsFromEnv(COLLECT_OPTION_KEYS, { OSFP_BATCH_SIZE: '512', OSFP_PORTS: '80, 443', OSFP_LABEL: 'sample:0.25', OSFP_LABEL_MAX_AGE: '30d', REDIS_URL: 'redis://:pw@r:6379', OSFP_LOCAL_WORKERS: 'false' });
+    const env = optionsFromEnv(COLLECT_OPTION_KEYS, {
+      OSFP_BATCH_SIZE: '512',
+      OSFP_PORTS: '80, 443',
+      OSFP_LABEL: 'sample:0.25',
+      OSFP_LABEL_MAX_AGE: '30d',
+      REDIS_URL: 'redis://:pw@r:6379',
+      OSFP_LOCAL_WORKERS: 'false',
+    });
     expect(envName('labelMaxAge')).toBe('OSFP_LABEL_MAX_AGE');
     const o = validateOptions(CollectOptionsSchema, [{ targets: 't' }, env]);
-    expect(o).toMatchObject({ batchSize: 512, ports: [80, 443], label: { mode: 'sample', fraction: 0.25 }, labelMaxAge: 30 * 86_400_000, redis: 'redis://:pw@r:6379', localWorkers: false });
+    expect(o).toMatchObject({
+      batchSize: 512,
+      ports: [80, 443],
+      label: { mode: 'sample', fraction: 0.25 },
+      labelMaxAge: 30 * 86_400_000,
+      redis: 'redis://:pw@r:6379',
+      localWorkers: false,
+    });
   });
 
   it('lists every bad option with its flag and variable', () => {
     let message = '';
     try {
-      validateOptions(CollectOptionsSchema, [{ batchSize: '0', ports: '80,99999', label: 'some', timeout: 'soon', redis: 'http://x', bogus: 1 }]);
+      validateOptions(CollectOptionsSchema, [
+        { batchSize: '0', ports: '80,99999', label: 'some', timeout: 'soon', redis: 'http://x', bogus: 1 },
+      ]);
     } catch (error) {
       message = (error as Error).message;
     }
@@ -43,11 +68,19 @@ describe('collect options', () => {
     const dir = await mkdtemp(join(tmpdir(), 'osfp-opts-'));
     const file = join(dir, 'osfp.json');
     await writeFile(file, JSON.stringify({ targets: 'file.csv', batchSize: 100, rate: 5, ports: [8080] }));
-    const command = new Command().option('--batch-size <n>').option('--rate <n>', 'rate', '1').option('--config <f>').exitOverride();
+    const command = new Command()
+      .option('--batch-size <n>')
+      .option('--rate <n>', 'rate', '1')
+      .option('--config <f>')
+      .exitOverride();
     command.parse(['--batch-size', '300', '--config', file], { from: 'user' });
     const cli = optionsFromCli(command);
     expect(cli).toEqual({ batchSize: '300' }); // commander defaults and --config itself are not "from the command line"
-    const o = validateOptions(CollectOptionsSchema, [await optionsFromFile(file), optionsFromEnv(COLLECT_OPTION_KEYS, { OSFP_RATE: '7' }), cli]);
+    const o = validateOptions(CollectOptionsSchema, [
+      await optionsFromFile(file),
+      optionsFromEnv(COLLECT_OPTION_KEYS, { OSFP_RATE: '7' }),
+      cli,
+    ]);
     expect(o).toMatchObject({ targets: 'file.csv', batchSize: 300, rate: 7, ports: [8080] });
     await writeFile(file, '{not json');
     await expect(optionsFromFile(file)).rejects.toThrow(/osfp.json is not valid JSON/);
@@ -57,25 +90,44 @@ describe('collect options', () => {
   it('resuming keeps the run-defining options and takes the session ones', () => {
     const persisted = CollectOptionsSchema.parse({ targets: 'a.csv', batchSize: 64, rate: 10 });
     const session = CollectOptionsSchema.parse({ resume: 'R1', batchSize: 999, redis: 'redis://x:1', maxInFlight: 3 });
-    expect(resumedOptions(persisted, session)).toMatchObject({ targets: 'a.csv', batchSize: 64, rate: 10, resume: 'R1', redis: 'redis://x:1', maxInFlight: 3 });
+    expect(resumedOptions(persisted, session)).toMatchObject({
+      targets: 'a.csv',
+      batchSize: 64,
+      rate: 10,
+      resume: 'R1',
+      redis: 'redis://x:1',
+      maxInFlight: 3,
+    });
   });
 
   it('names datasets after the targets file and builds an honest User-Agent', () => {
     expect(datasetNameFor('/x/lab-tranco.csv')).toBe('lab-tranco');
     expect(datasetNameFor('top 1m.txt')).toBe('top-1m');
-    expect(userAgentFor('https://example.org/osfp')).toBe('osfp/0.1 (passive OS fingerprinting research; +https://example.org/osfp)');
+    expect(userAgentFor('https://example.org/osfp')).toBe(
+      'osfp/0.1 (passive OS fingerprinting research; +https://example.org/osfp)',
+    );
     expect(userAgentFor(undefined)).toMatch(/^osfp\/0\.1 /);
   });
 
   it('parses durations', () => {
-    expect([parseDuration('500ms'), parseDuration('5s'), parseDuration('10m'), parseDuration('2h'), parseDuration('30d'), parseDuration('250')]).toEqual([500, 5000, 600_000, 7_200_000, 2_592_000_000, 250]);
+    expect([
+      parseDuration('500ms'),
+      parseDuration('5s'),
+      parseDuration('10m'),
+      parseDuration('2h'),
+      parseDuration('30d'),
+      parseDuration('250'),
+    ]).toEqual([500, 5000, 600_000, 7_200_000, 2_592_000_000, 250]);
     expect(parseDuration('soon')).toBeNull();
   });
 });
 
 describe('worker options', () => {
   it('validates roles and needs a Redis URL', () => {
-    expect(WorkerOptionsSchema.parse({ redis: 'rediss://:p@h:6380', role: 'label' })).toMatchObject({ role: ['label'], batches: 1 });
+    expect(WorkerOptionsSchema.parse({ redis: 'rediss://:p@h:6380', role: 'label' })).toMatchObject({
+      role: ['label'],
+      batches: 1,
+    });
     expect(() => WorkerOptionsSchema.parse({ redis: 'redis://h', role: 'probe,scan' })).toThrow(/probe or label/);
     expect(() => WorkerOptionsSchema.parse({})).toThrow();
   });

@@ -56,9 +56,18 @@ describe('osfp dataset', { timeout: 60_000 }, () => {
 
   it('answers bad input with a clear message and exit code 2', async () => {
     const dd = ['--data-dir', dir];
-    expect(await osfp('dataset', 'show', 'nope', ...dd)).toMatchObject({ code: 2, err: expect.stringMatching(/unknown dataset "nope"/) });
-    expect(await osfp('dataset', 'show', 'web@zz', ...dd)).toMatchObject({ code: 2, err: expect.stringMatching(/"web@zz" is not a valid version reference/) });
-    expect(await osfp('dataset', 'build', 'web', '--from', 'r404', ...dd)).toMatchObject({ code: 2, err: expect.stringMatching(/unknown run\(s\) r404/) });
+    expect(await osfp('dataset', 'show', 'nope', ...dd)).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/unknown dataset "nope"/),
+    });
+    expect(await osfp('dataset', 'show', 'web@zz', ...dd)).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/"web@zz" is not a valid version reference/),
+    });
+    expect(await osfp('dataset', 'build', 'web', '--from', 'r404', ...dd)).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/unknown run\(s\) r404/),
+    });
     expect(await osfp('dataset', 'relabel', 'web@1', '--taxonomy', join(dir, 'missing.json'), ...dd)).toMatchObject({
       code: 2,
       err: expect.stringMatching(/--taxonomy .*missing\.json: cannot read it/),

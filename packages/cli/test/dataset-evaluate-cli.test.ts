@@ -9,7 +9,12 @@ import { syntheticRows } from '@osfp/dataset/testing';
 import { needs } from '@osfp/test-support';
 
 /** A dataset version built the real way (store, then `osfp dataset build`) from synthetic personalities. */
-async function buildDataset(dataDir: string, name: string, perClass: number | number[], labelNoise: number): Promise<void> {
+async function buildDataset(
+  dataDir: string,
+  name: string,
+  perClass: number | number[],
+  labelNoise: number,
+): Promise<void> {
   const store = await openStore(dataDir);
   await store.registerRun({ ...run(`run-${name}`, name), provenance: PROVENANCE });
   const rows: DatasetRow[] = syntheticRows({ perClass, labelNoise }).map((s, i) => row(`run-${name}`, i, s));
@@ -50,14 +55,22 @@ describe('osfp dataset evaluate', { timeout: 120_000 }, () => {
     expect(show.out).toMatch(/random-forest\s+top-1 \d+\.\d %, top-2 \d+\.\d %, balanced \d+\.\d %/);
   });
 
-  it.skipIf(needs('p0f'))('puts p0f\'s verdicts beside the models', async () => {
+  it.skipIf(needs('p0f'))("puts p0f's verdicts beside the models", async () => {
     const result = await osfp('dataset', 'evaluate', 'web', '--trees', '5', '--json', '--data-dir', dir);
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.out) as { passive: { source: string; labelled: { rows: number; matched: number }; labels: { label: string; rows: number }[] } };
+    const report = JSON.parse(result.out) as {
+      passive: {
+        source: string;
+        labelled: { rows: number; matched: number };
+        labels: { label: string; rows: number }[];
+      };
+    };
     expect(report.passive.source).toBe('/etc/p0f/p0f.fp');
     expect(report.passive.labelled.rows).toBe(120);
     // The synthetic Linux rows carry p0f's own Linux 3.x signature; FreeBSD rows its FreeBSD 9.x one.
-    expect(report.passive.labels.map((l) => l.label)).toEqual(expect.arrayContaining(['Linux 3.x', 'FreeBSD 9.x', 'Windows 7 or 8']));
+    expect(report.passive.labels.map((l) => l.label)).toEqual(
+      expect.arrayContaining(['Linux 3.x', 'FreeBSD 9.x', 'Windows 7 or 8']),
+    );
     const md = await readFile(join(dir, 'datasets', 'web', 'v1', 'evaluation', 'report.md'), 'utf8');
     expect(md).toMatch(/\| p0f database \| \d+\.\d % \| – \| – \| – \| \d+\.\d % \|/);
   });

@@ -25,10 +25,19 @@ async function run(file: string, format: 'jsonl' | 'csv'): Promise<{ out: string
 describe('osfp features', () => {
   it('prints one JSON line per SYN-ACK with endpoints, every feature column and the SYN', async () => {
     const { out, err } = await run(fixture, 'jsonl');
-    const rows = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.length).toBe(755); // 752 with their SYN + 3 without
     for (const row of rows) expect(Object.keys(row)).toEqual([...FEATURES_OUTPUT_COLUMNS]);
-    expect(rows[0]).toMatchObject({ src_ip: '198.18.1.2', src_port: 80, dst_ip: '198.18.0.2', dst_port: 20000, syn_mss: 1460 });
+    expect(rows[0]).toMatchObject({
+      src_ip: '198.18.1.2',
+      src_port: 80,
+      dst_ip: '198.18.0.2',
+      dst_port: 20000,
+      syn_mss: 1460,
+    });
     expect(rows.filter((r) => r['syn_olayout'] === null)).toHaveLength(3);
     expect(err).toMatch(/synacks\.pcap: 1517 packets, \d+ SYN-ACKs \(752 with their SYN\), rejected: /);
   });

@@ -3,9 +3,30 @@ import type { ProgressSnapshot } from '@osfp/collector';
 import { formatProgress, rateAndEta } from '../src/progress-display.ts';
 
 const snapshot = (over: Partial<ProgressSnapshot>): ProgressSnapshot => ({
-  runId: 'r', phase: 'collecting', hosts: 1000, batches: 10, enqueued: 0, joined: 0, probing: 0, labelling: 0,
-  probed: 0, responsive: 0, labelled: 0, written: 0, elapsedMs: 0,
-  ingest: { lines: 0, names: 0, resolved: 0, unresolved: 0, unresolvedByReason: {}, malformed: 0, excluded: 0, excludedByReason: {}, addresses: 0 },
+  runId: 'r',
+  phase: 'collecting',
+  hosts: 1000,
+  batches: 10,
+  enqueued: 0,
+  joined: 0,
+  probing: 0,
+  labelling: 0,
+  probed: 0,
+  responsive: 0,
+  labelled: 0,
+  written: 0,
+  elapsedMs: 0,
+  ingest: {
+    lines: 0,
+    names: 0,
+    resolved: 0,
+    unresolved: 0,
+    unresolvedByReason: {},
+    malformed: 0,
+    excluded: 0,
+    excludedByReason: {},
+    addresses: 0,
+  },
   ...over,
 });
 

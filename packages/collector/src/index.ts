@@ -13,7 +13,13 @@ export {
   type CollectOptions,
   type LabelPolicy,
 } from './config/collect-options.ts';
-export { WORKER_OPTION_KEYS, WORKER_ROLES, WorkerOptionsSchema, type WorkerOptions, type WorkerRole } from './config/worker-options.ts';
+export {
+  WORKER_OPTION_KEYS,
+  WORKER_ROLES,
+  WorkerOptionsSchema,
+  type WorkerOptions,
+  type WorkerRole,
+} from './config/worker-options.ts';
 export { parseDuration } from './config/duration.ts';
 export { resumedOptions, type RunRecord } from './run/run-record.ts';
 
@@ -25,7 +31,12 @@ export type { StageBodies, LabelHostsOptions } from './worker/stage-bodies.ts';
 // The probe and its SYN-ACK capture.
 export { createProber } from './probe/prober.ts';
 export type { Prober, ProberOptions, ProbeOutcome, ProbeTarget } from './probe/probe-types.ts';
-export { runHttpExchange, type ExchangeOptions, type ExchangeResult, type ExchangeTarget } from './probe/http-exchange.ts';
+export {
+  runHttpExchange,
+  type ExchangeOptions,
+  type ExchangeResult,
+  type ExchangeTarget,
+} from './probe/http-exchange.ts';
 export type { CaptureStats } from './sniffer/sniffer.ts';
 
 // Redis.

@@ -12,11 +12,21 @@ import { fakeStageBodies } from './support/fake-stage-bodies.ts';
 
 const logger = pino({ level: 'silent' });
 
-async function rowsOf(parquet: string): Promise<{ ip: string; port: number; domains: string[]; label_status: string; label: string | null }[]> {
+async function rowsOf(
+  parquet: string,
+): Promise<{ ip: string; port: number; domains: string[]; label_status: string; label: string | null }[]> {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
-  const reader = await conn.runAndReadAll(`SELECT ip, port, domains, label_status, label FROM read_parquet('${parquet}') ORDER BY ip`);
-  const rows = reader.getRowObjectsJS() as unknown as { ip: string; port: number; domains: string[]; label_status: string; label: string | null }[];
+  const reader = await conn.runAndReadAll(
+    `SELECT ip, port, domains, label_status, label FROM read_parquet('${parquet}') ORDER BY ip`,
+  );
+  const rows = reader.getRowObjectsJS() as unknown as {
+    ip: string;
+    port: number;
+    domains: string[];
+    label_status: string;
+    label: string | null;
+  }[];
   conn.closeSync();
   db.closeSync();
   return rows;
@@ -31,12 +41,22 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
     await writeFile(join(dir, 'optout.txt'), '198.18.9.0/24\n');
     const probed: string[] = [];
     const options = CollectOptionsSchema.parse({
-      targets, dataDir: join(dir, 'data'), allow: ['198.18.0.0/15'], exclude: [join(dir, 'optout.txt')], batchSize: 3, maxInFlight: 2, progress: 'log',
+      targets,
+      dataDir: join(dir, 'data'),
+      allow: ['198.18.0.0/15'],
+      exclude: [join(dir, 'optout.txt')],
+      batchSize: 3,
+      maxInFlight: 2,
+      progress: 'log',
     });
     const summary = await collectRun(options, { stages: fakeStageBodies({ probed }), logger });
 
     expect(summary.status).toBe('complete');
-    expect(summary.ingest).toMatchObject({ malformed: 1, excluded: 2, excludedByReason: { 'special-purpose': 1, 'exclude-file': 1 } });
+    expect(summary.ingest).toMatchObject({
+      malformed: 1,
+      excluded: 2,
+      excludedByReason: { 'special-purpose': 1, 'exclude-file': 1 },
+    });
     expect(summary.hosts).toBe(16);
     expect(summary.batches).toBe(6);
     expect(probed.sort()).toEqual(Array.from({ length: 16 }, (_, i) => `198.18.5.${i}:80`).sort());
@@ -46,7 +66,16 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
     expect(summary.version?.dataset).toBe('lab-list');
     expect(summary.version?.version).toBe(1);
     const rows = await rowsOf(join(summary.version!.path, 'data.parquet'));
-    expect(rows.map((r) => r.ip)).toEqual(['198.18.5.1', '198.18.5.11', '198.18.5.13', '198.18.5.15', '198.18.5.3', '198.18.5.5', '198.18.5.7', '198.18.5.9']);
+    expect(rows.map((r) => r.ip)).toEqual([
+      '198.18.5.1',
+      '198.18.5.11',
+      '198.18.5.13',
+      '198.18.5.15',
+      '198.18.5.3',
+      '198.18.5.5',
+      '198.18.5.7',
+      '198.18.5.9',
+    ]);
     expect(new Set(rows.map((r) => r.label))).toEqual(new Set(['Linux 4.X', 'FreeBSD 12.X']));
     // The run keeps its provenance, so `osfp dataset build --from RUN` can give a later version the same.
     const store = await openStore(options.dataDir);
@@ -67,14 +96,26 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
     const first = await collectRun(CollectOptionsSchema.parse(base), { stages: fakeStageBodies(), logger });
     expect(first.rows).toBe(2);
 
-    const none = await collectRun(CollectOptionsSchema.parse({ ...base, label: 'none' }), { stages: fakeStageBodies(), logger });
+    const none = await collectRun(CollectOptionsSchema.parse({ ...base, label: 'none' }), {
+      stages: fakeStageBodies(),
+      logger,
+    });
     expect(none.labelStatus).toEqual({ skipped: 2 });
     expect(none.version?.version).toBe(2);
 
     let nmapCalls = 0;
     const stages = fakeStageBodies();
-    const counting = { ...stages, labelHosts: (...args: Parameters<typeof stages.labelHosts>) => ((nmapCalls += args[0].length), stages.labelHosts(...args)) };
-    const reuse = await collectRun(CollectOptionsSchema.parse({ ...base, labelMaxAge: '1d' }), { stages: counting, logger });
+    const counting = {
+      ...stages,
+      labelHosts: (...args: Parameters<typeof stages.labelHosts>) => (
+        (nmapCalls += args[0].length),
+        stages.labelHosts(...args)
+      ),
+    };
+    const reuse = await collectRun(CollectOptionsSchema.parse({ ...base, labelMaxAge: '1d' }), {
+      stages: counting,
+      logger,
+    });
     expect(nmapCalls).toBe(0);
     expect(reuse.labelsReused).toBe(2);
     expect(reuse.labelStatus).toEqual({ ok: 2 });
@@ -87,14 +128,29 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
     const dataDir = join(dir, 'data');
     const controller = new AbortController();
     const first = await collectRun(
-      CollectOptionsSchema.parse({ targets, dataDir, allow: ['198.18.0.0/15'], batchSize: 2, maxInFlight: 2, progress: 'log' }),
-      { stages: fakeStageBodies({ probeDelayMs: 100 }), logger, signal: controller.signal, onJoined: () => controller.abort() },
+      CollectOptionsSchema.parse({
+        targets,
+        dataDir,
+        allow: ['198.18.0.0/15'],
+        batchSize: 2,
+        maxInFlight: 2,
+        progress: 'log',
+      }),
+      {
+        stages: fakeStageBodies({ probeDelayMs: 100 }),
+        logger,
+        signal: controller.signal,
+        onJoined: () => controller.abort(),
+      },
     );
     expect(first.status).toBe('interrupted');
     expect(first.version).toBeNull();
     expect(first.batchesJoined).toBeLessThan(16);
 
-    const resumed = await collectRun(CollectOptionsSchema.parse({ resume: first.runId, dataDir, progress: 'log' }), { stages: fakeStageBodies(), logger });
+    const resumed = await collectRun(CollectOptionsSchema.parse({ resume: first.runId, dataDir, progress: 'log' }), {
+      stages: fakeStageBodies(),
+      logger,
+    });
     expect(resumed.status).toBe('complete');
     expect(resumed.batchesJoined).toBe(16);
     const rows = await rowsOf(join(resumed.version!.path, 'data.parquet'));
@@ -118,7 +174,14 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
       },
     };
     const first = await collectRun(
-      CollectOptionsSchema.parse({ targets, dataDir, allow: ['198.18.0.0/15'], batchSize: 2, maxInFlight: 4, progress: 'log' }),
+      CollectOptionsSchema.parse({
+        targets,
+        dataDir,
+        allow: ['198.18.0.0/15'],
+        batchSize: 2,
+        maxInFlight: 4,
+        progress: 'log',
+      }),
       { stages: broken, logger },
     );
     expect(first.status).toBe('failed');
@@ -126,7 +189,10 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
     expect(first.version).toBeNull();
     expect(first.batchesJoined).toBe(3);
 
-    const resumed = await collectRun(CollectOptionsSchema.parse({ resume: first.runId, dataDir, progress: 'log' }), { stages: fakeStageBodies(), logger });
+    const resumed = await collectRun(CollectOptionsSchema.parse({ resume: first.runId, dataDir, progress: 'log' }), {
+      stages: fakeStageBodies(),
+      logger,
+    });
     expect(resumed.status).toBe('complete');
     const rows = await rowsOf(join(resumed.version!.path, 'data.parquet'));
     expect(rows.map((r) => r.ip).sort()).toEqual(['198.18.8.1', '198.18.8.3', '198.18.8.5', '198.18.8.7']);

@@ -35,7 +35,11 @@ async function serve(behaviour: Behaviour): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-const options: ExchangeOptions = { timeoutMs: 5_000, userAgent: 'osfp-test (+https://example.invalid)', bodyCapBytes: 4_096 };
+const options: ExchangeOptions = {
+  timeoutMs: 5_000,
+  userAgent: 'osfp-test (+https://example.invalid)',
+  bodyCapBytes: 4_096,
+};
 const ok = (extraHeaders = '', body = 'hello') =>
   `HTTP/1.1 200 OK\r\nServer: test-server/1.0\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extraHeaders}\r\n${body}`;
 
@@ -47,9 +51,16 @@ afterAll(() => {
 describe('parseResponseHead', () => {
   it('reads the status, the first Server header and the body framing', () => {
     expect(parseResponseHead('HTTP/1.1 404 Not Found\r\nserver: a\r\nServer: b\r\nContent-Length: 12')).toEqual({
-      status: 404, server: 'a', contentLength: 12, chunked: false,
+      status: 404,
+      server: 'a',
+      contentLength: 12,
+      chunked: false,
     });
-    expect(parseResponseHead('HTTP/1.0 200\r\nTransfer-Encoding: gzip, chunked')).toMatchObject({ status: 200, server: null, chunked: true });
+    expect(parseResponseHead('HTTP/1.0 200\r\nTransfer-Encoding: gzip, chunked')).toMatchObject({
+      status: 200,
+      server: null,
+      chunked: true,
+    });
   });
 
   it('rejects what is not an HTTP status line', () => {
@@ -60,9 +71,13 @@ describe('parseResponseHead', () => {
 
 describe('buildRequest', () => {
   it('names the host (the name when there is one) and leaves default ports out', () => {
-    expect(buildRequest({ ip: '198.19.0.1', port: 80, hostname: 'www.example.test' }, 'ua', false)).toContain('\r\nHost: www.example.test\r\n');
+    expect(buildRequest({ ip: '198.19.0.1', port: 80, hostname: 'www.example.test' }, 'ua', false)).toContain(
+      '\r\nHost: www.example.test\r\n',
+    );
     expect(buildRequest({ ip: '198.19.0.1', port: 8080 }, 'ua', false)).toContain('\r\nHost: 198.19.0.1:8080\r\n');
-    expect(buildRequest({ ip: '198.19.0.1', port: 443 }, 'ua', true)).toMatch(/^GET \/ HTTP\/1\.1\r\nHost: 198\.19\.0\.1\r\nUser-Agent: ua\r\n.*Connection: close\r\n\r\n$/s);
+    expect(buildRequest({ ip: '198.19.0.1', port: 443 }, 'ua', true)).toMatch(
+      /^GET \/ HTTP\/1\.1\r\nHost: 198\.19\.0\.1\r\nUser-Agent: ua\r\n.*Connection: close\r\n\r\n$/s,
+    );
   });
 });
 
@@ -74,7 +89,11 @@ describe('runHttpExchange', () => {
       socket.end(ok());
     });
     let connectedPort = 0;
-    const result = await runHttpExchange({ ip: '127.0.0.1', port, hostname: 'www.example.test' }, options, (p) => (connectedPort = p));
+    const result = await runHttpExchange(
+      { ip: '127.0.0.1', port, hostname: 'www.example.test' },
+      options,
+      (p) => (connectedPort = p),
+    );
     expect(result).toMatchObject({ status: 'success', httpStatus: 200, httpServer: 'test-server/1.0', bodyBytes: 5 });
     expect(connectedPort).toBe(result.localPort);
     expect(result.connectedAt).toBeGreaterThanOrEqual(result.connectStartedAt);
@@ -89,14 +108,19 @@ describe('runHttpExchange', () => {
   });
 
   it('finishes at the end of a chunked body', async () => {
-    const port = await serve((socket) => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'));
+    const port = await serve((socket) =>
+      socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'),
+    );
     const result = await runHttpExchange({ ip: '127.0.0.1', port }, { ...options, timeoutMs: 5_000 });
     expect(result).toMatchObject({ status: 'success', httpStatus: 200 });
   });
 
   it('skips an interim 100 Continue and reads the final response', async () => {
     const port = await serve((socket) => socket.end(`HTTP/1.1 100 Continue\r\n\r\n${ok()}`));
-    expect(await runHttpExchange({ ip: '127.0.0.1', port }, options)).toMatchObject({ status: 'success', httpStatus: 200 });
+    expect(await runHttpExchange({ ip: '127.0.0.1', port }, options)).toMatchObject({
+      status: 'success',
+      httpStatus: 200,
+    });
   });
 
   it('cuts a body that never ends at the cap: success', async () => {
@@ -149,7 +173,10 @@ describe('runHttpExchange', () => {
   it('ends at once, as an error, when aborted', async () => {
     const port = await serve(() => undefined);
     const controller = new AbortController();
-    const pending = runHttpExchange({ ip: '127.0.0.1', port }, { ...options, timeoutMs: 10_000, signal: controller.signal });
+    const pending = runHttpExchange(
+      { ip: '127.0.0.1', port },
+      { ...options, timeoutMs: 10_000, signal: controller.signal },
+    );
     setTimeout(() => controller.abort(), 50);
     expect(await pending).toMatchObject({ status: 'error', detail: 'aborted' });
   });
@@ -168,14 +195,19 @@ describe('runHttpExchange', () => {
     ]);
     const count = () => {
       const active = process.getActiveResourcesInfo();
-      return { sockets: active.filter((r) => r === 'TCPSocketWrap').length, timers: active.filter((r) => r === 'Timeout').length };
+      return {
+        sockets: active.filter((r) => r === 'TCPSocketWrap').length,
+        timers: active.filter((r) => r === 'Timeout').length,
+      };
     };
     // Server-side sockets are counted too: wait for them to go before and after.
     const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
     await settle();
     const before = count();
     const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => runHttpExchange({ ip: '127.0.0.1', port: ports[i % ports.length]! }, { ...options, timeoutMs: 1_500 })),
+      Array.from({ length: 100 }, (_, i) =>
+        runHttpExchange({ ip: '127.0.0.1', port: ports[i % ports.length]! }, { ...options, timeoutMs: 1_500 }),
+      ),
     );
     expect(new Set(results.map((r) => r.status))).toEqual(new Set(['success', 'http-error', 'timeout']));
     for (const socket of openSockets) socket.destroy();
@@ -192,13 +224,35 @@ describe('runHttpExchange over TLS', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'osfp-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=www.example.test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    const server = tls.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (socket) => {
-      servername = socket.servername;
-      socket.on('error', () => undefined);
-      socket.once('data', () => socket.end(ok()));
-    });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=www.example.test',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = tls.createServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+      (socket) => {
+        servername = socket.servername;
+        socket.on('error', () => undefined);
+        socket.once('data', () => socket.end(ok()));
+      },
+    );
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     tlsPort = (server.address() as net.AddressInfo).port;
@@ -215,13 +269,19 @@ describe('runHttpExchange over TLS', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('speaks HTTPS with SNI = the name, whatever the certificate', async () => {
-    const result = await runHttpExchange({ ip: '127.0.0.1', port: tlsPort, hostname: 'www.example.test' }, { ...options, timeoutMs: 10_000, tlsPorts: new Set([tlsPort]) });
+    const result = await runHttpExchange(
+      { ip: '127.0.0.1', port: tlsPort, hostname: 'www.example.test' },
+      { ...options, timeoutMs: 10_000, tlsPorts: new Set([tlsPort]) },
+    );
     expect(result).toMatchObject({ status: 'success', httpStatus: 200, httpServer: 'test-server/1.0' });
     expect(servername).toBe('www.example.test');
   });
 
   it('calls a failed TLS handshake a tls-error', async () => {
-    const result = await runHttpExchange({ ip: '127.0.0.1', port: plainPort }, { ...options, timeoutMs: 10_000, tlsPorts: new Set([plainPort]) });
+    const result = await runHttpExchange(
+      { ip: '127.0.0.1', port: plainPort },
+      { ...options, timeoutMs: 10_000, tlsPorts: new Set([plainPort]) },
+    );
     expect(result.status).toBe('tls-error');
   });
 });

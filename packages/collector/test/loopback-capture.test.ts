@@ -14,7 +14,9 @@ import { needs } from '@osfp/test-support';
 import { featuresFromCapture } from '@osfp/features';
 
 async function capture(file: string, args: string[], port: number, connections: number): Promise<void> {
-  const tcpdump = spawn('tcpdump', [...args, '--immediate-mode', '-U', '-w', file, `tcp port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tcpdump = spawn('tcpdump', [...args, '--immediate-mode', '-U', '-w', file, `tcp port ${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       let text = '';

@@ -14,8 +14,14 @@ describe('createProber without the right to open a raw socket', () => {
   it('rejects with a message that says what to do', async () => {
     const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
     // As root, drop CAP_NET_RAW for the child; as anyone else it is missing anyway.
-    const [command, ...args] = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-net_raw', '--inh-caps=-net_raw', ...node] : node;
-    const { stdout } = await promisify(execFile)(command!, args, { cwd: fileURLToPath(new URL('../../..', import.meta.url)), timeout: 60_000 });
-    expect(stdout).toMatch(/SYN-ACK capture could not start \(run the worker as root or with CAP_NET_RAW\): cannot open a raw TCP socket: Operation not permitted/);
+    const [command, ...args] =
+      process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-net_raw', '--inh-caps=-net_raw', ...node] : node;
+    const { stdout } = await promisify(execFile)(command!, args, {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(
+      /SYN-ACK capture could not start \(run the worker as root or with CAP_NET_RAW\): cannot open a raw TCP socket: Operation not permitted/,
+    );
   }, 70_000);
 });

@@ -34,7 +34,11 @@ describe.skipIf(needs('redis-server'))('redis', () => {
 
   it('connects with a password URL and redacts it in logs', async () => {
     const port = await freePort();
-    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', 's3cret', '--save', ''], { stdio: 'ignore' });
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', 's3cret', '--save', ''],
+      { stdio: 'ignore' },
+    );
     try {
       await new Promise((r) => setTimeout(r, 300));
       const redis = connectRedis(`redis://:s3cret@127.0.0.1:${port}/2`, 'test');
@@ -60,9 +64,11 @@ describe.skipIf(needs('redis-server'))('redis', () => {
       expect(chunk).toBe(2);
       const started = Date.now();
       // 80 probes at 20/s shared by two clients: at least ~3 s (the first second's budget is free).
-      await Promise.all(limits.map(async (limit) => {
-        for (let sent = 0; sent < 40; sent += chunk) await limit.take('RUN', rate, chunk);
-      }));
+      await Promise.all(
+        limits.map(async (limit) => {
+          for (let sent = 0; sent < 40; sent += chunk) await limit.take('RUN', rate, chunk);
+        }),
+      );
       expect(Date.now() - started).toBeGreaterThanOrEqual(2800);
       expect(ProbeRateLimit.chunkSize(0, 256)).toBe(256);
     } finally {

@@ -10,7 +10,10 @@ describe.skipIf(needs('root'))('a capture process that dies', () => {
       process.kill(sniffer.pid, 'SIGSTOP');
       const stats = sniffer.stats();
       process.kill(sniffer.pid, 'SIGKILL');
-      const settled = await Promise.race([stats.then(() => 'settled'), new Promise((r) => setTimeout(() => r('hung'), 5_000))]);
+      const settled = await Promise.race([
+        stats.then(() => 'settled'),
+        new Promise((r) => setTimeout(() => r('hung'), 5_000)),
+      ]);
       expect(settled).toBe('settled');
       await expect(stats).resolves.toMatchObject({ readErrors: 0 });
       expect(sniffer.failure?.message).toMatch(/SYN-ACK capture process ended/);

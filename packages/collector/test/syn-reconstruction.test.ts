@@ -30,9 +30,21 @@ describe('reconstructSyn', () => {
     expect(view.readUInt16BE(22)).toBe(80);
     expect(view.readUInt32BE(24)).toBe(0x11223344); // the SYN-ACK acknowledges 0x11223345
     const described = describeSyn(syn);
-    expect(described).toMatchObject({ ok: true, syn_mss: 1460, syn_olayout: 'mss,sok,ts,nop,ws', src: '198.18.0.10', dst: '198.19.0.1' });
+    expect(described).toMatchObject({
+      ok: true,
+      syn_mss: 1460,
+      syn_olayout: 'mss,sok,ts,nop,ws',
+      src: '198.18.0.10',
+      dst: '198.19.0.1',
+    });
     expect(fold(syn, 0, 20)).toBe(0);
-    const pseudo = view.readUInt16BE(12) + view.readUInt16BE(14) + view.readUInt16BE(16) + view.readUInt16BE(18) + 6 + (syn.length - 20);
+    const pseudo =
+      view.readUInt16BE(12) +
+      view.readUInt16BE(14) +
+      view.readUInt16BE(16) +
+      view.readUInt16BE(18) +
+      6 +
+      (syn.length - 20);
     expect(fold(syn, 20, syn.length, pseudo)).toBe(0);
   });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureFrameDecoder, SynAckTable, connectionKey } from '../src/sniffer/index.ts';
-import { encodePacketFrame, encodeStatsFrame, encodeSyncedFrame, FRAME_SYN, FRAME_SYNACK } from '../src/sniffer/capture-frames.ts';
+import {
+  encodePacketFrame,
+  encodeStatsFrame,
+  encodeSyncedFrame,
+  FRAME_SYN,
+  FRAME_SYNACK,
+} from '../src/sniffer/capture-frames.ts';
 
 const packet = (n: number) => ({ packet: Uint8Array.of(n), receivedAt: n });
 

@@ -27,13 +27,26 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
   beforeAll(async () => {
     const port = await freePort();
     server = `127.0.0.1:${port}`;
-    dnsmasq = spawn('dnsmasq', [
-      '--keep-in-foreground', '--no-resolv', '--no-hosts', '--listen-address=127.0.0.1', '--bind-interfaces',
-      `--port=${port}`, '--user=root',
-      '--host-record=a.test,198.18.1.1', '--host-record=b.test,198.18.1.1', '--host-record=c.test,198.18.1.2',
-      '--host-record=multi.test,198.18.1.3', '--host-record=multi.test,198.18.1.4',
-      '--host-record=private.test,10.1.2.3', '--address=/nx.test/',
-    ], { stdio: 'ignore' });
+    dnsmasq = spawn(
+      'dnsmasq',
+      [
+        '--keep-in-foreground',
+        '--no-resolv',
+        '--no-hosts',
+        '--listen-address=127.0.0.1',
+        '--bind-interfaces',
+        `--port=${port}`,
+        '--user=root',
+        '--host-record=a.test,198.18.1.1',
+        '--host-record=b.test,198.18.1.1',
+        '--host-record=c.test,198.18.1.2',
+        '--host-record=multi.test,198.18.1.3',
+        '--host-record=multi.test,198.18.1.4',
+        '--host-record=private.test,10.1.2.3',
+        '--address=/nx.test/',
+      ],
+      { stdio: 'ignore' },
+    );
     await new Promise((r) => setTimeout(r, 400));
   });
   afterAll(() => {
@@ -43,15 +56,36 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
   it('resolves, excludes, dedupes and keeps every name of an address', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'osfp-ingest-'));
     const file = join(dir, 'targets.csv');
-    await writeFile(file, [
-      'rank,domain', '1,a.test', '2,b.test', '3,c.test', '4,a.test', '5,multi.test', '6,private.test',
-      '7,nx.test', '8,bad name', '198.18.1.2', '10.0.0.1', '198.18.2.0/30', '1.1.1.1',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        'rank,domain',
+        '1,a.test',
+        '2,b.test',
+        '3,c.test',
+        '4,a.test',
+        '5,multi.test',
+        '6,private.test',
+        '7,nx.test',
+        '8,bad name',
+        '198.18.1.2',
+        '10.0.0.1',
+        '198.18.2.0/30',
+        '1.1.1.1',
+      ].join('\n'),
+    );
     const index = await TargetIndex.open(join(dir, 'index.duckdb'));
     const resolver = new NameResolver({ servers: [server], concurrency: 4, timeoutMs: 2000 });
     const policy = new ExclusionPolicy({ allow: ['198.18.0.0/15'], exclude: ['1.1.1.1/32'] });
     const malformed: MalformedLine[] = [];
-    const counts = await ingestTargets({ file, index, resolver, policy, counts: emptyIngestCounts(), onMalformed: (m) => malformed.push(m) });
+    const counts = await ingestTargets({
+      file,
+      index,
+      resolver,
+      policy,
+      counts: emptyIngestCounts(),
+      onMalformed: (m) => malformed.push(m),
+    });
     expect(malformed.map((m) => m.line)).toEqual([9]);
     expect(counts).toMatchObject({ lines: 13, malformed: 1, names: 7, resolved: 6, unresolved: 1, excluded: 3 });
     expect(counts.excludedByReason).toEqual({ 'special-purpose': 2, 'exclude-file': 1 });
@@ -88,9 +122,21 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
       const file = join(dir, 'targets.txt');
       await writeFile(file, 'a.test\nb.test\nc.test\n');
       const index = await TargetIndex.open(join(dir, 'index.duckdb'));
-      const resolver = new NameResolver({ servers: [`127.0.0.1:${silent.address().port}`], concurrency: 4, timeoutMs: 200, tries: 1 });
+      const resolver = new NameResolver({
+        servers: [`127.0.0.1:${silent.address().port}`],
+        concurrency: 4,
+        timeoutMs: 200,
+        tries: 1,
+      });
       const policy = new ExclusionPolicy({ allow: ['198.18.0.0/15'], exclude: [] });
-      const counts = await ingestTargets({ file, index, resolver, policy, counts: emptyIngestCounts(), onMalformed: () => undefined });
+      const counts = await ingestTargets({
+        file,
+        index,
+        resolver,
+        policy,
+        counts: emptyIngestCounts(),
+        onMalformed: () => undefined,
+      });
       expect(counts).toMatchObject({ names: 3, resolved: 0, unresolved: 3, unresolvedByReason: { timeout: 3 } });
       index.close();
     } finally {

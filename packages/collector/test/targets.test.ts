@@ -11,7 +11,11 @@ describe('parseTargetLine', () => {
     expect(parseTargetLine('1,google.com', 5)).toEqual({ kind: 'domain', line: 5, name: 'google.com' });
     expect(parseTargetLine('Example.COM.', 2)).toEqual({ kind: 'domain', line: 2, name: 'example.com' });
     expect(parseTargetLine('  8.8.8.8  ', 3)).toEqual({ kind: 'ip', line: 3, ip: '8.8.8.8' });
-    expect(parseTargetLine('198.18.0.0/30', 4)).toMatchObject({ kind: 'cidr', first: ipv4ToNumber('198.18.0.0'), last: ipv4ToNumber('198.18.0.3') });
+    expect(parseTargetLine('198.18.0.0/30', 4)).toMatchObject({
+      kind: 'cidr',
+      first: ipv4ToNumber('198.18.0.0'),
+      last: ipv4ToNumber('198.18.0.3'),
+    });
     expect(parseTargetLine('h1.lab # a comment', 6)).toEqual({ kind: 'domain', line: 6, name: 'h1.lab' });
   });
 
@@ -50,7 +54,8 @@ describe('parseTargetLine', () => {
 
 describe('ipv4 numbers', () => {
   it('round-trips and handles the top of the space', () => {
-    for (const ip of ['0.0.0.0', '1.2.3.4', '198.18.0.1', '255.255.255.255']) expect(numberToIpv4(ipv4ToNumber(ip))).toBe(ip);
+    for (const ip of ['0.0.0.0', '1.2.3.4', '198.18.0.1', '255.255.255.255'])
+      expect(numberToIpv4(ipv4ToNumber(ip))).toBe(ip);
     expect(ipv4ToNumber('255.255.255.255')).toBe(2 ** 32 - 1);
     expect(parseCidr('0.0.0.0/0')).toMatchObject({ first: 0, last: 2 ** 32 - 1 });
   });

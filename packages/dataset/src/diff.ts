@@ -45,14 +45,15 @@ export async function diffVersions(
     };
     await load('va', a.dir, formatVersionRef(a.name, a.version));
     await load('vb', b.dir, formatVersionRef(b.name, b.version));
-    const counts = (
-      await conn.runAndReadAll(`SELECT
+    const counts =
+      (
+        await conn.runAndReadAll(`SELECT
         count(*) FILTER (WHERE va.ip IS NULL)::INTEGER AS added,
         count(*) FILTER (WHERE vb.ip IS NULL)::INTEGER AS removed,
         count(*) FILTER (WHERE va.ip IS NOT NULL AND vb.ip IS NOT NULL AND va.label IS DISTINCT FROM vb.label)::INTEGER AS relabelled,
         count(*) FILTER (WHERE va.ip IS NOT NULL AND vb.ip IS NOT NULL AND va.label IS NOT DISTINCT FROM vb.label)::INTEGER AS unchanged
         FROM va FULL OUTER JOIN vb ON va.ip = vb.ip AND va.port = vb.port`)
-    ).getRowObjectsJS()[0] ?? {};
+      ).getRowObjectsJS()[0] ?? {};
     const sample = (
       await conn.runAndReadAll(
         `SELECT va.ip, va.port, va.label AS "from", vb.label AS "to" FROM va JOIN vb ON va.ip = vb.ip AND va.port = vb.port
@@ -68,7 +69,8 @@ export async function diffVersions(
       }));
     const histogram = new Map<string | null, { a: number; b: number }>();
     for (const h of a.manifest.classHistogram) histogram.set(h.label, { a: h.count, b: 0 });
-    for (const h of b.manifest.classHistogram) histogram.set(h.label, { a: histogram.get(h.label)?.a ?? 0, b: h.count });
+    for (const h of b.manifest.classHistogram)
+      histogram.set(h.label, { a: histogram.get(h.label)?.a ?? 0, b: h.count });
     return {
       a: { ref: formatVersionRef(a.name, a.version), rows: a.manifest.rows },
       b: { ref: formatVersionRef(b.name, b.version), rows: b.manifest.rows },
@@ -79,7 +81,9 @@ export async function diffVersions(
       relabelledSample: sample,
       histogram: [...histogram.entries()]
         .map(([label, c]) => ({ label, a: c.a, b: c.b, delta: c.b - c.a }))
-        .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || (x.label ?? '\uffff').localeCompare(y.label ?? '\uffff')),
+        .sort(
+          (x, y) => Math.abs(y.delta) - Math.abs(x.delta) || (x.label ?? '\uffff').localeCompare(y.label ?? '\uffff'),
+        ),
     };
   } finally {
     scratch.close();

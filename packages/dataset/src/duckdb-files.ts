@@ -40,11 +40,17 @@ export const PARQUET_ROW_GROUP_ROWS = 4096;
 // Snappy, not zstd: every Parquet reader decodes it without plugins (hyparquet,
 // for one, needs an extra package for zstd); files are a little larger.
 export async function copyToParquet(conn: DuckDBConnection, selectSql: string, path: string): Promise<void> {
-  await singleThreaded(conn, `COPY (${selectSql}) TO ${literal(path)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`);
+  await singleThreaded(
+    conn,
+    `COPY (${selectSql}) TO ${literal(path)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`,
+  );
 }
 
 export async function copyToCsv(conn: DuckDBConnection, selectSql: string, path: string): Promise<void> {
-  await singleThreaded(conn, `COPY (${selectSql}) TO ${literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"')`);
+  await singleThreaded(
+    conn,
+    `COPY (${selectSql}) TO ${literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"')`,
+  );
 }
 
 /**
@@ -96,8 +102,11 @@ export async function readingFile<T>(what: string, path: string, fn: () => Promi
   try {
     return await fn();
   } catch (error) {
-    throw new DatasetInputError(`${what}: cannot read ${path} as Parquet (missing, truncated or foreign file?): ${messageOf(error)}`, {
-      cause: error,
-    });
+    throw new DatasetInputError(
+      `${what}: cannot read ${path} as Parquet (missing, truncated or foreign file?): ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

@@ -17,7 +17,9 @@ export class UserError extends Error {
 }
 
 /** True for any error marked as the user's to fix (a UserError, or another package's error with the marker). */
-export function isUserFixable(error: unknown): error is Error & { readonly userFixable: true; readonly exitCode?: number } {
+export function isUserFixable(
+  error: unknown,
+): error is Error & { readonly userFixable: true; readonly exitCode?: number } {
   return error instanceof Error && (error as { userFixable?: unknown }).userFixable === true;
 }
 

@@ -24,12 +24,16 @@ export async function exportVersion(
   opts: { format: ExportFormat; out: string },
 ): Promise<ExportResult> {
   if (!EXPORT_FORMATS.includes(opts.format)) {
-    throw new DatasetInputError(`unknown export format "${String(opts.format)}"; use one of: ${EXPORT_FORMATS.join(', ')}`);
+    throw new DatasetInputError(
+      `unknown export format "${String(opts.format)}"; use one of: ${EXPORT_FORMATS.join(', ')}`,
+    );
   }
   const v = await resolveVersion(dataDir, ref);
   const what = formatVersionRef(v.name, v.version);
   if (await lstat(opts.out).catch(() => null)) {
-    throw new DatasetInputError(`--out ${opts.out} already exists; choose another path or remove it (exports never overwrite)`);
+    throw new DatasetInputError(
+      `--out ${opts.out} already exists; choose another path or remove it (exports never overwrite)`,
+    );
   }
   const tmp = join(dirname(opts.out), `.${basename(opts.out)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -42,7 +46,11 @@ export async function exportVersion(
       const scratch = await openScratch();
       try {
         await readingFile(what, parquet, () =>
-          copyToCsv(scratch.conn, `SELECT ${csvProjection(v.manifest.schema.columns)} FROM ${readParquetSql(parquet)}`, tmp),
+          copyToCsv(
+            scratch.conn,
+            `SELECT ${csvProjection(v.manifest.schema.columns)} FROM ${readParquetSql(parquet)}`,
+            tmp,
+          ),
         );
       } finally {
         scratch.close();
@@ -54,7 +62,9 @@ export async function exportVersion(
   } catch (error) {
     await rm(tmp, { force: true });
     if (error instanceof DatasetInputError) throw error;
-    throw new DatasetInputError(`export ${what} to ${opts.out} failed, nothing written: ${messageOf(error)}`, { cause: error });
+    throw new DatasetInputError(`export ${what} to ${opts.out} failed, nothing written: ${messageOf(error)}`, {
+      cause: error,
+    });
   }
   return { ref: what, format: opts.format, path: opts.out, rows: v.manifest.rows };
 }

@@ -39,7 +39,12 @@ export const manifestSchema = z.object({
   contentSha256: z.string().regex(/^[0-9a-f]{64}$/),
   rows: z.number().int().nonnegative(),
   derivedFrom: z
-    .object({ dataset: z.string(), version: z.number().int(), operation: z.string(), detail: z.record(z.string(), z.unknown()) })
+    .object({
+      dataset: z.string(),
+      version: z.number().int(),
+      operation: z.string(),
+      detail: z.record(z.string(), z.unknown()),
+    })
     .nullable(),
   runs: z.array(runSchema),
   counts: z.record(z.string(), z.number()),
@@ -65,9 +70,12 @@ export async function readManifest(path: string, what: string): Promise<VersionM
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new DatasetInputError(`${what}: ${path} is not valid JSON (truncated or foreign file?): ${messageOf(error)}`, {
-      cause: error,
-    });
+    throw new DatasetInputError(
+      `${what}: ${path} is not valid JSON (truncated or foreign file?): ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {

@@ -37,13 +37,16 @@ export async function relabelVersion(
   const what = formatVersionRef(source.name, source.version);
   const columns = source.manifest.schema.columns;
   for (const needed of ['nmap_guesses', ...DERIVED.map((c) => c.name)]) {
-    if (!columns.some((c) => c.name === needed)) throw new DatasetInputError(`${what} has no ${needed} column: nothing to relabel from`);
+    if (!columns.some((c) => c.name === needed))
+      throw new DatasetInputError(`${what} has no ${needed} column: nothing to relabel from`);
   }
   const scratch = await openScratch();
   try {
     const conn = scratch.conn;
     const parquet = join(source.dir, DATA_PARQUET);
-    await readingFile(what, parquet, () => conn.run(`CREATE TEMP TABLE src AS SELECT * FROM ${readParquetSql(parquet)}`));
+    await readingFile(what, parquet, () =>
+      conn.run(`CREATE TEMP TABLE src AS SELECT * FROM ${readParquetSql(parquet)}`),
+    );
     const distinct = (await conn.runAndReadAll(`SELECT DISTINCT nmap_guesses FROM src WHERE nmap_guesses IS NOT NULL`))
       .getRowObjectsJS()
       .map((r) => String(r['nmap_guesses']));
@@ -57,7 +60,10 @@ export async function relabelVersion(
         try {
           fields = relabelFn(guesses);
         } catch (error) {
-          throw new DatasetInputError(`${what}: cannot relabel nmap_guesses ${guesses.slice(0, 120)}: ${messageOf(error)}`, { cause: error });
+          throw new DatasetInputError(
+            `${what}: cannot relabel nmap_guesses ${guesses.slice(0, 120)}: ${messageOf(error)}`,
+            { cause: error },
+          );
         }
         appender.appendVarchar(guesses);
         const values = fields as unknown as Record<string, unknown>;
@@ -92,7 +98,10 @@ export async function relabelVersion(
           dataset: source.name,
           version: source.version,
           operation: 'relabel',
-          detail: { taxonomyVersion: opts.taxonomyVersion, previousTaxonomyVersion: source.manifest.provenance.taxonomyVersion },
+          detail: {
+            taxonomyVersion: opts.taxonomyVersion,
+            previousTaxonomyVersion: source.manifest.provenance.taxonomyVersion,
+          },
         },
         parent: source.version,
         formats: opts.formats ?? [],

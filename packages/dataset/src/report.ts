@@ -6,7 +6,11 @@ import type { DatasetSummary } from './versions.ts';
 
 const UNLABELLED = '(no label)';
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  rightAligned: ReadonlySet<number>,
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -33,14 +37,18 @@ export function formatManifest(m: VersionManifest): string {
     `created       ${m.createdAt}`,
     `content       sha256 ${m.contentSha256}`,
   ];
-  if (m.derivedFrom) out.push(`derived from  ${m.derivedFrom.dataset}@${m.derivedFrom.version} by ${m.derivedFrom.operation} ${JSON.stringify(m.derivedFrom.detail)}`);
+  if (m.derivedFrom)
+    out.push(
+      `derived from  ${m.derivedFrom.dataset}@${m.derivedFrom.version} by ${m.derivedFrom.operation} ${JSON.stringify(m.derivedFrom.detail)}`,
+    );
   out.push(
     `tool          ${p.toolVersion}; nmap ${p.nmapVersion ?? '-'}; nmap-os-db sha256 ${p.nmapOsDbSha256 ?? '-'}`,
     `taxonomy      ${p.taxonomyVersion ?? '-'}; feature schema ${p.featureSchemaVersion}; ${m.schema.columns.length} columns`,
     '',
     'runs:',
     ...m.runs.map(
-      (r) => `  ${r.runId}  started ${r.startedAt}  targets ${r.targetsFile ?? '-'}${r.targetsSha256 ? ` (sha256 ${r.targetsSha256.slice(0, 12)})` : ''}`,
+      (r) =>
+        `  ${r.runId}  started ${r.startedAt}  targets ${r.targetsFile ?? '-'}${r.targetsSha256 ? ` (sha256 ${r.targetsSha256.slice(0, 12)})` : ''}`,
     ),
     '',
     'counts per stage:',
@@ -57,7 +65,9 @@ export function formatManifest(m: VersionManifest): string {
       .join('\n'),
     '',
     'files:',
-    ...Object.entries(m.files).map(([name, f]) => `  ${name.padEnd(14)} ${String(f.bytes).padStart(12)} bytes  sha256 ${f.sha256}`),
+    ...Object.entries(m.files).map(
+      ([name, f]) => `  ${name.padEnd(14)} ${String(f.bytes).padStart(12)} bytes  sha256 ${f.sha256}`,
+    ),
   );
   return `${out.join('\n')}\n`;
 }
@@ -73,7 +83,12 @@ export function formatDiff(d: VersionDiff): string {
     'class histogram change:',
     table(
       ['label', d.a.ref, d.b.ref, 'change'],
-      d.histogram.map((h) => [h.label ?? UNLABELLED, String(h.a), String(h.b), h.delta > 0 ? `+${h.delta}` : String(h.delta)]),
+      d.histogram.map((h) => [
+        h.label ?? UNLABELLED,
+        String(h.a),
+        String(h.b),
+        h.delta > 0 ? `+${h.delta}` : String(h.delta),
+      ]),
       new Set([1, 2, 3]),
     )
       .split('\n')
@@ -82,7 +97,8 @@ export function formatDiff(d: VersionDiff): string {
   ];
   if (d.relabelledSample.length > 0) {
     out.push('', `relabelled (first ${d.relabelledSample.length}):`);
-    for (const r of d.relabelledSample) out.push(`  ${r.ip}:${r.port}  ${r.from ?? UNLABELLED} -> ${r.to ?? UNLABELLED}`);
+    for (const r of d.relabelledSample)
+      out.push(`  ${r.ip}:${r.port}  ${r.from ?? UNLABELLED} -> ${r.to ?? UNLABELLED}`);
   }
   return `${out.join('\n')}\n`;
 }

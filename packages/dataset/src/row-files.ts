@@ -22,7 +22,11 @@ import { COLUMNS, FLOW_COLUMNS, type ColumnSpec, type DatasetRow, type FlowStats
 import { columnDefinitions, literal } from './sql.ts';
 
 /** Columns of a row file: the batch key, the record, then flow statistics (null for live rows). */
-export const ROW_FILE_COLUMNS: readonly Pick<ColumnSpec, 'name' | 'type'>[] = [{ name: 'batch_id', type: 'VARCHAR' }, ...COLUMNS, ...FLOW_COLUMNS];
+export const ROW_FILE_COLUMNS: readonly Pick<ColumnSpec, 'name' | 'type'>[] = [
+  { name: 'batch_id', type: 'VARCHAR' },
+  ...COLUMNS,
+  ...FLOW_COLUMNS,
+];
 
 // NOT NULL of the record is enforced when a batch is staged; flow columns are nullable (live rows have none).
 const STAGED_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE staged (batch_id VARCHAR NOT NULL, ${columnDefinitions(COLUMNS)}, ${columnDefinitions(FLOW_COLUMNS, { allNullable: true })})`;
@@ -32,7 +36,9 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
 export function checkRowFileId(kind: 'run' | 'batch', id: string): void {
   if (!SAFE_ID.test(id) || id.includes('..')) {
-    throw new DatasetInputError(`${kind} id "${id}" cannot name a row file: use letters, digits, '_', '.', ':' or '-' (at most 200)`);
+    throw new DatasetInputError(
+      `${kind} id "${id}" cannot name a row file: use letters, digits, '_', '.', ':' or '-' (at most 200)`,
+    );
   }
 }
 
@@ -63,14 +69,20 @@ export class RowFileWriter {
   }
 
   /** Stages `rows` as batch `batchId` and writes them to the batch's row file (atomically: temp file, fsync, rename). */
-  async writeRows(runId: string, batchId: string, rows: readonly (DatasetRow | (DatasetRow & FlowStats))[]): Promise<string> {
+  async writeRows(
+    runId: string,
+    batchId: string,
+    rows: readonly (DatasetRow | (DatasetRow & FlowStats))[],
+  ): Promise<string> {
     const path = rowFilePath(this.dataDir, runId, batchId);
     await this.write(path, async () => {
       const appender = await this.conn.createAppender('staged');
       try {
         for (const [i, row] of rows.entries()) {
           if (row.run_id !== runId) {
-            throw new DatasetInputError(`writeBatch ${runId}/${batchId}: row ${i} has run_id "${row.run_id}", expected "${runId}"`);
+            throw new DatasetInputError(
+              `writeBatch ${runId}/${batchId}: row ${i} has run_id "${row.run_id}", expected "${runId}"`,
+            );
           }
           appender.appendVarchar(batchId);
           const values = row as unknown as Record<string, unknown>;
@@ -127,7 +139,10 @@ export class RowFileWriter {
  * catalogue does not list (written, but the crash came before the batch was
  * recorded; the batch is delivered again and rewrites it).
  */
-export async function removeStrayRowFiles(dataDir: string, recorded: (runId: string, batchId: string) => boolean): Promise<number> {
+export async function removeStrayRowFiles(
+  dataDir: string,
+  recorded: (runId: string, batchId: string) => boolean,
+): Promise<number> {
   let removed = 0;
   let runs: string[];
   try {
@@ -144,7 +159,10 @@ export async function removeStrayRowFiles(dataDir: string, recorded: (runId: str
       continue; // the schema file, or not a directory
     }
     for (const file of files) {
-      const batchId = file.startsWith(ROW_FILE_PREFIX) && file.endsWith('.parquet') ? file.slice(ROW_FILE_PREFIX.length, -'.parquet'.length) : null;
+      const batchId =
+        file.startsWith(ROW_FILE_PREFIX) && file.endsWith('.parquet')
+          ? file.slice(ROW_FILE_PREFIX.length, -'.parquet'.length)
+          : null;
       if (file.includes('.tmp-') || (batchId !== null && !recorded(runId, batchId))) {
         await rm(join(runRowsDir(dataDir, runId), file), { force: true });
         removed += 1;

@@ -33,7 +33,8 @@ export async function writeSortedParquet(
   scratchDir: string,
   rangeRows = SORT_RANGE_ROWS,
 ): Promise<void> {
-  if (!/^\s*"?ip"?\s*(,|$)/.test(source.orderBy)) throw new Error(`writeSortedParquet: the order must start with ip (got ${source.orderBy})`);
+  if (!/^\s*"?ip"?\s*(,|$)/.test(source.orderBy))
+    throw new Error(`writeSortedParquet: the order must start with ip (got ${source.orderBy})`);
   // Upper bounds of consecutive ip ranges holding at most rangeRows rows each (an ip with more rows gets one to itself).
   const reader = await conn.runAndReadAll(`
     SELECT max(ip) AS hi FROM (
@@ -52,7 +53,11 @@ export async function writeSortedParquet(
       const part = join(scratchDir, `.range-${String(i).padStart(6, '0')}.parquet`);
       parts.push(part);
       const where = `${lo === null ? '' : `ip > ${literal(lo)} AND `}ip <= ${literal(hi)}`;
-      await copyToParquet(conn, `SELECT ${source.project} FROM (${source.fromSql}) WHERE ${where} ORDER BY ${source.orderBy}`, part);
+      await copyToParquet(
+        conn,
+        `SELECT ${source.project} FROM (${source.fromSql}) WHERE ${where} ORDER BY ${source.orderBy}`,
+        part,
+      );
       lo = hi;
     }
     await copyToParquet(conn, `SELECT * FROM read_parquet([${parts.map(literal).join(', ')}])`, path);

@@ -18,7 +18,14 @@ import { runRowsDir, storePath } from './layout.ts';
 import type { ManifestColumn, ManifestRun, VersionManifest } from './manifest.ts';
 import type { Provenance, StageCounts } from './provenance.ts';
 import { checkRowFileId, removeStrayRowFiles, rowFilesSelect, RowFileWriter, ROW_FILE_COLUMNS } from './row-files.ts';
-import { COLUMNS, FEATURE_SCHEMA_VERSION, FLOW_COLUMNS, type DatasetRow, type FlowStats, type LabelFields } from './schema.ts';
+import {
+  COLUMNS,
+  FEATURE_SCHEMA_VERSION,
+  FLOW_COLUMNS,
+  type DatasetRow,
+  type FlowStats,
+  type LabelFields,
+} from './schema.ts';
 import { columnList, ident, literal } from './sql.ts';
 import { validateDatasetName } from './version-ref.ts';
 import { writeVersion, type ExportFormat } from './version-writer.ts';
@@ -48,7 +55,11 @@ export interface DatasetStore {
   registerRun(run: RunInfo): Promise<void>;
   getRun(runId: string): Promise<RunInfo | null>;
   /** Idempotent per (run, batch) and atomic. Rows may carry flow statistics (imported captures). */
-  writeBatch(runId: string, batchId: string, rows: readonly (DatasetRow | (DatasetRow & FlowStats))[]): Promise<{ written: number; duplicate: boolean }>;
+  writeBatch(
+    runId: string,
+    batchId: string,
+    rows: readonly (DatasetRow | (DatasetRow & FlowStats))[],
+  ): Promise<{ written: number; duplicate: boolean }>;
   /**
    * Writes one batch from a SELECT (columns matched by name), replacing any
    * earlier batch of that id: the bulk path, for tools that load many rows at once.
@@ -100,7 +111,9 @@ export async function openStore(dataDir: string): Promise<DatasetStore> {
     writer = await RowFileWriter.open(dataDir);
     if (legacyRows) await migrateRowsTable(conn, dataDir);
     const recorded = new Set(
-      (await conn.runAndReadAll('SELECT run_id, batch_id FROM batches')).getRowObjectsJS().map((r) => `${String(r['run_id'])}/${String(r['batch_id'])}`),
+      (await conn.runAndReadAll('SELECT run_id, batch_id FROM batches'))
+        .getRowObjectsJS()
+        .map((r) => `${String(r['run_id'])}/${String(r['batch_id'])}`),
     );
     await removeStrayRowFiles(dataDir, (runId, batchId) => recorded.has(`${runId}/${batchId}`));
     await conn.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS ${rowFilesSelect(dataDir)}`);
@@ -121,7 +134,9 @@ async function prepareSchema(conn: DuckDBConnection, path: string): Promise<bool
       .map((r) => String(r['table_name'])),
   );
   if (tables.size > 0 && !tables.has('osfp_store')) {
-    throw new DatasetInputError(`${path} is a DuckDB database but not an osfp store (no osfp_store table); use another --data-dir`);
+    throw new DatasetInputError(
+      `${path} is a DuckDB database but not an osfp store (no osfp_store table); use another --data-dir`,
+    );
   }
   await conn.run(`CREATE TABLE IF NOT EXISTS osfp_store (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`);
   await conn.run(`INSERT INTO osfp_store VALUES ('format', ${literal(STORE_FORMAT)}) ON CONFLICT DO NOTHING`);
@@ -145,13 +160,19 @@ async function migrateRowsTable(conn: DuckDBConnection, dataDir: string): Promis
       .getRowObjectsJS()
       .map((r) => String(r['column_name'])),
   );
-  const columns = ROW_FILE_COLUMNS.map((c) => (present.has(c.name) ? ident(c.name) : `NULL::${c.type} AS ${ident(c.name)}`)).join(', ');
-  const runs = (await conn.runAndReadAll(`SELECT DISTINCT run_id FROM ${ROWS}`)).getRowObjectsJS().map((r) => String(r['run_id']));
+  const columns = ROW_FILE_COLUMNS.map((c) =>
+    present.has(c.name) ? ident(c.name) : `NULL::${c.type} AS ${ident(c.name)}`,
+  ).join(', ');
+  const runs = (await conn.runAndReadAll(`SELECT DISTINCT run_id FROM ${ROWS}`))
+    .getRowObjectsJS()
+    .map((r) => String(r['run_id']));
   for (const runId of runs) {
     checkRowFileId('run', runId);
     const file = join(runRowsDir(dataDir, runId), 'migrated.parquet');
     await mkdir(runRowsDir(dataDir, runId), { recursive: true });
-    await conn.run(`COPY (SELECT ${columns} FROM ${ROWS} WHERE run_id = ${literal(runId)}) TO ${literal(`${file}.tmp-migrate`)} (FORMAT parquet, COMPRESSION snappy)`);
+    await conn.run(
+      `COPY (SELECT ${columns} FROM ${ROWS} WHERE run_id = ${literal(runId)}) TO ${literal(`${file}.tmp-migrate`)} (FORMAT parquet, COMPRESSION snappy)`,
+    );
     await rename(`${file}.tmp-migrate`, file);
   }
   await conn.run(`DROP TABLE ${ROWS}`);
@@ -225,7 +246,10 @@ class DuckDBStore implements DatasetStore {
   ): Promise<{ written: number; duplicate: boolean }> {
     return this.serial(async () => {
       await this.checkBatchKey('writeBatch', runId, batchId);
-      const exists = await this.conn.runAndReadAll(`SELECT 1 FROM batches WHERE run_id = $1 AND batch_id = $2`, [runId, batchId]);
+      const exists = await this.conn.runAndReadAll(`SELECT 1 FROM batches WHERE run_id = $1 AND batch_id = $2`, [
+        runId,
+        batchId,
+      ]);
       if (exists.currentRowCount > 0) return { written: 0, duplicate: true };
       try {
         // The file first, then its record: a crash in between leaves a stray file, removed at the next open.
@@ -244,7 +268,11 @@ class DuckDBStore implements DatasetStore {
       await this.checkBatchKey('writeBatchFromSql', runId, batchId);
       await this.conn.run(`DELETE FROM batches WHERE run_id = $1 AND batch_id = $2`, [runId, batchId]);
       const path = await this.rowFiles.writeSelect(runId, batchId, selectSql);
-      const n = Number((await this.conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet(${literal(path)})`)).getRowObjectsJS()[0]?.['n'] ?? 0);
+      const n = Number(
+        (
+          await this.conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet(${literal(path)})`)
+        ).getRowObjectsJS()[0]?.['n'] ?? 0,
+      );
       await this.conn.run(`INSERT INTO batches VALUES ($1, $2, $3, now()::TIMESTAMP)`, [runId, batchId, n]);
       return { written: n };
     });
@@ -254,7 +282,8 @@ class DuckDBStore implements DatasetStore {
     checkRowFileId('run', runId);
     checkRowFileId('batch', batchId);
     const known = await this.conn.runAndReadAll(`SELECT 1 FROM runs WHERE run_id = $1`, [runId]);
-    if (known.currentRowCount === 0) throw new DatasetInputError(`${caller}: run "${runId}" is not registered (call registerRun first)`);
+    if (known.currentRowCount === 0)
+      throw new DatasetInputError(`${caller}: run "${runId}" is not registered (call registerRun first)`);
   }
 
   batchesWritten(runId: string): Promise<Set<string>> {
@@ -292,8 +321,8 @@ class DuckDBStore implements DatasetStore {
         type: c.type,
         nullable: c.nullable,
       }));
-      const provenance =
-        opts.provenance ?? runs.find((r) => r.provenance)?.provenance ?? {
+      const provenance = opts.provenance ??
+        runs.find((r) => r.provenance)?.provenance ?? {
           toolVersion: 'unknown',
           nmapVersion: null,
           nmapOsDbSha256: null,
@@ -313,7 +342,11 @@ class DuckDBStore implements DatasetStore {
         dataset,
         {
           connection: this.conn,
-          sorted: { fromSql: `SELECT * FROM ${ROWS} WHERE ${inRuns}`, project: columnList(columns), orderBy: VERSION_ORDER },
+          sorted: {
+            fromSql: `SELECT * FROM ${ROWS} WHERE ${inRuns}`,
+            project: columnList(columns),
+            orderBy: VERSION_ORDER,
+          },
           columns,
         },
         { runs: manifestRuns, counts, provenance, formats: opts.formats ?? [] },
@@ -341,7 +374,8 @@ class DuckDBStore implements DatasetStore {
     const reader = await this.conn.runAndReadAll(`SELECT counts FROM runs WHERE ${inRuns} AND counts IS NOT NULL`);
     const sum: StageCounts = {};
     for (const r of reader.getRowObjectsJS()) {
-      for (const [stage, n] of Object.entries(JSON.parse(String(r['counts'])) as StageCounts)) sum[stage] = (sum[stage] ?? 0) + n;
+      for (const [stage, n] of Object.entries(JSON.parse(String(r['counts'])) as StageCounts))
+        sum[stage] = (sum[stage] ?? 0) + n;
     }
     const written = await this.conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${ROWS} WHERE ${inRuns}`);
     sum['written'] ??= Number(written.getRowObjectsJS()[0]?.['n'] ?? 0);

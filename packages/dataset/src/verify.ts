@@ -50,7 +50,9 @@ export async function verifyVersion(dataDir: string, ref: string | VersionRef): 
     try {
       const parquet = join(v.dir, DATA_PARQUET);
       const csv = join(tmpdir(), `osfp-verify-${process.pid}-${randomBytes(4).toString('hex')}.csv`);
-      actualContent = await readingFile(what, parquet, () => contentHash(scratch.conn, parquet, v.manifest.schema.columns, csv));
+      actualContent = await readingFile(what, parquet, () =>
+        contentHash(scratch.conn, parquet, v.manifest.schema.columns, csv),
+      );
     } catch (error) {
       problems.push(error instanceof Error ? error.message : String(error));
     } finally {

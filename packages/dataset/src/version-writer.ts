@@ -69,7 +69,10 @@ export async function writeVersion(
   const latest = existing.at(-1) ?? null;
   const version = (latest ?? 0) + 1;
   await mkdir(datasetDir(dataDir, dataset), { recursive: true });
-  const tmp = join(datasetDir(dataDir, dataset), `.building-v${version}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(
+    datasetDir(dataDir, dataset),
+    `.building-v${version}-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   await mkdir(tmp);
   try {
     const conn = source.connection;
@@ -158,5 +161,7 @@ async function histogram(conn: DuckDBConnection, from: string): Promise<VersionM
   const reader = await conn.runAndReadAll(
     `SELECT label, count(*)::INTEGER AS n FROM ${from} GROUP BY label ORDER BY n DESC, label NULLS LAST`,
   );
-  return reader.getRowObjectsJS().map((r) => ({ label: r['label'] === null ? null : String(r['label']), count: Number(r['n']) }));
+  return reader
+    .getRowObjectsJS()
+    .map((r) => ({ label: r['label'] === null ? null : String(r['label']), count: Number(r['n']) }));
 }

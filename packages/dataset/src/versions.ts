@@ -22,7 +22,10 @@ export interface DatasetSummary {
 export async function datasetNames(dataDir: string): Promise<string[]> {
   try {
     const entries = await readdir(datasetsDir(dataDir), { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
@@ -34,7 +37,10 @@ export async function listDatasets(dataDir: string): Promise<DatasetSummary[]> {
   for (const name of await datasetNames(dataDir)) {
     const versions = [];
     for (const version of await versionNumbers(dataDir, name)) {
-      const m = await readManifest(join(versionDir(dataDir, name, version), MANIFEST_FILE), formatVersionRef(name, version));
+      const m = await readManifest(
+        join(versionDir(dataDir, name, version), MANIFEST_FILE),
+        formatVersionRef(name, version),
+      );
       versions.push({ version, rows: m.rows, createdAt: m.createdAt, contentSha256: m.contentSha256 });
     }
     out.push({ name, versions });

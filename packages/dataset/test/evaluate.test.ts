@@ -102,7 +102,9 @@ describe('honest evaluation', () => {
 
   it('counts unlabelled rows and never trains on them', () => {
     const rows = syntheticRows({ perClass: 20 });
-    const unlabelled = rows.slice(0, 5).map((r): EvaluationRow => ({ ...r, label: null, label_2: null, label_status: 'no-match' }));
+    const unlabelled = rows
+      .slice(0, 5)
+      .map((r): EvaluationRow => ({ ...r, label: null, label_2: null, label_status: 'no-match' }));
     const { report, predictions } = evaluateRows([...rows, ...unlabelled], OPTIONS);
     expect(report.rows.unlabelled).toBe(5);
     expect(report.rows.total).toBe(85);

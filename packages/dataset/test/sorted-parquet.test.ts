@@ -13,12 +13,17 @@ describe('writeSortedParquet', () => {
         // Ips that sort differently as text and as numbers, several rows per ip, ties broken by the later keys.
         await conn.run(`CREATE TABLE t AS SELECT '198.18.' || (i % 7) || '.' || (i % 13) AS ip, (i % 3) * 80 AS port,
           'r' || (i % 2) AS run_id, i AS n, ['a' || i, 'b'] AS domains FROM range(500) r(i)`);
-        const source = { fromSql: 'SELECT * FROM t', project: 'ip, port, run_id, domains', orderBy: 'ip, port, run_id, n' };
+        const source = {
+          fromSql: 'SELECT * FROM t',
+          project: 'ip, port, run_id, domains',
+          orderBy: 'ip, port, run_id, n',
+        };
         const one = join(dir, 'one.parquet');
         const ranged = join(dir, 'ranged.parquet');
         await writeSortedParquet(conn, source, one, dir, 1_000_000);
         await writeSortedParquet(conn, source, ranged, dir, 37);
-        const read = async (path: string) => (await conn.runAndReadAll(`SELECT * FROM read_parquet('${path}')`)).getRowObjectsJS();
+        const read = async (path: string) =>
+          (await conn.runAndReadAll(`SELECT * FROM read_parquet('${path}')`)).getRowObjectsJS();
         const expected = await read(one);
         expect(expected).toHaveLength(500);
         expect(Object.keys(expected[0] ?? {})).toEqual(['ip', 'port', 'run_id', 'domains']);
@@ -36,7 +41,14 @@ describe('writeSortedParquet', () => {
       const db = await DuckDBInstance.create(':memory:');
       const conn = await db.connect();
       try {
-        await expect(writeSortedParquet(conn, { fromSql: 'SELECT 1 AS ip', project: 'ip', orderBy: 'port, ip' }, join(dir, 'x.parquet'), dir)).rejects.toThrow(/must start with ip/);
+        await expect(
+          writeSortedParquet(
+            conn,
+            { fromSql: 'SELECT 1 AS ip', project: 'ip', orderBy: 'port, ip' },
+            join(dir, 'x.parquet'),
+            dir,
+          ),
+        ).rejects.toThrow(/must start with ip/);
       } finally {
         conn.closeSync();
         db.closeSync();

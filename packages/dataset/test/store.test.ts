@@ -102,7 +102,9 @@ describe('store', () => {
       // Turn it back into the old layout: rows in a table, no row files.
       const db = await DuckDBInstance.create(join(dir, 'store.duckdb'));
       const conn = await db.connect();
-      await conn.run(`CREATE TABLE dataset_rows AS SELECT * FROM read_parquet('${join(dir, 'rows', 'r1', '*.parquet')}')`);
+      await conn.run(
+        `CREATE TABLE dataset_rows AS SELECT * FROM read_parquet('${join(dir, 'rows', 'r1', '*.parquet')}')`,
+      );
       await conn.run(`UPDATE osfp_store SET value = 'osfp-store/1' WHERE key = 'format'`);
       conn.closeSync();
       db.closeSync();
@@ -120,8 +122,12 @@ describe('store', () => {
       }
       const check = await DuckDBInstance.create(join(dir, 'store.duckdb'));
       const c = await check.connect();
-      const tables = (await c.runAndReadAll(`SELECT table_name FROM information_schema.tables`)).getRowObjectsJS().map((r) => r['table_name']);
-      const format = (await c.runAndReadAll(`SELECT value FROM osfp_store WHERE key = 'format'`)).getRowObjectsJS()[0]?.['value'];
+      const tables = (await c.runAndReadAll(`SELECT table_name FROM information_schema.tables`))
+        .getRowObjectsJS()
+        .map((r) => r['table_name']);
+      const format = (
+        await c.runAndReadAll(`SELECT value FROM osfp_store WHERE key = 'format'`)
+      ).getRowObjectsJS()[0]?.['value'];
       c.closeSync();
       check.closeSync();
       expect(tables).not.toContain('dataset_rows');
@@ -133,7 +139,9 @@ describe('store', () => {
       const store = await openStore(dir);
       try {
         await store.registerRun(run('r1'));
-        await expect(store.writeBatch('r1', '../escape', rows('r1', 0, 1))).rejects.toThrow(/batch id "..\/escape" cannot name a row file/);
+        await expect(store.writeBatch('r1', '../escape', rows('r1', 0, 1))).rejects.toThrow(
+          /batch id "..\/escape" cannot name a row file/,
+        );
       } finally {
         await store.close();
       }
@@ -143,7 +151,9 @@ describe('store', () => {
     withDataDir(async (dir) => {
       const store = await openStore(dir);
       try {
-        await expect(store.writeBatch('ghost', 'b1', rows('ghost', 0, 1))).rejects.toThrow(/run "ghost" is not registered/);
+        await expect(store.writeBatch('ghost', 'b1', rows('ghost', 0, 1))).rejects.toThrow(
+          /run "ghost" is not registered/,
+        );
         await store.registerRun(run('r1'));
         await expect(store.writeBatch('r1', 'b1', [row('r2', 0)])).rejects.toThrow(DatasetInputError);
         expect(await store.batchesWritten('r1')).toEqual(new Set());
@@ -160,7 +170,9 @@ describe('store', () => {
         await store.registerRun(run('new'));
         await store.registerRun(run('elsewhere', 'other'));
         const now = Date.now();
-        await store.writeBatch('old', 'b', [row('old', 0, { probed_at: new Date(now - 60_000), label: 'FreeBSD 12.X' })]);
+        await store.writeBatch('old', 'b', [
+          row('old', 0, { probed_at: new Date(now - 60_000), label: 'FreeBSD 12.X' }),
+        ]);
         await store.writeBatch('new', 'b', [
           row('new', 0, { probed_at: new Date(now - 1_000), label: 'Linux 5.X' }),
           row('new', 1, { probed_at: new Date(now - 1_000), label: null, label_status: 'timeout' }),
@@ -184,13 +196,24 @@ describe('store', () => {
         await store.registerRun(run('r2'));
         await store.writeBatch('r1', 'b1', rows('r1', 0, 7));
         await store.writeBatch('r2', 'b1', rows('r2', 0, 3));
-        expect(await store.exportRows(['r1'], { format: 'parquet', out: join(dir, 'r1.parquet') })).toEqual({ rows: 7 });
-        expect(await store.exportRows(['r1', 'r2'], { format: 'csv', out: join(dir, 'all.csv') })).toEqual({ rows: 10 });
+        expect(await store.exportRows(['r1'], { format: 'parquet', out: join(dir, 'r1.parquet') })).toEqual({
+          rows: 7,
+        });
+        expect(await store.exportRows(['r1', 'r2'], { format: 'csv', out: join(dir, 'all.csv') })).toEqual({
+          rows: 10,
+        });
       } finally {
         await store.close();
       }
-      const back = (await parquetReadObjects({ file: await asyncBufferFromFile(join(dir, 'r1.parquet')) })) as Record<string, unknown>[];
-      expect(back.map((r) => r['ip']).sort()).toEqual(rows('r1', 0, 7).map((r) => r.ip).sort());
+      const back = (await parquetReadObjects({ file: await asyncBufferFromFile(join(dir, 'r1.parquet')) })) as Record<
+        string,
+        unknown
+      >[];
+      expect(back.map((r) => r['ip']).sort()).toEqual(
+        rows('r1', 0, 7)
+          .map((r) => r.ip)
+          .sort(),
+      );
       const csv = (await readFile(join(dir, 'all.csv'), 'utf8')).trimEnd().split('\n');
       expect(csv[0]).toBe(COLUMN_NAMES.join(','));
       expect(csv).toHaveLength(11);

@@ -35,7 +35,12 @@ describe('versions', () => {
       });
       try {
         const counts = { targets_read: 120, probed: 110, responsive: 100, labelled: 100, written: 100 };
-        const v1 = await store.buildVersion('web', { runs: ['r1'], provenance: PROVENANCE, counts, formats: ['parquet', 'csv'] });
+        const v1 = await store.buildVersion('web', {
+          runs: ['r1'],
+          provenance: PROVENANCE,
+          counts,
+          formats: ['parquet', 'csv'],
+        });
         const v2 = await store.buildVersion('web', { runs: ['r1'], provenance: PROVENANCE, counts });
         expect(v1.version).toBe(1);
         expect(v1.parent).toBeNull();
@@ -45,7 +50,13 @@ describe('versions', () => {
         expect(v1.rows).toBe(100);
         expect(v1.counts).toEqual(counts);
         expect(v1.runs).toEqual([
-          { runId: 'r1', startedAt: '2026-01-02T03:04:05.000Z', targetsFile: 'targets.txt', targetsSha256: 'b'.repeat(64), options: { rate: 100, label: 'nmap' } },
+          {
+            runId: 'r1',
+            startedAt: '2026-01-02T03:04:05.000Z',
+            targetsFile: 'targets.txt',
+            targetsSha256: 'b'.repeat(64),
+            options: { rate: 100, label: 'nmap' },
+          },
         ]);
         expect(v1.provenance).toEqual(PROVENANCE);
         expect(v1.schema.columns.map((c) => c.name)).toEqual(COLUMNS.map((c) => c.name));
@@ -56,8 +67,11 @@ describe('versions', () => {
         expect(Object.keys(v1.files).sort()).toEqual(['data.csv', 'data.parquet']);
         const vdir = join(dir, 'datasets', 'web', 'v1');
         expect((await readdir(vdir)).sort()).toEqual(['data.csv', 'data.parquet', 'manifest.json']);
-        for (const f of ['data.csv', 'data.parquet', 'manifest.json']) expect((await stat(join(vdir, f))).mode & 0o777).toBe(0o444);
-        expect(await readdir(join(dir, 'datasets', 'web'))).toEqual(expect.not.arrayContaining([expect.stringMatching(/^\./)]));
+        for (const f of ['data.csv', 'data.parquet', 'manifest.json'])
+          expect((await stat(join(vdir, f))).mode & 0o777).toBe(0o444);
+        expect(await readdir(join(dir, 'datasets', 'web'))).toEqual(
+          expect.not.arrayContaining([expect.stringMatching(/^\./)]),
+        );
         expect(await showVersion(dir, 'web@1')).toEqual(v1);
         expect((await showVersion(dir, 'web')).version).toBe(2);
         const listed = await listDatasets(dir);
@@ -176,7 +190,12 @@ describe('versions', () => {
         unchanged: 3,
       });
       expect(d.relabelledSample.map((r) => r.to)).toEqual(['FreeBSD 13.X', 'FreeBSD 13.X']);
-      expect(d.histogram.find((h) => h.label === 'FreeBSD 13.X')).toEqual({ label: 'FreeBSD 13.X', a: 0, b: 2, delta: 2 });
+      expect(d.histogram.find((h) => h.label === 'FreeBSD 13.X')).toEqual({
+        label: 'FreeBSD 13.X',
+        a: 0,
+        b: 2,
+        delta: 2,
+      });
     }));
 
   it('relabels from nmap_guesses into a new version without touching rows that have none', () =>
@@ -221,7 +240,10 @@ describe('versions', () => {
         { label: null, count: 1 },
       ]);
       const file = await asyncBufferFromFile(join(dir, 'datasets', 'web', 'v2', 'data.parquet'));
-      const back = (await parquetReadObjects({ file, columns: ['label_status', 'nmap_guesses'] })) as Record<string, unknown>[];
+      const back = (await parquetReadObjects({ file, columns: ['label_status', 'nmap_guesses'] })) as Record<
+        string,
+        unknown
+      >[];
       expect(back.filter((r) => r['label_status'] === 'timeout')).toHaveLength(1);
       expect(back.some((r) => r['nmap_guesses'] === 're-serialised, must be ignored')).toBe(false);
       expect((await verifyVersion(dir, 'web@2')).ok).toBe(true);
@@ -249,7 +271,9 @@ describe('bad input', () => {
         await s.writeBatch('r1', 'b1', rows('r1', 0, 2));
       });
       await store.buildVersion('web', { runs: ['r1'], provenance: PROVENANCE });
-      await expect(store.buildVersion('web', { runs: ['r9'], provenance: PROVENANCE })).rejects.toThrow(/unknown run\(s\) r9; runs in this store: r1/);
+      await expect(store.buildVersion('web', { runs: ['r9'], provenance: PROVENANCE })).rejects.toThrow(
+        /unknown run\(s\) r9; runs in this store: r1/,
+      );
       await store.close();
       await expect(showVersion(dir, 'web@7')).rejects.toThrow(/dataset "web" has no version 7; its versions: 1/);
       await expect(showVersion(dir, 'nope')).rejects.toThrow(/known datasets: web/);
@@ -272,7 +296,9 @@ describe('bad input', () => {
       const result = await verifyVersion(dir, 'web@1');
       expect(result.ok).toBe(false);
       expect(result.problems.join('\n')).toMatch(/data\.parquet.*(truncated|foreign)/);
-      await expect(exportVersion(dir, 'web@1', { format: 'csv', out: join(dir, 'x.csv') })).rejects.toThrow(/web@1: cannot read .*data\.parquet/);
+      await expect(exportVersion(dir, 'web@1', { format: 'csv', out: join(dir, 'x.csv') })).rejects.toThrow(
+        /web@1: cannot read .*data\.parquet/,
+      );
       expect((await readdir(dir)).filter((f) => f.includes('x.csv'))).toEqual([]);
 
       const manifest = join(dir, 'datasets', 'web', 'v2', 'manifest.json');

@@ -33,8 +33,22 @@ export function guesses(name: string, acc: number): string {
       line: 1234,
       classes: [
         windows
-          ? { type: 'general purpose', vendor: 'Microsoft', osfamily: 'Windows', osgen: '2016', accuracy: acc, cpe: ['cpe:/o:microsoft:windows_server_2016'] }
-          : { type: 'general purpose', vendor: 'Linux', osfamily: 'Linux', osgen: '4.X', accuracy: acc, cpe: ['cpe:/o:linux:linux_kernel:4'] },
+          ? {
+              type: 'general purpose',
+              vendor: 'Microsoft',
+              osfamily: 'Windows',
+              osgen: '2016',
+              accuracy: acc,
+              cpe: ['cpe:/o:microsoft:windows_server_2016'],
+            }
+          : {
+              type: 'general purpose',
+              vendor: 'Linux',
+              osfamily: 'Linux',
+              osgen: '4.X',
+              accuracy: acc,
+              cpe: ['cpe:/o:linux:linux_kernel:4'],
+            },
       ],
     },
   ]);

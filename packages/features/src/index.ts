@@ -6,7 +6,15 @@ export { QUIRK_ORDER } from './signature/p0f-packet.ts';
 export type { Quirk } from './signature/p0f-packet.ts';
 
 // The routing fields of a packet (capture paths).
-export { readSegmentHeader, tcpOffset, tcpFlags, tcpDstPort, isSynAck, isOpeningSyn, dottedQuad } from './packet-header.ts';
+export {
+  readSegmentHeader,
+  tcpOffset,
+  tcpFlags,
+  tcpDstPort,
+  isSynAck,
+  isOpeningSyn,
+  dottedQuad,
+} from './packet-header.ts';
 export type { SegmentHeader } from './packet-header.ts';
 
 // Capture files: pcap/pcapng reading and writing, feature records from a file.

@@ -69,7 +69,12 @@ describe.skipIf(needs('p0f', 'scapy'))('osfp p0f_sig vs p0f 3.09b raw_sig on Sca
       for (const { features: f } of ours) {
         const [, ttl, olen, , win, olayout, quirks] = f.p0f_sig.split(':');
         expect(ttl).toBe(f.ip_hops > 35 ? `${f.ip_ttl}+?` : `${f.ip_ttl}+${f.ip_hops}`);
-        expect([olen, win, olayout, quirks]).toEqual([String(f.ip_olen), `${f.tcp_wsize},${f.tcp_wscale ?? 0}`, f.tcp_olayout, f.tcp_quirks]);
+        expect([olen, win, olayout, quirks]).toEqual([
+          String(f.ip_olen),
+          `${f.tcp_wsize},${f.tcp_wscale ?? 0}`,
+          f.tcp_olayout,
+          f.tcp_quirks,
+        ]);
       }
     }
   });
@@ -88,42 +93,71 @@ describe.skipIf(needs('p0f', 'scapy'))('osfp p0f_sig vs p0f 3.09b raw_sig on Sca
     // flow is IPv6-only; ack+ and ts2+ are only ever set on a bare SYN.
     for (const q of QUIRK_ORDER.filter((q) => !['flow', 'ack+', 'ts2+'].includes(q))) expect(quirks, q).toContain(q);
     const sigs = ours.map((r) => r.features.p0f_sig).join('\n');
-    for (const form of [/:mss\*\d+,/, /:mtu\*\d+,/, /\+\?:/, /eol\+\d/, /\?\d+/, /sack/, /:\*:/, /:\+$/m, /^4:\d+\+\d+:(4|8|20|40):/m]) {
+    for (const form of [
+      /:mss\*\d+,/,
+      /:mtu\*\d+,/,
+      /\+\?:/,
+      /eol\+\d/,
+      /\?\d+/,
+      /sack/,
+      /:\*:/,
+      /:\+$/m,
+      /^4:\d+\+\d+:(4|8|20|40):/m,
+    ]) {
       expect(sigs).toMatch(form);
     }
   });
 });
 
-describe.skipIf(needs('scapy', 'tshark'))('one capture in every framing and file format gives identical records', () => {
-  let dir = '';
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'osfp-frames-'));
-    execFileSync(pythonWith('scapy')!, [GENERATOR, P0F_DB, dir, '11'], { stdio: ['ignore', 'ignore', 'ignore'] });
-    // editcap ships with tshark (wireshark-common).
-    execFileSync('editcap', ['-F', 'pcapng', join(dir, 'sll2.pcap'), join(dir, 'sll2.pcapng')]);
-    execFileSync('editcap', ['-F', 'pcapng', join(dir, 'ether.pcap'), join(dir, 'ether.pcapng')]);
-    execFileSync('editcap', ['-F', 'nsecpcap', join(dir, 'sll.pcap'), join(dir, 'sll.nsec.pcap')]);
-    execFileSync('editcap', ['-a', '2:label=Linux 5.X', '-a', '4:second comment', join(dir, 'raw.pcap'), join(dir, 'comments.pcapng')]);
-  }, 120_000);
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+describe.skipIf(needs('scapy', 'tshark'))(
+  'one capture in every framing and file format gives identical records',
+  () => {
+    let dir = '';
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'osfp-frames-'));
+      execFileSync(pythonWith('scapy')!, [GENERATOR, P0F_DB, dir, '11'], { stdio: ['ignore', 'ignore', 'ignore'] });
+      // editcap ships with tshark (wireshark-common).
+      execFileSync('editcap', ['-F', 'pcapng', join(dir, 'sll2.pcap'), join(dir, 'sll2.pcapng')]);
+      execFileSync('editcap', ['-F', 'pcapng', join(dir, 'ether.pcap'), join(dir, 'ether.pcapng')]);
+      execFileSync('editcap', ['-F', 'nsecpcap', join(dir, 'sll.pcap'), join(dir, 'sll.nsec.pcap')]);
+      execFileSync('editcap', [
+        '-a',
+        '2:label=Linux 5.X',
+        '-a',
+        '4:second comment',
+        join(dir, 'raw.pcap'),
+        join(dir, 'comments.pcapng'),
+      ]);
+    }, 120_000);
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
 
-  it('raw IP, Ethernet, VLAN, SLL, SLL2, pcapng and nanosecond pcap agree', async () => {
-    const reference = (await collect(join(dir, 'raw.pcap'))).map(({ comments: _c, ...r }) => r);
-    expect(reference.length).toBeGreaterThan(400);
-    for (const file of ['ether.pcap', 'vlan.pcap', 'sll.pcap', 'sll2.pcap', 'sll2.pcapng', 'ether.pcapng', 'sll.nsec.pcap', 'comments.pcapng']) {
-      expect(existsSync(join(dir, file)), file).toBe(true);
-      const records = (await collect(join(dir, file))).map(({ comments: _c, ...r }) => r);
-      expect(records, file).toEqual(reference);
-    }
-  });
+    it('raw IP, Ethernet, VLAN, SLL, SLL2, pcapng and nanosecond pcap agree', async () => {
+      const reference = (await collect(join(dir, 'raw.pcap'))).map(({ comments: _c, ...r }) => r);
+      expect(reference.length).toBeGreaterThan(400);
+      for (const file of [
+        'ether.pcap',
+        'vlan.pcap',
+        'sll.pcap',
+        'sll2.pcap',
+        'sll2.pcapng',
+        'ether.pcapng',
+        'sll.nsec.pcap',
+        'comments.pcapng',
+      ]) {
+        expect(existsSync(join(dir, file)), file).toBe(true);
+        const records = (await collect(join(dir, file))).map(({ comments: _c, ...r }) => r);
+        expect(records, file).toEqual(reference);
+      }
+    });
 
-  it('exposes pcapng packet comments on the record', async () => {
-    const records = await collect(join(dir, 'comments.pcapng'));
-    // frame 2 is the first SYN-ACK, frame 4 the second
-    expect(records[0]!.comments).toEqual(['label=Linux 5.X']);
-    expect(records[1]!.comments).toEqual(['second comment']);
-    expect(records[2]!.comments).toEqual([]);
-  });
-});
+    it('exposes pcapng packet comments on the record', async () => {
+      const records = await collect(join(dir, 'comments.pcapng'));
+      // frame 2 is the first SYN-ACK, frame 4 the second
+      expect(records[0]!.comments).toEqual(['label=Linux 5.X']);
+      expect(records[1]!.comments).toEqual(['second comment']);
+      expect(records[2]!.comments).toEqual([]);
+    });
+  },
+);

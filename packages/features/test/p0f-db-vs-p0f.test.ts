@@ -48,13 +48,19 @@ function p0fVerdicts(capture: string, dir: string): Map<number, P0fVerdict> {
 }
 
 /** What our matcher says about every SYN-ACK (with its SYN) of the capture that p0f also reported. */
-async function ourVerdicts(capture: string, reported: ReadonlyMap<number, P0fVerdict>): Promise<Map<number, P0fVerdict>> {
+async function ourVerdicts(
+  capture: string,
+  reported: ReadonlyMap<number, P0fVerdict>,
+): Promise<Map<number, P0fVerdict>> {
   const db = await loadP0fDatabase(P0F_DB);
   const ours = new Map<number, P0fVerdict>();
   for await (const r of featuresFromCapture(capture)) {
     if (!r.syn || !reported.has(r.dst_port)) continue;
     const m = matchSynAck(db, { signature: parseObservedSignature(r.features.p0f_sig), window: r.features.tcp_window });
-    ours.set(r.dst_port, m === null ? { os: null, quality: 'exact' } : { os: m.signature.label.text, quality: m.quality });
+    ours.set(
+      r.dst_port,
+      m === null ? { os: null, quality: 'exact' } : { os: m.signature.label.text, quality: m.quality },
+    );
   }
   return ours;
 }

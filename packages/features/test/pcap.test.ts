@@ -56,7 +56,11 @@ function option(code: number, value: Buffer, le: boolean): Buffer {
   return Buffer.concat([h, value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
 }
 
-function section(le: boolean, tsresol: number | null, packets: Array<{ ts: bigint; data: Uint8Array; comments?: string[] }>): Buffer {
+function section(
+  le: boolean,
+  tsresol: number | null,
+  packets: Array<{ ts: bigint; data: Uint8Array; comments?: string[] }>,
+): Buffer {
   const u16 = (n: number): Buffer => {
     const b = Buffer.alloc(2);
     if (le) b.writeUInt16LE(n);
@@ -70,7 +74,10 @@ function section(le: boolean, tsresol: number | null, packets: Array<{ ts: bigin
     return b;
   };
   const shb = block(0x0a0d0d0a, Buffer.concat([u32(0x1a2b3c4d), u16(1), u16(0), Buffer.alloc(8, 0xff)]), le);
-  const idbOptions = tsresol === null ? Buffer.alloc(0) : Buffer.concat([option(9, Buffer.from([tsresol]), le), option(0, Buffer.alloc(0), le)]);
+  const idbOptions =
+    tsresol === null
+      ? Buffer.alloc(0)
+      : Buffer.concat([option(9, Buffer.from([tsresol]), le), option(0, Buffer.alloc(0), le)]);
   const idb = block(1, Buffer.concat([u16(LINKTYPE.RAW), u16(0), u32(65535), idbOptions]), le);
   const epbs = packets.map((p) => {
     const data = Buffer.from(p.data);
@@ -78,7 +85,15 @@ function section(le: boolean, tsresol: number | null, packets: Array<{ ts: bigin
     const opts = (p.comments ?? []).map((c) => option(1, Buffer.from(c, 'utf8'), le));
     return block(
       6,
-      Buffer.concat([u32(0), u32(Number(p.ts >> 32n)), u32(Number(p.ts & 0xffffffffn)), u32(data.length), u32(data.length), padded, ...opts]),
+      Buffer.concat([
+        u32(0),
+        u32(Number(p.ts >> 32n)),
+        u32(Number(p.ts & 0xffffffffn)),
+        u32(data.length),
+        u32(data.length),
+        padded,
+        ...opts,
+      ]),
       le,
     );
   });
@@ -118,7 +133,9 @@ describe('readCapture: pcapng', () => {
       (async () => {
         for await (const p of readCapture(file)) seen.push(p.index);
       })(),
-    ).rejects.toThrow(/cut\.pcapng: truncated: the pcapng block at byte \d+ is incomplete; the 1 packets before it were read/);
+    ).rejects.toThrow(
+      /cut\.pcapng: truncated: the pcapng block at byte \d+ is incomplete; the 1 packets before it were read/,
+    );
     expect(seen).toEqual([0]);
   });
 });
@@ -156,14 +173,18 @@ describe('readCapture: pcap', () => {
     writeFileSync(join(dir, 'empty.pcap'), '');
     expect(await readError(join(dir, 'empty.pcap'))).toMatch(/empty\.pcap: empty file, not a pcap or pcapng capture/);
     writeFileSync(join(dir, 'text.pcap'), 'hello world, not a capture');
-    expect(await readError(join(dir, 'text.pcap'))).toMatch(/text\.pcap: not a pcap or pcapng capture \(starts with bytes 68656c6c\)/);
+    expect(await readError(join(dir, 'text.pcap'))).toMatch(
+      /text\.pcap: not a pcap or pcapng capture \(starts with bytes 68656c6c\)/,
+    );
     const writer = createPcapWriter(join(dir, 'cut.pcap'));
     writer.write(0, IP);
     writer.write(1, IP);
     await writer.close();
     const { readFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'cut2.pcap'), readFileSync(join(dir, 'cut.pcap')).subarray(0, 24 + 56 + 20));
-    expect(await readError(join(dir, 'cut2.pcap'))).toMatch(/cut2\.pcap: truncated: packet 2 \(at byte 80\) is incomplete; the 1 packets before it were read/);
+    expect(await readError(join(dir, 'cut2.pcap'))).toMatch(
+      /cut2\.pcap: truncated: packet 2 \(at byte 80\) is incomplete; the 1 packets before it were read/,
+    );
     writeFileSync(join(dir, 'hdr.pcap'), readFileSync(join(dir, 'cut.pcap')).subarray(0, 10));
     expect(await readError(join(dir, 'hdr.pcap'))).toMatch(/hdr\.pcap: truncated pcap file header/);
   });
@@ -175,8 +196,12 @@ describe('ipPacketOf', () => {
     expect(ipPacketOf(LINKTYPE.ETHERNET, eth([0x08, 0x00]))?.length).toBe(40);
     expect(ipPacketOf(LINKTYPE.ETHERNET, eth([0x81, 0x00, 0, 7, 0x88, 0xa8, 0, 9, 0x08, 0x00]))?.length).toBe(40);
     expect(ipPacketOf(LINKTYPE.ETHERNET, eth([0x08, 0x06]))).toBeNull(); // ARP
-    expect(ipPacketOf(LINKTYPE.LINUX_SLL, Uint8Array.from([...new Array<number>(14).fill(0), 0x08, 0x00, ...IP]))?.length).toBe(40);
-    expect(ipPacketOf(LINKTYPE.LINUX_SLL2, Uint8Array.from([0x08, 0x00, ...new Array<number>(18).fill(0), ...IP]))?.length).toBe(40);
+    expect(
+      ipPacketOf(LINKTYPE.LINUX_SLL, Uint8Array.from([...new Array<number>(14).fill(0), 0x08, 0x00, ...IP]))?.length,
+    ).toBe(40);
+    expect(
+      ipPacketOf(LINKTYPE.LINUX_SLL2, Uint8Array.from([0x08, 0x00, ...new Array<number>(18).fill(0), ...IP]))?.length,
+    ).toBe(40);
     expect(ipPacketOf(LINKTYPE.NULL, Uint8Array.from([2, 0, 0, 0, ...IP]))?.length).toBe(40);
     expect(ipPacketOf(LINKTYPE.RAW, IP)).toBe(IP);
     expect(ipPacketOf(LINKTYPE.RAW, Uint8Array.from([0x10]))).toBeNull();

@@ -34,7 +34,8 @@ const GENERATOR = new URL('../test/fixtures/gen_labelled_flows.py', import.meta.
 export function makeLabelledFlowsCapture(dir: string): { capture: string; flows: FixtureFlow[] } {
   const pcap = join(dir, 'flows.pcap');
   const python = pythonWith('scapy') ?? 'python3';
-  const flows = (JSON.parse(execFileSync(python, [GENERATOR, pcap], { encoding: 'utf8' })) as { flows: FixtureFlow[] }).flows;
+  const flows = (JSON.parse(execFileSync(python, [GENERATOR, pcap], { encoding: 'utf8' })) as { flows: FixtureFlow[] })
+    .flows;
   const capture = join(dir, 'flows.pcapng');
   const comments = flows.flatMap((f) => f.comments.flatMap(([frame, text]) => ['-a', `${frame}:${text}`]));
   execFileSync('editcap', ['-F', 'pcapng', ...comments, pcap, capture]);

@@ -31,7 +31,9 @@ export function validateTargets(targets: readonly LabelTarget[]): void {
   for (const [i, t] of targets.entries()) {
     const where = `label target #${i} (${JSON.stringify(t.ip)})`;
     if (typeof t.ip !== 'string' || !isIPv4(t.ip)) {
-      throw new Error(`${where}: not an IPv4 address in dotted-quad form; only validated IPv4 addresses are passed to Nmap`);
+      throw new Error(
+        `${where}: not an IPv4 address in dotted-quad form; only validated IPv4 addresses are passed to Nmap`,
+      );
     }
     if (!isPort(t.openPort)) throw new Error(`${where}: openPort ${String(t.openPort)} is not a TCP port (1-65535)`);
     if (t.closedPort !== undefined && !isPort(t.closedPort)) {

@@ -70,14 +70,19 @@ export const LABEL_DEFAULTS = {
  * label_status ok, no-match, failed or timeout. Rejects only on bad input or
  * when cancelled; a Nmap that crashes fails its own batch's hosts, not the call.
  */
-export async function labelHosts(targets: LabelTarget[], options: LabelOptions = {}): Promise<Map<string, LabelFields>> {
+export async function labelHosts(
+  targets: LabelTarget[],
+  options: LabelOptions = {},
+): Promise<Map<string, LabelFields>> {
   validateTargets(targets);
   const processes = positiveInt(options.processes ?? LABEL_DEFAULTS.processes, 'processes');
   const batchSize = positiveInt(options.batchSize ?? LABEL_DEFAULTS.batchSize, 'batchSize');
   const taxonomy = options.taxonomy ?? DEFAULT_TAXONOMY;
   const tuning: NmapTuning = { ...DEFAULT_TUNING, ...options.tuning };
   if (!Number.isInteger(tuning.noGuessRetries) || tuning.noGuessRetries < 0) {
-    throw new Error(`labelHosts: tuning.noGuessRetries must be a non-negative integer, got ${String(tuning.noGuessRetries)}`);
+    throw new Error(
+      `labelHosts: tuning.noGuessRetries must be a non-negative integer, got ${String(tuning.noGuessRetries)}`,
+    );
   }
   const labels = new Map<string, LabelFields>();
   options.signal?.throwIfAborted();
@@ -87,14 +92,23 @@ export async function labelHosts(targets: LabelTarget[], options: LabelOptions =
   setMaxListeners(processes + 1, cancel.signal);
   const forward = () => cancel.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', forward, { once: true });
-  const context: BatchContext = { tuning, taxonomy, options: { ...options, signal: cancel.signal }, labels, retry: new Set() };
+  const context: BatchContext = {
+    tuning,
+    taxonomy,
+    options: { ...options, signal: cancel.signal },
+    labels,
+    retry: new Set(),
+  };
   try {
     await runPass(planBatches(targets, batchSize, processes, tuning.fallbackClosedPort), processes, context);
     // Second chance, in batches of their own, for hosts that answered but got no guess (see BatchContext.retry).
     for (let pass = 0; pass < tuning.noGuessRetries && context.retry.size > 0; pass++) {
       const again = targets.filter((t) => context.retry.has(t.ip));
       context.retry.clear();
-      await runPass(planBatches(again, batchSize, processes, tuning.fallbackClosedPort), processes, { ...context, retrying: true });
+      await runPass(planBatches(again, batchSize, processes, tuning.fallbackClosedPort), processes, {
+        ...context,
+        retrying: true,
+      });
     }
   } finally {
     options.signal?.removeEventListener('abort', forward);
@@ -150,7 +164,11 @@ async function labelBatch(batch: NmapBatch, context: BatchContext): Promise<Batc
     const host = byIp.get(target.ip);
     const fields = host ? hostLabel(host, taxonomy) : missingLabel(run);
     if (fields.label_status === 'ok') labelled++;
-    if (host && fields.label_status === 'no-match' && host.portsUsed.some((p) => p.state === 'open' && p.proto === 'tcp')) {
+    if (
+      host &&
+      fields.label_status === 'no-match' &&
+      host.portsUsed.some((p) => p.state === 'open' && p.proto === 'tcp')
+    ) {
       context.retry.add(target.ip);
     }
     if (context.retrying && fields.label_status !== 'ok') continue;
@@ -172,12 +190,18 @@ async function labelBatch(batch: NmapBatch, context: BatchContext): Promise<Batc
 /** Every complete host in Nmap's output, even when Nmap was stopped or crashed midway. */
 async function readRun(run: NmapRun): Promise<{ hosts: NmapHostResult[]; error: string | null }> {
   const crashed = run.stoppedBy === null && (run.exitCode !== 0 || run.exitSignal !== null);
-  const failure = crashed ? `Nmap exited with ${run.exitSignal ?? `code ${String(run.exitCode)}`}: ${lastLines(run.stderr)}` : null;
+  const failure = crashed
+    ? `Nmap exited with ${run.exitSignal ?? `code ${String(run.exitCode)}`}: ${lastLines(run.stderr)}`
+    : null;
   if (!/<nmaprun[\s>]/.test(run.stdout)) {
-    return { hosts: [], error: failure ?? (run.stoppedBy ? `Nmap stopped (${run.stoppedBy}) before any output` : 'Nmap wrote no XML') };
+    return {
+      hosts: [],
+      error: failure ?? (run.stoppedBy ? `Nmap stopped (${run.stoppedBy}) before any output` : 'Nmap wrote no XML'),
+    };
   }
   const report = await parseNmapXmlReport(run.stdout);
-  const nmapError = report.exit === 'error' ? `Nmap reported an error: ${report.errorMessage ?? lastLines(run.stderr)}` : null;
+  const nmapError =
+    report.exit === 'error' ? `Nmap reported an error: ${report.errorMessage ?? lastLines(run.stderr)}` : null;
   return { hosts: report.hosts, error: failure ?? nmapError };
 }
 
@@ -198,6 +222,7 @@ function lastLines(text: string): string {
 }
 
 function positiveInt(n: number, name: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`labelHosts: ${name} must be a positive integer, got ${String(n)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`labelHosts: ${name} must be a positive integer, got ${String(n)}`);
   return n;
 }

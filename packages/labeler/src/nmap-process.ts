@@ -55,7 +55,15 @@ export function runNmap(nmapPath: string, args: readonly string[], options: Nmap
   const started = performance.now();
   return new Promise<NmapRun>((resolve, reject) => {
     if (options.signal?.aborted) {
-      resolve({ stdout: '', stderr: '', exitCode: null, exitSignal: null, stoppedBy: 'abort', pid: undefined, elapsedMs: 0 });
+      resolve({
+        stdout: '',
+        stderr: '',
+        exitCode: null,
+        exitSignal: null,
+        stoppedBy: 'abort',
+        pid: undefined,
+        elapsedMs: 0,
+      });
       return;
     }
     const child = spawn(command, [...argv], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });

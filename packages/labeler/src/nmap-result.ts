@@ -63,7 +63,9 @@ export function guessesFromJson(json: string): NmapOsMatch[] {
   try {
     value = JSON.parse(json);
   } catch (error) {
-    throw new Error(`nmap_guesses is not JSON (${(error as Error).message}); expected the array written by @osfp/labeler`);
+    throw new Error(
+      `nmap_guesses is not JSON (${(error as Error).message}); expected the array written by @osfp/labeler`,
+    );
   }
   const parsed = NmapGuessesSchema.safeParse(value);
   if (!parsed.success) {

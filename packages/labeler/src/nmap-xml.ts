@@ -137,7 +137,9 @@ function child(node: unknown, name: string): XmlNode[] {
   if (node === null || typeof node !== 'object') return [];
   const value: unknown = (node as Record<string, unknown>)[name];
   const list: unknown[] = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list.map((item) => (typeof item === 'string' ? { _: item } : item !== null && typeof item === 'object' ? (item as XmlNode) : {}));
+  return list.map((item) =>
+    typeof item === 'string' ? { _: item } : item !== null && typeof item === 'object' ? (item as XmlNode) : {},
+  );
 }
 
 function attr(node: XmlNode | undefined, name: string): string | undefined {

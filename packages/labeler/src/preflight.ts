@@ -34,7 +34,9 @@ export async function nmapPreflight(nmapPath = 'nmap'): Promise<NmapProvenance> 
   const nmapVersion = await versionOf(binary);
   const major = Number.parseInt(nmapVersion, 10);
   if (!(major >= 6)) {
-    throw new NmapSetupError(`Nmap ${nmapVersion} at ${binary} is too old: osfp reads the XML of Nmap 6 or later (osclass inside osmatch)`);
+    throw new NmapSetupError(
+      `Nmap ${nmapVersion} at ${binary} is too old: osfp reads the XML of Nmap 6 or later (osclass inside osmatch)`,
+    );
   }
   await assertRawSockets();
   const osDbPath = await findOsDb(binary);
@@ -44,7 +46,10 @@ export async function nmapPreflight(nmapPath = 'nmap'): Promise<NmapProvenance> 
 async function findExecutable(nmapPath: string): Promise<string> {
   const candidates = nmapPath.includes('/')
     ? [nmapPath]
-    : (process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, nmapPath));
+    : (process.env['PATH'] ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, nmapPath));
   for (const candidate of candidates) {
     if (await isExecutable(candidate)) return candidate;
   }

@@ -60,7 +60,11 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     { why: 'the seed keeps only 2.6.X to 5.X apart', when: { osfamily: ['Linux'] }, label: 'Linux (Other)' },
     { when: { osfamily: ['Windows'] }, label: 'Windows {osgen}' },
     { when: { osfamily: ['FreeBSD', 'OpenBSD', 'NetBSD', 'DragonFly BSD'] }, label: '{osfamily} {osgen}' },
-    { why: 'nmap-os-db names Apple\'s OS three ways over the years', when: { osfamily: ['Mac OS X', 'OS X', 'macOS'] }, label: 'macOS {osgen}' },
+    {
+      why: "nmap-os-db names Apple's OS three ways over the years",
+      when: { osfamily: ['Mac OS X', 'OS X', 'macOS'] },
+      label: 'macOS {osgen}',
+    },
   ],
   fallback: '{osfamily} {osgen}',
 };

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { nmapArgs, planBatches, validateTargets } from '../src/index.ts';
 import type { LabelTarget } from '../src/index.ts';
 
-const hosts = (n: number, openPort = 80): LabelTarget[] => Array.from({ length: n }, (_, i) => ({ ip: `198.18.${i >> 8}.${i & 255}`, openPort }));
+const hosts = (n: number, openPort = 80): LabelTarget[] =>
+  Array.from({ length: n }, (_, i) => ({ ip: `198.18.${i >> 8}.${i & 255}`, openPort }));
 
 describe('validateTargets', () => {
   it.each([
@@ -32,7 +33,8 @@ describe('validateTargets', () => {
 
 describe('planBatches', () => {
   it('spreads hosts evenly over at least `processes` batches, none above batchSize', () => {
-    const sizes = (n: number, batchSize: number, processes: number) => planBatches(hosts(n), batchSize, processes).map((b) => b.targets.length);
+    const sizes = (n: number, batchSize: number, processes: number) =>
+      planBatches(hosts(n), batchSize, processes).map((b) => b.targets.length);
     expect(sizes(100, 64, 4)).toEqual([25, 25, 25, 25]);
     expect(sizes(256, 64, 4)).toEqual([64, 64, 64, 64]);
     expect(sizes(300, 64, 4)).toEqual([60, 60, 60, 60, 60]);
@@ -43,7 +45,11 @@ describe('planBatches', () => {
   it('one entry per IP, every input IP planned once', () => {
     const input = [...hosts(10), ...hosts(10, 443)];
     const planned = planBatches(input, 4, 2).flatMap((b) => b.targets.map((t) => t.ip));
-    expect(planned.sort()).toEqual(hosts(10).map((h) => h.ip).sort());
+    expect(planned.sort()).toEqual(
+      hosts(10)
+        .map((h) => h.ip)
+        .sort(),
+    );
   });
 
   it('scans the union of the batch ports, hosts with the same ports together', () => {
@@ -64,7 +70,9 @@ describe('planBatches', () => {
     expect(planBatches(hosts(2), 64, 1).map((b) => b.portSpec)).toEqual(['T:1,80']);
     expect(planBatches(hosts(2), 64, 1, 113).map((b) => b.portSpec)).toEqual(['T:80,113']);
     expect(planBatches(hosts(2), 64, 1, null).map((b) => b.portSpec)).toEqual(['T:80']);
-    expect(planBatches([{ ip: '198.18.0.1', openPort: 80, closedPort: 8 }], 64, 1).map((b) => b.portSpec)).toEqual(['T:8,80']);
+    expect(planBatches([{ ip: '198.18.0.1', openPort: 80, closedPort: 8 }], 64, 1).map((b) => b.portSpec)).toEqual([
+      'T:8,80',
+    ]);
   });
 });
 
@@ -75,6 +83,21 @@ describe('nmapArgs', () => {
     const args = nmapArgs(batch);
     expect(args.slice(-2)).toEqual(['-iL', '-']);
     expect(args.join(' ')).not.toMatch(/198\.18/);
-    expect(args).toEqual(expect.arrayContaining(['-O', '-Pn', '-n', '-T4', '--noninteractive', '-oX', '--max-os-tries', '1', '--min-hostgroup', '5', '-p', 'T:1,80']));
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '-O',
+        '-Pn',
+        '-n',
+        '-T4',
+        '--noninteractive',
+        '-oX',
+        '--max-os-tries',
+        '1',
+        '--min-hostgroup',
+        '5',
+        '-p',
+        'T:1,80',
+      ]),
+    );
   });
 });

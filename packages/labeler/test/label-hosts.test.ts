@@ -15,7 +15,8 @@ afterEach(() => fake?.remove());
 
 describe('labelHosts with a stand-in Nmap (no packets)', () => {
   it('labels every host of the batch from Nmap XML; stderr warnings are not failures', async () => {
-    fake = fakeNmap(`echo "Warning: OSScan results may be unreliable because we could not find at least 1 open and 1 closed port" >&2
+    fake =
+      fakeNmap(`echo "Warning: OSScan results may be unreliable because we could not find at least 1 open and 1 closed port" >&2
 cat '${fixturePath('loopback-three-hosts.xml')}'`);
     const reports: BatchReport[] = [];
     const labels = await labelHosts(loopback, { nmapPath: fake.path, processes: 1, onBatch: (r) => reports.push(r) });
@@ -32,13 +33,24 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
 
   it('runs several Nmap processes at once, each on its own batch', async () => {
     // Each stand-in waits until all three have started: only parallel processes get past the barrier.
-    fake = fakeNmap(`touch "$n.started"; i=0; while [ "$(ls "$DIR" | grep -c started)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+    fake =
+      fakeNmap(`touch "$n.started"; i=0; while [ "$(ls "$DIR" | grep -c started)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 [ $i -lt 100 ] || exit 3
 cat '${fixturePath('loopback-three-hosts.xml')}'`);
     const reports: BatchReport[] = [];
-    const labels = await labelHosts(loopback, { nmapPath: fake.path, processes: 3, batchSize: 1, onBatch: (r) => reports.push(r) });
+    const labels = await labelHosts(loopback, {
+      nmapPath: fake.path,
+      processes: 3,
+      batchSize: 1,
+      onBatch: (r) => reports.push(r),
+    });
     expect(reports.map((r) => r.exitCode)).toEqual([0, 0, 0]);
-    expect(fake.calls().map((c) => c.stdin).sort()).toEqual(['127.0.0.1\n', '127.0.0.2\n', '127.0.0.3\n']);
+    expect(
+      fake
+        .calls()
+        .map((c) => c.stdin)
+        .sort(),
+    ).toEqual(['127.0.0.1\n', '127.0.0.2\n', '127.0.0.3\n']);
     expect(labels.get('127.0.0.1')?.label_status).toBe('ok');
   });
 
@@ -49,14 +61,21 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
     ];
     // First run: the recorded contention run (192.5 lost its answers); later runs: a full answer for whoever is asked.
     const secondChance = (later: string) =>
-      fakeNmap(`if [ ! -e "$DIR/first" ]; then touch "$DIR/first"; cat '${fixturePath('lab-lost-answers.xml')}'; else ${later}; fi`);
+      fakeNmap(
+        `if [ ! -e "$DIR/first" ]; then touch "$DIR/first"; cat '${fixturePath('lab-lost-answers.xml')}'; else ${later}; fi`,
+      );
 
     it('the retry pass labels them', async () => {
       fake = secondChance(`sed "s/127\\.0\\.0\\.1/$(head -1 "$n.stdin")/" '${fixturePath('loopback-linux.xml')}'`);
       const labels = await labelHosts(lost, { nmapPath: fake.path, processes: 1 });
       expect(labels.get('198.19.192.1')?.label_status).toBe('ok');
       expect(labels.get('198.19.192.5')).toMatchObject({ label_status: 'ok', label: 'Linux 5.X' });
-      expect(fake.calls().map((c) => c.stdin).sort()).toEqual(['198.19.192.1\n198.19.192.5\n', '198.19.192.5\n']);
+      expect(
+        fake
+          .calls()
+          .map((c) => c.stdin)
+          .sort(),
+      ).toEqual(['198.19.192.1\n198.19.192.5\n', '198.19.192.5\n']);
     });
 
     it('a retry that does worse keeps the first answer', async () => {
@@ -86,7 +105,9 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
   });
 
   it('a Nmap that refuses to run fails the batch with its message', async () => {
-    fake = fakeNmap(`echo "You requested a scan type which requires root privileges." >&2; echo "QUITTING!" >&2; exit 1`);
+    fake = fakeNmap(
+      `echo "You requested a scan type which requires root privileges." >&2; echo "QUITTING!" >&2; exit 1`,
+    );
     const reports: BatchReport[] = [];
     const labels = await labelHosts(loopback, { nmapPath: fake.path, onBatch: (r) => reports.push(r) });
     expect([...labels.values()].map((l) => l.label_status)).toEqual(['failed', 'failed', 'failed']);
@@ -107,7 +128,9 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
     fake = fakeNmap(`sleep 300 & echo $! >> "$DIR/pids"; echo $$ >> "$DIR/pids"; wait`);
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('shutting down')), 400);
-    await expect(labelHosts(loopback, { nmapPath: fake.path, processes: 3, batchSize: 1, signal: controller.signal })).rejects.toThrow('shutting down');
+    await expect(
+      labelHosts(loopback, { nmapPath: fake.path, processes: 3, batchSize: 1, signal: controller.signal }),
+    ).rejects.toThrow('shutting down');
     const { readFileSync } = await import('node:fs');
     const pids = readFileSync(`${fake.dir}/pids`, 'utf8').trim().split('\n').map(Number);
     expect(pids).toHaveLength(6);
@@ -116,12 +139,16 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
 
   it('an already aborted signal starts nothing', async () => {
     fake = fakeNmap('exit 0');
-    await expect(labelHosts(loopback, { nmapPath: fake.path, signal: AbortSignal.abort(new Error('too late')) })).rejects.toThrow('too late');
+    await expect(
+      labelHosts(loopback, { nmapPath: fake.path, signal: AbortSignal.abort(new Error('too late')) }),
+    ).rejects.toThrow('too late');
     expect(fake.calls()).toEqual([]);
   });
 
   it('a missing Nmap is a clear error', async () => {
-    await expect(labelHosts(loopback, { nmapPath: '/nonexistent/nmap' })).rejects.toThrow(/not found.*apt-get install nmap/);
+    await expect(labelHosts(loopback, { nmapPath: '/nonexistent/nmap' })).rejects.toThrow(
+      /not found.*apt-get install nmap/,
+    );
   });
 
   it('no targets, no Nmap', async () => {

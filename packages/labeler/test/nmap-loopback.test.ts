@@ -46,7 +46,9 @@ describe.skipIf(needs('root', 'nmap'))('real Nmap on loopback', () => {
   });
 
   it('preflight refuses a missing Nmap with what to do', async () => {
-    await expect(nmapPreflight('/nonexistent/nmap')).rejects.toThrow(/not found at \/nonexistent\/nmap.*apt-get install nmap/);
+    await expect(nmapPreflight('/nonexistent/nmap')).rejects.toThrow(
+      /not found at \/nonexistent\/nmap.*apt-get install nmap/,
+    );
     await expect(nmapPreflight('no-such-nmap-binary')).rejects.toThrow(/not on PATH/);
   });
 
@@ -55,7 +57,18 @@ describe.skipIf(needs('root', 'nmap'))('real Nmap on loopback', () => {
     const script = `import('${new URL('../src/index.ts', import.meta.url).pathname}').then((m) => m.nmapPreflight()).then(() => console.log('PASSED'), (e) => console.log(e.message))`;
     const { stdout } = await promisify(execFile)(
       'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '--import', tsx, '--input-type=module', '-e', script],
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        process.execPath,
+        '--import',
+        tsx,
+        '--input-type=module',
+        '-e',
+        script,
+      ],
       { cwd: '/', env: { PATH: process.env['PATH'] ?? '', HOME: '/' } },
     );
     expect(stdout).toMatch(/sends raw packets: run as root, or give this process CAP_NET_RAW/);
@@ -63,7 +76,9 @@ describe.skipIf(needs('root', 'nmap'))('real Nmap on loopback', () => {
 
   it('labels this machine (Linux) through its loopback stack', async () => {
     const reports: BatchReport[] = [];
-    const labels = await labelHosts([{ ip: '127.0.0.1', openPort, closedPort: await closedPort() }], { onBatch: (r) => reports.push(r) });
+    const labels = await labelHosts([{ ip: '127.0.0.1', openPort, closedPort: await closedPort() }], {
+      onBatch: (r) => reports.push(r),
+    });
     const fields = labels.get('127.0.0.1');
     expect(reports[0]).toMatchObject({ exitCode: 0, error: null });
     expect(fields).toMatchObject({ label_status: 'ok', os_family: 'Linux', os_vendor: 'Linux' });
@@ -76,7 +91,13 @@ describe.skipIf(needs('root', 'nmap'))('real Nmap on loopback', () => {
     const reports: BatchReport[] = [];
     // Many addresses and a slow timing template: Nmap is still running when the signal comes.
     const targets = Array.from({ length: 40 }, (_, i) => ({ ip: `127.0.1.${i + 1}`, openPort }));
-    const run = labelHosts(targets, { processes: 2, batchSize: 20, signal: controller.signal, tuning: { timing: 2 }, onBatch: (r) => reports.push(r) });
+    const run = labelHosts(targets, {
+      processes: 2,
+      batchSize: 20,
+      signal: controller.signal,
+      tuning: { timing: 2 },
+      onBatch: (r) => reports.push(r),
+    });
     setTimeout(() => controller.abort(new Error('stop')), 1500);
     await expect(run).rejects.toThrow('stop');
     expect(reports.map((r) => r.stoppedBy)).toEqual(['abort', 'abort']);

@@ -13,7 +13,14 @@ describe('parseNmapXml on recorded Nmap runs', () => {
       accuracy: expect.any(Number),
       line: 68062,
       classes: [
-        { type: 'general purpose', vendor: 'Linux', osfamily: 'Linux', osgen: '5.X', accuracy: expect.any(Number), cpe: ['cpe:/o:linux:linux_kernel:5'] },
+        {
+          type: 'general purpose',
+          vendor: 'Linux',
+          osfamily: 'Linux',
+          osgen: '5.X',
+          accuracy: expect.any(Number),
+          cpe: ['cpe:/o:linux:linux_kernel:5'],
+        },
       ],
     });
     const accuracies = host?.matches.map((m) => m.accuracy) ?? [];
@@ -92,7 +99,10 @@ describe('parseNmapXml edge cases', () => {
       [88, 1],
       [85, 0],
     ]);
-    expect(host?.matches[1]?.classes[0]?.cpe).toEqual(['cpe:/o:microsoft:windows_server_2012', 'cpe:/o:microsoft:windows_server_2012:r2']);
+    expect(host?.matches[1]?.classes[0]?.cpe).toEqual([
+      'cpe:/o:microsoft:windows_server_2012',
+      'cpe:/o:microsoft:windows_server_2012:r2',
+    ]);
     expect(host?.matches[3]?.line).toBeNull();
   });
 
@@ -115,7 +125,12 @@ describe('parseNmapXml edge cases', () => {
       accuracy: 99,
       cpe: ['cpe:/o:evil:</host>'],
     });
-    expect(second?.matches[0]?.classes[0]).toMatchObject({ vendor: 'constructor', osfamily: 'toString', osgen: null, cpe: [] });
+    expect(second?.matches[0]?.classes[0]).toMatchObject({
+      vendor: 'constructor',
+      osfamily: 'toString',
+      osgen: null,
+      cpe: [],
+    });
     expect(Object.prototype).not.toHaveProperty('polluted');
   });
 
@@ -136,7 +151,12 @@ describe('parseNmapXml edge cases', () => {
 
   it('reports the error Nmap wrote in runstats', async () => {
     const report = await parseNmapXmlReport(fixture('edge-nmap-error.xml'));
-    expect(report).toMatchObject({ complete: true, exit: 'error', errorMessage: 'Failed to open input file - for reading', hosts: [] });
+    expect(report).toMatchObject({
+      complete: true,
+      exit: 'error',
+      errorMessage: 'Failed to open input file - for reading',
+      hosts: [],
+    });
   });
 
   it('rejects input that is not Nmap XML', async () => {

@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { classify, DEFAULT_TAXONOMY, guessesToJson, labelFromMatches, parseNmapXml, parseTaxonomy, relabel } from '../src/index.ts';
+import {
+  classify,
+  DEFAULT_TAXONOMY,
+  guessesToJson,
+  labelFromMatches,
+  parseNmapXml,
+  parseTaxonomy,
+  relabel,
+} from '../src/index.ts';
 import type { NmapOsClass, NmapOsMatch, Taxonomy } from '../src/index.ts';
 import { fixture } from './fixtures.ts';
 
-const cls = (osfamily: string, osgen: string | null, type = 'general purpose', vendor = osfamily, accuracy = 90): NmapOsClass => ({
+const cls = (
+  osfamily: string,
+  osgen: string | null,
+  type = 'general purpose',
+  vendor = osfamily,
+  accuracy = 90,
+): NmapOsClass => ({
   type,
   vendor,
   osfamily,
@@ -50,7 +64,9 @@ describe('DEFAULT_TAXONOMY', () => {
   });
 
   it('rejects a malformed taxonomy, naming it', () => {
-    expect(() => parseTaxonomy({ version: '', rules: [{ when: {}, label: '' }] }, 'rules.json')).toThrow(/rules\.json is not a valid label taxonomy/);
+    expect(() => parseTaxonomy({ version: '', rules: [{ when: {}, label: '' }] }, 'rules.json')).toThrow(
+      /rules\.json is not a valid label taxonomy/,
+    );
   });
 });
 
@@ -75,7 +91,13 @@ describe('labelFromMatches', () => {
   it('ranks by class accuracy across osmatches; label_2 skips repeats of label', async () => {
     const [host] = await parseNmapXml(fixture('edge-several-osclasses.xml'));
     const fields = labelFromMatches(host?.matches ?? [], DEFAULT_TAXONOMY);
-    expect(fields).toMatchObject({ label: 'Windows 2016', label_acc: 93, label_2: 'Windows 10', label_2_acc: 93, os_vendor: 'Microsoft' });
+    expect(fields).toMatchObject({
+      label: 'Windows 2016',
+      label_acc: 93,
+      label_2: 'Windows 10',
+      label_2_acc: 93,
+      os_vendor: 'Microsoft',
+    });
     expect(fields.os_cpe).toBe('cpe:/o:microsoft:windows_server_2016');
   });
 
@@ -85,7 +107,11 @@ describe('labelFromMatches', () => {
   });
 
   it('no guesses, or guesses without osclass, are no-match with the guesses kept', () => {
-    expect(labelFromMatches([], DEFAULT_TAXONOMY)).toMatchObject({ label: null, label_status: 'no-match', nmap_guesses: '[]' });
+    expect(labelFromMatches([], DEFAULT_TAXONOMY)).toMatchObject({
+      label: null,
+      label_status: 'no-match',
+      nmap_guesses: '[]',
+    });
     const bare = labelFromMatches([match(85)], DEFAULT_TAXONOMY);
     expect(bare).toMatchObject({ label: null, label_status: 'no-match' });
     expect(JSON.parse(bare.nmap_guesses ?? '')).toHaveLength(1);
@@ -111,7 +137,11 @@ describe('relabel', () => {
   it('a new taxonomy version changes labels without rescanning', async () => {
     const [host] = await parseNmapXml(fixture('loopback-linux.xml'));
     const guesses = guessesToJson(host?.matches ?? []);
-    const coarse: Taxonomy = { version: 'coarse-1', rules: [{ when: { notType: ['general purpose'] }, label: 'embedded' }], fallback: '{osfamily}' };
+    const coarse: Taxonomy = {
+      version: 'coarse-1',
+      rules: [{ when: { notType: ['general purpose'] }, label: 'embedded' }],
+      fallback: '{osfamily}',
+    };
     expect(relabel(guesses, coarse)).toMatchObject({ label: 'Linux', label_2: 'embedded' });
   });
 

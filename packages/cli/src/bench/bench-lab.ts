@@ -10,7 +10,13 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).h
  * in the lab), hands it `input` as JSON on stdin and resolves with the JSON
  * report it prints as its last stdout line. `what` names the run in errors.
  */
-export function runJsonInNamespace<Report>(namespace: string, script: string, input: object, what: string, signal: AbortSignal): Promise<Report> {
+export function runJsonInNamespace<Report>(
+  namespace: string,
+  script: string,
+  input: object,
+  what: string,
+  signal: AbortSignal,
+): Promise<Report> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', tsxLoader, script], {
       stdio: ['pipe', 'pipe', 'pipe'],

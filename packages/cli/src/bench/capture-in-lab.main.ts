@@ -47,7 +47,9 @@ function bareProbe(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
       socket.destroy();
       resolve(ok);
     };
-    socket.once('connect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${target.ip}\r\nUser-Agent: ${USER_AGENT}\r\nConnection: close\r\n\r\n`));
+    socket.once('connect', () =>
+      socket.write(`GET / HTTP/1.1\r\nHost: ${target.ip}\r\nUser-Agent: ${USER_AGENT}\r\nConnection: close\r\n\r\n`),
+    );
     socket.once('data', () => done(true));
     socket.once('error', () => done(false));
     socket.once('end', () => done(false));
@@ -55,7 +57,12 @@ function bareProbe(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
 }
 
 async function undiciProbe(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
-  const client = new Client(`http://${target.ip}:${target.port}`, { connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, pipelining: 0 });
+  const client = new Client(`http://${target.ip}:${target.port}`, {
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    pipelining: 0,
+  });
   try {
     const response = await client.request({ path: '/', method: 'GET', headers: { 'user-agent': USER_AGENT } });
     await response.body.dump();
@@ -88,7 +95,9 @@ async function proberChunk(chunk: ProbeTarget[]) {
     const started = performance.now();
     const outcomes = await prober.probeBatch(chunk);
     const proberSeconds = (performance.now() - started) / 1000;
-    const completed = outcomes.filter((o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status));
+    const completed = outcomes.filter(
+      (o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status),
+    );
     const stats = await prober.captureStats();
     return {
       proberSeconds,

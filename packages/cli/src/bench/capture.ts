@@ -39,7 +39,8 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 function benchTargets(plan: LabPlan, perPersonality: number): { ip: string; port: number }[] {
   const targets: { ip: string; port: number }[] = [];
   for (let n = 0; n < perPersonality; n++) {
-    for (const personality of plan.personalities) targets.push({ ip: numberToIp(ipToNumber(personality.firstHost) + n), port: 80 });
+    for (const personality of plan.personalities)
+      targets.push({ ip: numberToIp(ipToNumber(personality.firstHost) + n), port: 80 });
   }
   return targets;
 }
@@ -50,59 +51,66 @@ function runInLab(plan: LabPlan, input: object, signal: AbortSignal): Promise<In
 
 export const captureBenchmark: Benchmark = {
   name: 'capture',
-  description: 'probes/s with SYN-ACK sniffing vs a bare node:net loop, and capture completeness (lab scanner namespace)',
+  description:
+    'probes/s with SYN-ACK sniffing vs a bare node:net loop, and capture completeness (lab scanner namespace)',
   async run(signal) {
     const perPersonality = Number(process.env['OSFP_BENCH_CAPTURE_TARGETS'] ?? 4_000);
     if (!Number.isInteger(perPersonality) || perPersonality < 10 || perPersonality > 16_000) {
-      throw new Error(`OSFP_BENCH_CAPTURE_TARGETS must be an integer in 10..16000 (targets per personality), got ${process.env['OSFP_BENCH_CAPTURE_TARGETS']}`);
+      throw new Error(
+        `OSFP_BENCH_CAPTURE_TARGETS must be an integer in 10..16000 (targets per personality), got ${process.env['OSFP_BENCH_CAPTURE_TARGETS']}`,
+      );
     }
     return withBenchLab(async (plan) => {
-        const targets = benchTargets(plan, perPersonality);
-        const report = await runInLab(plan, { targets, concurrency: 256, chunkSize: 2_000, timeoutMs: 5_000, undici: true }, signal);
-        const { chunks } = report;
-        const probed = sum(chunks.map((c) => c.targets));
-        const bare = probed / sum(chunks.map((c) => c.bareSeconds));
-        const probe = probed / sum(chunks.map((c) => c.proberSeconds));
-        const completed = sum(chunks.map((c) => c.completed));
-        const captured = sum(chunks.map((c) => c.captured));
-        const completeness = completed === 0 ? 0 : (100 * captured) / completed;
-        const rateRatio = ratioOf(probe, bare);
-        const figures: Record<string, BenchFigure> = {
-          'probe-rate': {
-            value: probe,
-            reference: bare,
-            ratio: rateRatio,
-            unit: 'probes/s',
-            better: 'higher',
-            goal: 'ratio >= 0.6',
-            met: rateRatio >= 0.6,
-            note: `${probed} targets each side in ${chunks.length} chunks of alternating order, concurrency 256; per-chunk ratios: ${chunks
-              .map((c) => (c.bareSeconds / c.proberSeconds).toFixed(2))
-              .join(' ')}`,
-          },
-          'capture-completeness': {
-            value: completeness,
-            reference: 100,
-            ratio: completeness / 100,
-            unit: '%',
-            better: 'higher',
-            goal: '>= 99.9 %',
-            met: completeness >= 99.9,
-            note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.packetsRead))} TCP packets read by the capture process, ${sum(chunks.map((c) => c.missed))} claims missed, ${sum(chunks.map((c) => c.syncs))} syncs`,
-          },
+      const targets = benchTargets(plan, perPersonality);
+      const report = await runInLab(
+        plan,
+        { targets, concurrency: 256, chunkSize: 2_000, timeoutMs: 5_000, undici: true },
+        signal,
+      );
+      const { chunks } = report;
+      const probed = sum(chunks.map((c) => c.targets));
+      const bare = probed / sum(chunks.map((c) => c.bareSeconds));
+      const probe = probed / sum(chunks.map((c) => c.proberSeconds));
+      const completed = sum(chunks.map((c) => c.completed));
+      const captured = sum(chunks.map((c) => c.captured));
+      const completeness = completed === 0 ? 0 : (100 * captured) / completed;
+      const rateRatio = ratioOf(probe, bare);
+      const figures: Record<string, BenchFigure> = {
+        'probe-rate': {
+          value: probe,
+          reference: bare,
+          ratio: rateRatio,
+          unit: 'probes/s',
+          better: 'higher',
+          goal: 'ratio >= 0.6',
+          met: rateRatio >= 0.6,
+          note: `${probed} targets each side in ${chunks.length} chunks of alternating order, concurrency 256; per-chunk ratios: ${chunks
+            .map((c) => (c.bareSeconds / c.proberSeconds).toFixed(2))
+            .join(' ')}`,
+        },
+        'capture-completeness': {
+          value: completeness,
+          reference: 100,
+          ratio: completeness / 100,
+          unit: '%',
+          better: 'higher',
+          goal: '>= 99.9 %',
+          met: completeness >= 99.9,
+          note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.packetsRead))} TCP packets read by the capture process, ${sum(chunks.map((c) => c.missed))} claims missed, ${sum(chunks.map((c) => c.syncs))} syncs`,
+        },
+      };
+      if (report.undiciRate !== null && report.undiciReference !== null) {
+        const ratio = ratioOf(report.undiciRate, report.undiciReference);
+        figures['undici-probe-rate'] = {
+          value: report.undiciRate,
+          reference: report.undiciReference,
+          ratio,
+          unit: 'probes/s',
+          better: 'higher',
+          note: 'undici, one Client per target (no sniffing) vs the bare loop: why the hot path is node:net/node:tls',
         };
-        if (report.undiciRate !== null && report.undiciReference !== null) {
-          const ratio = ratioOf(report.undiciRate, report.undiciReference);
-          figures['undici-probe-rate'] = {
-            value: report.undiciRate,
-            reference: report.undiciReference,
-            ratio,
-            unit: 'probes/s',
-            better: 'higher',
-            note: 'undici, one Client per target (no sniffing) vs the bare loop: why the hot path is node:net/node:tls',
-          };
-        }
-        return figures;
+      }
+      return figures;
     });
   },
 };

@@ -49,12 +49,27 @@ const SYNTHETIC_ROWS = (n: number) => `
     'ok' AS label_status
   FROM g`;
 
-const PARQUET_TYPE = { VARCHAR: 'STRING', 'VARCHAR[]': 'JSON', INTEGER: 'INT32', BIGINT: 'INT64', DOUBLE: 'DOUBLE', BOOLEAN: 'BOOLEAN', TIMESTAMP: 'TIMESTAMP' } as const;
+const PARQUET_TYPE = {
+  VARCHAR: 'STRING',
+  'VARCHAR[]': 'JSON',
+  INTEGER: 'INT32',
+  BIGINT: 'INT64',
+  DOUBLE: 'DOUBLE',
+  BOOLEAN: 'BOOLEAN',
+  TIMESTAMP: 'TIMESTAMP',
+} as const;
 
 async function setup(n: number): Promise<number> {
   const store = await openStore(dir);
   try {
-    await store.registerRun({ runId: RUN, dataset: 'bench', startedAt: new Date(0), targetsFile: null, targetsSha256: null, options: {} });
+    await store.registerRun({
+      runId: RUN,
+      dataset: 'bench',
+      startedAt: new Date(0),
+      targetsFile: null,
+      targetsSha256: null,
+      options: {},
+    });
     return (await store.writeBatchFromSql(RUN, BATCH, SYNTHETIC_ROWS(n))).written;
   } finally {
     await store.close();
@@ -81,12 +96,17 @@ async function reference(format: 'parquet' | 'csv'): Promise<number> {
     let rows = 0;
     if (format === 'csv') {
       const file = createWriteStream(out);
-      const csv = stringify({ header: true, columns: COLUMNS.map((c) => c.name), cast: { boolean: (b) => String(b), date: (d) => d.toISOString() } });
+      const csv = stringify({
+        header: true,
+        columns: COLUMNS.map((c) => c.name),
+        cast: { boolean: (b) => String(b), date: (d) => d.toISOString() },
+      });
       csv.pipe(file);
       for await (const chunk of result.yieldRowObjectJs()) {
         for (const row of chunk) {
           rows++;
-          if (!csv.write({ ...row, domains: JSON.stringify(row['domains']) })) await new Promise((r) => csv.once('drain', r));
+          if (!csv.write({ ...row, domains: JSON.stringify(row['domains']) }))
+            await new Promise((r) => csv.once('drain', r));
         }
       }
       csv.end();
@@ -97,10 +117,17 @@ async function reference(format: 'parquet' | 'csv'): Promise<number> {
       for await (const chunk of result.yieldRowObjectJs()) {
         for (const row of chunk) {
           rows++;
-          COLUMNS.forEach((c, k) => columns[k]?.push(c.type === 'VARCHAR[]' ? JSON.stringify(row[c.name]) : row[c.name]));
+          COLUMNS.forEach((c, k) =>
+            columns[k]?.push(c.type === 'VARCHAR[]' ? JSON.stringify(row[c.name]) : row[c.name]),
+          );
         }
       }
-      const columnData: ColumnSource[] = COLUMNS.map((c, k) => ({ name: c.name, data: columns[k] ?? [], type: PARQUET_TYPE[c.type], nullable: c.nullable }));
+      const columnData: ColumnSource[] = COLUMNS.map((c, k) => ({
+        name: c.name,
+        data: columns[k] ?? [],
+        type: PARQUET_TYPE[c.type],
+        nullable: c.nullable,
+      }));
       parquetWriteFile({ filename: out, columnData });
     }
     return rows;
@@ -113,8 +140,11 @@ async function reference(format: 'parquet' | 'csv'): Promise<number> {
 const format = arg === 'csv' ? 'csv' : 'parquet';
 const started = performance.now();
 const cpu = process.cpuUsage();
-const rows = mode === 'setup' ? await setup(Number(arg)) : mode === 'osfp' ? await osfp(format) : await reference(format);
+const rows =
+  mode === 'setup' ? await setup(Number(arg)) : mode === 'osfp' ? await osfp(format) : await reference(format);
 const seconds = (performance.now() - started) / 1000;
 const used = process.cpuUsage(cpu);
 const cpuSeconds = (used.user + used.system) / 1e6;
-process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds, rows, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seconds, cpuSeconds, rows, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+);

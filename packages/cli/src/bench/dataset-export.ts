@@ -45,7 +45,8 @@ const rowsFromEnv = () => {
 
 export const datasetExportBenchmark: Benchmark = {
   name: 'dataset-export',
-  description: 'store rows to Parquet and CSV (DuckDB COPY) vs hyparquet-writer / csv-stringify, 1M rows; peak RSS at 100k vs 1M',
+  description:
+    'store rows to Parquet and CSV (DuckDB COPY) vs hyparquet-writer / csv-stringify, 1M rows; peak RSS at 100k vs 1M',
   async run(signal) {
     const big = rowsFromEnv();
     const small = Math.max(1000, Math.round(big / 10));

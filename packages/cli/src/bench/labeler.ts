@@ -28,7 +28,11 @@ const AGREEMENT_GOAL = 95;
 /** `perPersonality` hosts of every personality, port 80 open, port 1 closed (nothing listens there). */
 function benchTargets(plan: LabPlan, perPersonality: number): LabelTarget[] {
   return plan.personalities.flatMap((p) =>
-    Array.from({ length: perPersonality }, (_, n) => ({ ip: numberToIp(ipToNumber(p.firstHost) + n), openPort: 80, closedPort: 1 })),
+    Array.from({ length: perPersonality }, (_, n) => ({
+      ip: numberToIp(ipToNumber(p.firstHost) + n),
+      openPort: 80,
+      closedPort: 1,
+    })),
   );
 }
 
@@ -61,50 +65,53 @@ export const labelerBenchmark: Benchmark = {
   name: 'labeler',
   description: `labelled hosts/s: ${LABEL_DEFAULTS.processes} Nmap processes x ${LABEL_DEFAULTS.batchSize} hosts vs one Nmap per host (${PER_HOST_PROCESSES} at once), lab scanner namespace`,
   async run(signal) {
-    if (process.getuid?.() !== 0) throw new Error('the labeler benchmark needs root (lab namespaces and Nmap raw sockets): run it as root');
+    if (process.getuid?.() !== 0)
+      throw new Error('the labeler benchmark needs root (lab namespaces and Nmap raw sockets): run it as root');
     const perPersonality = Number(process.env['OSFP_BENCH_LABEL_TARGETS'] ?? 64);
     if (!Number.isInteger(perPersonality) || perPersonality < 4 || perPersonality > 4_000) {
-      throw new Error(`OSFP_BENCH_LABEL_TARGETS must be an integer in 4..4000 (hosts per personality), got ${process.env['OSFP_BENCH_LABEL_TARGETS']}`);
+      throw new Error(
+        `OSFP_BENCH_LABEL_TARGETS must be an integer in 4..4000 (hosts per personality), got ${process.env['OSFP_BENCH_LABEL_TARGETS']}`,
+      );
     }
     const provenance = await nmapPreflight();
     return withBenchLab(async (plan) => {
-        const targets = benchTargets(plan, perPersonality);
-        const exec: LabelOptions['exec'] = (command, args) => inNamespace(plan.scannerNamespace, command, [...args]);
-        const batched = await timedRun(targets, { exec, signal });
-        const perHost = await timedRun(targets, { exec, signal, processes: PER_HOST_PROCESSES, batchSize: 1 });
-        const batchedAgain = await timedRun(targets, { exec, signal });
+      const targets = benchTargets(plan, perPersonality);
+      const exec: LabelOptions['exec'] = (command, args) => inNamespace(plan.scannerNamespace, command, [...args]);
+      const batched = await timedRun(targets, { exec, signal });
+      const perHost = await timedRun(targets, { exec, signal, processes: PER_HOST_PROCESSES, batchSize: 1 });
+      const batchedAgain = await timedRun(targets, { exec, signal });
 
-        // Two batched runs around the per-host one: their mean evens out a cold first run (ARP, caches).
-        const batchedRate = (batched.rate + batchedAgain.rate) / 2;
-        const ratio = ratioOf(batchedRate, perHost.rate);
-        const familyAgreement = agreement(batched, perHost, family);
-        const noise = agreement(batched, batchedAgain, family);
-        const runs = `labelled ok: batched ${okCount(batched)}/${targets.length}, per-host ${okCount(perHost)}/${targets.length}, batched again ${okCount(batchedAgain)}/${targets.length}`;
-        const figures: Record<string, BenchFigure> = {
-          'label-rate': {
-            value: batchedRate,
-            reference: perHost.rate,
-            ratio,
-            unit: 'hosts/s',
-            better: 'higher',
-            goal: `>= ${RATE_GOAL} hosts/s and >= ${RATIO_GOAL}x`,
-            met: batchedRate >= RATE_GOAL && ratio >= RATIO_GOAL,
-            note: `${targets.length} lab hosts (${perPersonality} per personality); mean of two batched runs (${batched.rate.toFixed(1)}, ${batchedAgain.rate.toFixed(1)} hosts/s); Nmap ${provenance.nmapVersion}`,
-          },
-          'label-agreement': {
-            value: familyAgreement,
-            reference: noise,
-            ratio: ratioOf(familyAgreement, noise),
-            unit: '% same top-1 family',
-            better: 'higher',
-            goal: `>= ${AGREEMENT_GOAL} % batched vs per-host`,
-            met: familyAgreement >= AGREEMENT_GOAL,
-            note:
-              `reference: two batched runs vs each other. Same taxonomy class: batched vs per-host ` +
-              `${agreement(batched, perHost, labelClass).toFixed(1)} %, batched vs batched ${agreement(batched, batchedAgain, labelClass).toFixed(1)} %. ${runs}`,
-          },
-        };
-        return figures;
+      // Two batched runs around the per-host one: their mean evens out a cold first run (ARP, caches).
+      const batchedRate = (batched.rate + batchedAgain.rate) / 2;
+      const ratio = ratioOf(batchedRate, perHost.rate);
+      const familyAgreement = agreement(batched, perHost, family);
+      const noise = agreement(batched, batchedAgain, family);
+      const runs = `labelled ok: batched ${okCount(batched)}/${targets.length}, per-host ${okCount(perHost)}/${targets.length}, batched again ${okCount(batchedAgain)}/${targets.length}`;
+      const figures: Record<string, BenchFigure> = {
+        'label-rate': {
+          value: batchedRate,
+          reference: perHost.rate,
+          ratio,
+          unit: 'hosts/s',
+          better: 'higher',
+          goal: `>= ${RATE_GOAL} hosts/s and >= ${RATIO_GOAL}x`,
+          met: batchedRate >= RATE_GOAL && ratio >= RATIO_GOAL,
+          note: `${targets.length} lab hosts (${perPersonality} per personality); mean of two batched runs (${batched.rate.toFixed(1)}, ${batchedAgain.rate.toFixed(1)} hosts/s); Nmap ${provenance.nmapVersion}`,
+        },
+        'label-agreement': {
+          value: familyAgreement,
+          reference: noise,
+          ratio: ratioOf(familyAgreement, noise),
+          unit: '% same top-1 family',
+          better: 'higher',
+          goal: `>= ${AGREEMENT_GOAL} % batched vs per-host`,
+          met: familyAgreement >= AGREEMENT_GOAL,
+          note:
+            `reference: two batched runs vs each other. Same taxonomy class: batched vs per-host ` +
+            `${agreement(batched, perHost, labelClass).toFixed(1)} %, batched vs batched ${agreement(batched, batchedAgain, labelClass).toFixed(1)} %. ${runs}`,
+        },
+      };
+      return figures;
     });
   },
 };

@@ -51,7 +51,13 @@ async function runSize(plan: LabPlan, count: number, dir: string, signal: AbortS
   const targets = join(dir, `lab-${count}.csv`);
   await writeTargets(targets, count);
   const input = { count, targets, dir, dnsServer: plan.dnsServer };
-  return runJsonInNamespace<SizeReport>(plan.scannerNamespace, inLabScript, input, `pipeline-memory (${count})`, signal);
+  return runJsonInNamespace<SizeReport>(
+    plan.scannerNamespace,
+    inLabScript,
+    input,
+    `pipeline-memory (${count})`,
+    signal,
+  );
 }
 
 const mib = (bytes: number) => bytes / 2 ** 20;
@@ -61,7 +67,8 @@ export const pipelineMemoryBenchmark: Benchmark = {
   description: 'peak Redis used_memory and coordinator RSS, 1M vs 100k lab names (labelling off): back-pressure',
   async run(signal) {
     const [small, large] = (process.env['OSFP_BENCH_PIPELINE_COUNTS'] ?? '100000,1000000').split(',').map(Number);
-    if (!small || !large || !(large > small)) throw new Error('OSFP_BENCH_PIPELINE_COUNTS must be "SMALL,LARGE" with LARGE > SMALL');
+    if (!small || !large || !(large > small))
+      throw new Error('OSFP_BENCH_PIPELINE_COUNTS must be "SMALL,LARGE" with LARGE > SMALL');
     return withBenchLab(async (plan) => {
       const dir = await mkdtemp(join(tmpdir(), 'osfp-bench-pipeline-'));
       try {
@@ -70,7 +77,16 @@ export const pipelineMemoryBenchmark: Benchmark = {
         const note = `${small.toLocaleString('en-US')} names -> ${a.hosts} hosts in ${a.seconds.toFixed(0)}s; ${large.toLocaleString('en-US')} names -> ${b.hosts} hosts in ${b.seconds.toFixed(0)}s`;
         const figure = (value: number, reference: number): BenchFigure => {
           const ratio = value / reference;
-          return { value: mib(value), reference: mib(reference), ratio, unit: 'MiB', better: 'lower', goal: `${large}/${small} peak < 1.2x`, met: ratio < 1.2, note };
+          return {
+            value: mib(value),
+            reference: mib(reference),
+            ratio,
+            unit: 'MiB',
+            better: 'lower',
+            goal: `${large}/${small} peak < 1.2x`,
+            met: ratio < 1.2,
+            note,
+          };
         };
         return {
           'pipeline-redis-peak': figure(b.peakRedis, a.peakRedis),

@@ -5,4 +5,9 @@ import { labelerBenchmark } from './labeler.ts';
 import { pipelineMemoryBenchmark } from './pipeline-memory.ts';
 
 /** Every benchmark `pnpm bench` knows, in the order they run. */
-export const BENCHMARKS: readonly Benchmark[] = [captureBenchmark, labelerBenchmark, datasetExportBenchmark, pipelineMemoryBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [
+  captureBenchmark,
+  labelerBenchmark,
+  datasetExportBenchmark,
+  pipelineMemoryBenchmark,
+];

@@ -8,7 +8,10 @@ export interface BenchOptions {
 }
 
 /** Runs the selected benchmarks and prints their figures; returns the process exit code. */
-export async function runBenchmarks(options: BenchOptions, benchmarks: readonly Benchmark[] = BENCHMARKS): Promise<number> {
+export async function runBenchmarks(
+  options: BenchOptions,
+  benchmarks: readonly Benchmark[] = BENCHMARKS,
+): Promise<number> {
   const out = options.out ?? process.stdout;
   const selected = options.only ? benchmarks.filter((b) => b.name === options.only) : benchmarks;
   if (selected.length === 0) {
@@ -32,7 +35,9 @@ export async function runBenchmarks(options: BenchOptions, benchmarks: readonly 
         }
       } catch (error) {
         failed = true;
-        process.stderr.write(`osfp bench: ${benchmark.name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `osfp bench: ${benchmark.name} failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
       }
     }
   } finally {

@@ -15,7 +15,9 @@ import { shutdownSignal } from '../shutdown-signal.ts';
 
 export function collectCommand(): Command {
   return new Command('collect')
-    .description('Collect a dataset: probe every target, capture its SYN-ACK, label it with Nmap, write a new dataset version')
+    .description(
+      'Collect a dataset: probe every target, capture its SYN-ACK, label it with Nmap, write a new dataset version',
+    )
     .option('--targets <file>', 'targets file (Tranco rank,domain; one domain, IP or CIDR per line)')
     .option('--resume <runId>', 'continue an interrupted run (its options are restored)')
     .option('--data-dir <dir>', 'data directory: store, datasets, run state, embedded Redis (default ./osfp-data)')
@@ -27,7 +29,10 @@ export function collectCommand(): Command {
     .option('--rate <n>', 'probes per second across all workers (default 0 = unlimited)')
     .option('--contact <url>', 'contact URL put in the User-Agent')
     .option('--label <policy>', 'which responsive hosts Nmap labels: all | none | sample:FRACTION (default all)')
-    .option('--label-max-age <duration>', "reuse labels from the dataset's latest version when no older than this, e.g. 30d")
+    .option(
+      '--label-max-age <duration>',
+      "reuse labels from the dataset's latest version when no older than this, e.g. 30d",
+    )
     .option('--label-timeout <duration>', 'deadline of one Nmap batch (default 10m)')
     .option('--label-processes <n>', 'Nmap processes per worker (default 16)')
     .option('--dns-server <list>', 'DNS servers, ip[:port], comma-separated (default: the system resolver)')
@@ -59,9 +64,16 @@ export function collectCommand(): Command {
 
       const logger = pino({ level: process.env['OSFP_LOG_LEVEL'] ?? 'info' }, destination(2));
       const progress = createProgressReporter({ mode: options.progress, intervalMs: options.logInterval, logger });
-      const shutdown = shutdownSignal((signal) => logger.warn(`${signal}: finishing in-flight batches; press Ctrl-C again to exit at once`));
+      const shutdown = shutdownSignal((signal) =>
+        logger.warn(`${signal}: finishing in-flight batches; press Ctrl-C again to exit at once`),
+      );
       try {
-        const summary = await collectRun(options, { stages: realStageBodies(), logger, progress, signal: shutdown.signal });
+        const summary = await collectRun(options, {
+          stages: realStageBodies(),
+          logger,
+          progress,
+          signal: shutdown.signal,
+        });
         process.stdout.write(`${formatRunSummary(summary)}\n`);
         if (summary.status === 'interrupted') process.exitCode = 130;
         else if (summary.status === 'failed') process.exitCode = 1;

@@ -28,10 +28,13 @@ interface EvaluateCliOptions {
   json?: boolean;
 }
 
-const integer = (what: string, min: number) => (value: string): number => {
-  if (!/^-?\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`${what} must be an integer >= ${min}, got "${value}"`);
-  return Number(value);
-};
+const integer =
+  (what: string, min: number) =>
+  (value: string): number => {
+    if (!/^-?\d+$/.test(value) || Number(value) < min)
+      throw new InvalidArgumentError(`${what} must be an integer >= ${min}, got "${value}"`);
+    return Number(value);
+  };
 
 const fraction = (value: string): number => {
   const n = Number(value);
@@ -43,7 +46,7 @@ export function datasetEvaluateCommand(): Command {
   const d = DEFAULT_EVALUATE_OPTIONS;
   return new Command('evaluate')
     .description(
-      'train baseline classifiers (majority, random forest) on a version\'s SYN-ACK features and judge p0f\'s database ' +
+      "train baseline classifiers (majority, random forest) on a version's SYN-ACK features and judge p0f's database " +
         'beside them: top-1/top-2/balanced accuracy, per-class table, informative features; stored in VERSION/evaluation/',
     )
     .argument('<ref>', 'NAME[@V] (no @V = latest)', (s: string) => {
@@ -51,17 +54,30 @@ export function datasetEvaluateCommand(): Command {
       return s;
     })
     .addOption(dataDirOption())
-    .addOption(new Option('--seed <n>', 'seed of the split, the subsample and the forest').argParser(integer('--seed', 0)).default(d.seed))
-    .addOption(new Option('--test-fraction <x>', 'share of each class held out').argParser(fraction).default(d.testFraction))
+    .addOption(
+      new Option('--seed <n>', 'seed of the split, the subsample and the forest')
+        .argParser(integer('--seed', 0))
+        .default(d.seed),
+    )
+    .addOption(
+      new Option('--test-fraction <x>', 'share of each class held out').argParser(fraction).default(d.testFraction),
+    )
     .addOption(
       new Option('--min-support <n>', 'classes with fewer labelled rows are listed, not trained on or scored')
         .argParser(integer('--min-support', 2))
         .default(d.minSupport),
     )
-    .addOption(new Option('--trees <n>', 'trees in the random forest').argParser(integer('--trees', 1)).default(d.trees))
-    .addOption(new Option('--max-depth <n>', 'maximum tree depth').argParser(integer('--max-depth', 1)).default(d.maxDepth))
     .addOption(
-      new Option('--max-train-rows <n>', 'stratified subsample of the training split beyond this many rows (bounds training time)')
+      new Option('--trees <n>', 'trees in the random forest').argParser(integer('--trees', 1)).default(d.trees),
+    )
+    .addOption(
+      new Option('--max-depth <n>', 'maximum tree depth').argParser(integer('--max-depth', 1)).default(d.maxDepth),
+    )
+    .addOption(
+      new Option(
+        '--max-train-rows <n>',
+        'stratified subsample of the training split beyond this many rows (bounds training time)',
+      )
         .argParser(integer('--max-train-rows', 2))
         .default(d.maxTrainRows),
     )
@@ -69,7 +85,9 @@ export function datasetEvaluateCommand(): Command {
     .option('--no-p0f', 'skip the p0f baseline')
     .option('--json', 'print report.json instead of report.md')
     .action(async (ref: string, opts: EvaluateCliOptions) => {
-      const passive: PassiveBaseline | null = opts.p0f ? p0fBaseline(await loadP0fDatabaseOrSayHowToSkip(opts.p0fDb)) : null;
+      const passive: PassiveBaseline | null = opts.p0f
+        ? p0fBaseline(await loadP0fDatabaseOrSayHowToSkip(opts.p0fDb))
+        : null;
       const version = await resolveVersion(opts.dataDir, ref);
       const result = await evaluateVersion(version.dir, {
         seed: opts.seed,

@@ -75,7 +75,9 @@ export function datasetCommand(): Command {
 
   dataset.addCommand(
     new Command('diff')
-      .description('compare two versions: rows added, removed, relabelled (keyed by ip and port) and the histogram change')
+      .description(
+        'compare two versions: rows added, removed, relabelled (keyed by ip and port) and the histogram change',
+      )
       .argument('<a>', 'NAME@A', refArgument)
       .argument('<b>', 'NAME@B', refArgument)
       .addOption(dataDirOption())
@@ -125,7 +127,10 @@ export function datasetCommand(): Command {
         validateDatasetName(name);
         const store = await openStore(opts.dataDir);
         try {
-          const m = await store.buildVersion(name, { runs: opts.from, formats: opts.csv ? ['parquet', 'csv'] : ['parquet'] });
+          const m = await store.buildVersion(name, {
+            runs: opts.from,
+            formats: opts.csv ? ['parquet', 'csv'] : ['parquet'],
+          });
           print(`${m.dataset}@${m.version}: ${m.rows} rows, content sha256 ${m.contentSha256}\n`);
         } finally {
           await store.close();
@@ -146,7 +151,9 @@ export function datasetCommand(): Command {
           taxonomyVersion: taxonomy.version,
           formats: opts.csv ? ['parquet', 'csv'] : ['parquet'],
         });
-        print(`${m.dataset}@${m.version}: ${m.rows} rows relabelled from ${m.dataset}@${m.parent ?? '?'} under taxonomy ${taxonomy.version}\n`);
+        print(
+          `${m.dataset}@${m.version}: ${m.rows} rows relabelled from ${m.dataset}@${m.parent ?? '?'} under taxonomy ${taxonomy.version}\n`,
+        );
       }),
   );
   dataset.addCommand(datasetEvaluateCommand());
@@ -159,7 +166,9 @@ async function loadTaxonomy(spec: string): Promise<Taxonomy> {
   try {
     text = await readFile(spec, 'utf8');
   } catch (error) {
-    throw new UsageError(`--taxonomy ${spec}: cannot read it (${error instanceof Error ? error.message : String(error)}); give "default" or a JSON file`);
+    throw new UsageError(
+      `--taxonomy ${spec}: cannot read it (${error instanceof Error ? error.message : String(error)}); give "default" or a JSON file`,
+    );
   }
   try {
     return parseTaxonomy(JSON.parse(text), `--taxonomy ${spec}`);

@@ -11,7 +11,16 @@ const FORMATS = ['jsonl', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
 
 /** Output columns, in order: where the SYN-ACK went, its features, then the SYN it answered. */
-export const FEATURES_OUTPUT_COLUMNS = ['ts', 'src_ip', 'src_port', 'dst_ip', 'dst_port', ...FEATURE_COLUMNS, 'syn_olayout', 'syn_mss'] as const;
+export const FEATURES_OUTPUT_COLUMNS = [
+  'ts',
+  'src_ip',
+  'src_port',
+  'dst_ip',
+  'dst_port',
+  ...FEATURE_COLUMNS,
+  'syn_olayout',
+  'syn_mss',
+] as const;
 
 export function featuresCommand(): Command {
   return new Command('features')
@@ -23,7 +32,9 @@ export function featuresCommand(): Command {
     });
 }
 
-function flatten(record: CaptureFeatureRecord): Record<(typeof FEATURES_OUTPUT_COLUMNS)[number], string | number | boolean | null> {
+function flatten(
+  record: CaptureFeatureRecord,
+): Record<(typeof FEATURES_OUTPUT_COLUMNS)[number], string | number | boolean | null> {
   return {
     ts: record.ts.toISOString(),
     src_ip: record.src_ip,
@@ -81,7 +92,8 @@ export async function printFeatures(file: string, format: Format, out: Writable,
     // After EPIPE the stream may report it again later: keep swallowing it.
     if (!readerGone) out.off('error', onOutputError);
   }
-  if (format === 'csv' && first) await writeOut(out, stringify([], { header: true, columns: [...FEATURES_OUTPUT_COLUMNS] }));
+  if (format === 'csv' && first)
+    await writeOut(out, stringify([], { header: true, columns: [...FEATURES_OUTPUT_COLUMNS] }));
 
   const unsupported = [...stats.linkTypes].filter((t) => !isSupportedLinkType(t));
   const rejected = [...stats.rejected].map(([reason, n]) => `${n} ${reason}`).join('; ');
@@ -92,6 +104,9 @@ export async function printFeatures(file: string, format: Format, out: Writable,
       '\n',
   );
   if (stats.packets > 0 && unsupported.length === stats.linkTypes.size) {
-    throw new UsageError(`features: ${file}: link type ${unsupported.join(', ')} is not supported (use Ethernet, Linux cooked SLL/SLL2 or raw IP)`, 1);
+    throw new UsageError(
+      `features: ${file}: link type ${unsupported.join(', ')} is not supported (use Ethernet, Linux cooked SLL/SLL2 or raw IP)`,
+      1,
+    );
   }
 }

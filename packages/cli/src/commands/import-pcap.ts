@@ -13,7 +13,7 @@ export function importPcapCommand(): Command {
     .requiredOption('--dataset <name>', 'dataset to add the version to')
     .option(
       '--label-pattern <regex>',
-      "regular expression over each packet comment; its first group (or the whole match) is the label; the default is the seed's \"x,y_LABEL\"",
+      'regular expression over each packet comment; its first group (or the whole match) is the label; the default is the seed\'s "x,y_LABEL"',
       DEFAULT_LABEL_PATTERN,
     )
     .option('--csv', 'also write data.csv into the version')

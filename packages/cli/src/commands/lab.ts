@@ -36,7 +36,10 @@ function upCommand(): Command {
         `lab "${plan.prefix}" is up`,
         `  scanner namespace ${plan.scannerNamespace} (${plan.scannerAddress}); run tools there with: ip netns exec ${plan.scannerNamespace} <command>`,
         `  DNS ${plan.dnsServer} for *.${plan.domain}`,
-        ...plan.personalities.map((p) => `  ${p.name.padEnd(9)} ${p.cidr.padEnd(16)} ttl ${p.expect.ittl}, mss ${p.expect.mss}, wscale ${p.expect.wscale ?? '-'}, ts ${p.expect.timestamps ? 'on' : 'off'}, sack ${p.expect.sack ? 'on' : 'off'}`),
+        ...plan.personalities.map(
+          (p) =>
+            `  ${p.name.padEnd(9)} ${p.cidr.padEnd(16)} ttl ${p.expect.ittl}, mss ${p.expect.mss}, wscale ${p.expect.wscale ?? '-'}, ts ${p.expect.timestamps ? 'on' : 'off'}, sack ${p.expect.sack ? 'on' : 'off'}`,
+        ),
         `  hostile   ${plan.hostile.map((h) => `${h.behaviour} ${h.ip}:${h.port}`).join(', ')}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
@@ -45,7 +48,7 @@ function upCommand(): Command {
 
 function downCommand(): Command {
   return new Command('down')
-    .description('Stop the lab\'s processes and delete its namespaces and state (needs root)')
+    .description("Stop the lab's processes and delete its namespaces and state (needs root)")
     .addOption(prefixOption())
     .action(async (options: PrefixOption) => {
       const { prefix } = labOptions(options);
@@ -68,7 +71,9 @@ function statusCommand(): Command {
         const lines = [
           `lab "${opts.prefix}" is ${status.up ? 'up' : status.namespaces.length > 0 ? 'partly up (run lab up to repair, or lab down)' : 'down'}`,
           `  namespaces: ${status.namespaces.length > 0 ? status.namespaces.join(', ') : 'none'}`,
-          ...status.processes.map((p) => `  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'running' : 'NOT RUNNING'}`),
+          ...status.processes.map(
+            (p) => `  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'running' : 'NOT RUNNING'}`,
+          ),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
       }
@@ -81,41 +86,49 @@ function targetsCommand(): Command {
     .description('Write a list of lab targets (names resolve through the lab DNS); no root needed')
     .addOption(prefixOption())
     .requiredOption('--count <n>', 'number of lines to write')
-    .addOption(new Option('--format <format>', 'tranco (rank,name), domains (name) or ips (address)').choices(TARGET_FORMATS).default('tranco'))
+    .addOption(
+      new Option('--format <format>', 'tranco (rank,name), domains (name) or ips (address)')
+        .choices(TARGET_FORMATS)
+        .default('tranco'),
+    )
     .option('--hostile', 'include the hostile hosts (line 5, then every 10th line, each once)')
     .option('--out <file>', 'write to FILE instead of stdout')
-    .action(async (options: PrefixOption & { count: string; format: TargetFormat; hostile?: boolean; out?: string }) => {
-      const prefix = labOptions(options).prefix;
-      const count = Number(options.count);
-      const hostile = options.hostile ?? false;
-      const max = maxTargets(options.format, hostile);
-      if (!/^\d+$/.test(options.count) || count > max) {
-        throw new UsageError(`--count "${options.count}" must be a whole number from 0 to ${max} for --format ${options.format}`);
-      }
-      const lines = labTargets(count, options.format, { hostile, ...(prefix === undefined ? {} : { prefix }) });
-      const out = options.out === undefined ? process.stdout : createWriteStream(options.out);
-      if (options.out !== undefined) {
-        await Promise.race([
-          once(out, 'open'),
-          once(out, 'error').then(([error]) => {
-            throw new UsageError(`--out "${options.out}": cannot write (${(error as Error).message})`);
-          }),
-        ]);
-      }
-      let chunk: string[] = [];
-      for (const line of lines) {
-        chunk.push(line);
-        if (chunk.length === 10_000) {
-          if (!out.write(`${chunk.join('\n')}\n`)) await once(out, 'drain');
-          chunk = [];
+    .action(
+      async (options: PrefixOption & { count: string; format: TargetFormat; hostile?: boolean; out?: string }) => {
+        const prefix = labOptions(options).prefix;
+        const count = Number(options.count);
+        const hostile = options.hostile ?? false;
+        const max = maxTargets(options.format, hostile);
+        if (!/^\d+$/.test(options.count) || count > max) {
+          throw new UsageError(
+            `--count "${options.count}" must be a whole number from 0 to ${max} for --format ${options.format}`,
+          );
         }
-      }
-      if (chunk.length > 0) out.write(`${chunk.join('\n')}\n`);
-      if (options.out !== undefined) {
-        out.end();
-        await once(out, 'finish');
-      }
-    });
+        const lines = labTargets(count, options.format, { hostile, ...(prefix === undefined ? {} : { prefix }) });
+        const out = options.out === undefined ? process.stdout : createWriteStream(options.out);
+        if (options.out !== undefined) {
+          await Promise.race([
+            once(out, 'open'),
+            once(out, 'error').then(([error]) => {
+              throw new UsageError(`--out "${options.out}": cannot write (${(error as Error).message})`);
+            }),
+          ]);
+        }
+        let chunk: string[] = [];
+        for (const line of lines) {
+          chunk.push(line);
+          if (chunk.length === 10_000) {
+            if (!out.write(`${chunk.join('\n')}\n`)) await once(out, 'drain');
+            chunk = [];
+          }
+        }
+        if (chunk.length > 0) out.write(`${chunk.join('\n')}\n`);
+        if (options.out !== undefined) {
+          out.end();
+          await once(out, 'finish');
+        }
+      },
+    );
 }
 
 export function labCommand(): Command {

@@ -24,11 +24,19 @@ export function workerCommand(): Command {
       const options: WorkerOptions = await loadOptions(command, WorkerOptionsSchema, WORKER_OPTION_KEYS);
       const logger = pino({ level: process.env['OSFP_LOG_LEVEL'] ?? 'info' }, destination(2));
       const node = startWorkerNode({
-        redisUrl: options.redis, roles: options.role, stages: realStageBodies(), logger,
-        batches: options.batches, concurrency: options.concurrency, labelProcesses: options.labelProcesses,
+        redisUrl: options.redis,
+        roles: options.role,
+        stages: realStageBodies(),
+        logger,
+        batches: options.batches,
+        concurrency: options.concurrency,
+        labelProcesses: options.labelProcesses,
       });
       await node.ready();
-      logger.info({ redis: redactRedisUrl(options.redis), roles: options.role }, 'worker ready; Ctrl-C finishes the current batches and stops');
+      logger.info(
+        { redis: redactRedisUrl(options.redis), roles: options.role },
+        'worker ready; Ctrl-C finishes the current batches and stops',
+      );
       await new Promise<void>((resolve) => {
         const shutdown = shutdownSignal((signal) => {
           logger.warn(`${signal}: finishing current batches`);

@@ -5,7 +5,16 @@ import { LABEL_DEFAULTS } from '@osfp/labeler';
 import { parseDuration } from './duration.ts';
 
 const list = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v), z.array(item));
+  z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
+        : v,
+    z.array(item),
+  );
 
 const duration = () =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -18,16 +27,23 @@ const duration = () =>
   });
 
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
+const bool = z.preprocess(
+  (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
+  z.boolean(),
+);
 
 /** `all`, `none` or `sample:FRACTION`, as the policy the coordinator applies per host. */
-export type LabelPolicy = { readonly mode: 'all' } | { readonly mode: 'none' } | { readonly mode: 'sample'; readonly fraction: number };
+export type LabelPolicy =
+  { readonly mode: 'all' } | { readonly mode: 'none' } | { readonly mode: 'sample'; readonly fraction: number };
 
 const labelPolicy = z.string().transform((v, ctx): LabelPolicy => {
   if (v === 'all' || v === 'none') return { mode: v };
   const m = /^sample:(0(?:\.\d+)?|1(?:\.0+)?)$/.exec(v);
   if (m) return { mode: 'sample', fraction: Number(m[1]) };
-  ctx.addIssue({ code: 'custom', message: `"${v}" is not all, none or sample:FRACTION (a number from 0 to 1, e.g. sample:0.1)` });
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${v}" is not all, none or sample:FRACTION (a number from 0 to 1, e.g. sample:0.1)`,
+  });
   return z.NEVER;
 });
 
@@ -40,13 +56,18 @@ const datasetName = z.string().superRefine((v, ctx) => {
   }
 });
 
-const redisUrl = z.string().refine((v) => /^rediss?:\/\/|^unix:\/\//.test(v), 'expected a redis://, rediss:// or unix:// URL');
+const redisUrl = z
+  .string()
+  .refine((v) => /^rediss?:\/\/|^unix:\/\//.test(v), 'expected a redis://, rediss:// or unix:// URL');
 
 /** Every option of `osfp collect`, validated; also what a run persists so --resume continues it unchanged. */
 export const CollectOptionsSchema = z
   .object({
     targets: z.string().min(1).optional(),
-    resume: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a run id has only letters, digits, ".", "_" and "-"').optional(),
+    resume: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'a run id has only letters, digits, ".", "_" and "-"')
+      .optional(),
     dataDir: z.string().min(1).default('./osfp-data'),
     dataset: datasetName.optional(),
     ports: list(intIn(1, 65535)).default([80]),
@@ -75,9 +96,14 @@ export const CollectOptionsSchema = z
   .strict()
   .superRefine((o, ctx) => {
     if (o.targets === undefined && o.resume === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['targets'], message: 'give a targets file (--targets FILE) or a run to resume (--resume RUN_ID)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets'],
+        message: 'give a targets file (--targets FILE) or a run to resume (--resume RUN_ID)',
+      });
     }
-    if (o.rate > 0 && o.rate < 1) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'a rate is at least 1 probe/s (0 = unlimited)' });
+    if (o.rate > 0 && o.rate < 1)
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'a rate is at least 1 probe/s (0 = unlimited)' });
   });
 
 export type CollectOptions = z.infer<typeof CollectOptionsSchema>;

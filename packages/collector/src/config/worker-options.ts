@@ -4,14 +4,22 @@ export const WORKER_ROLES = ['probe', 'label'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 const roles = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : v,
   z.array(z.enum(WORKER_ROLES, 'a role is probe or label')).min(1, 'give at least one role'),
 );
 
 /** Every option of `osfp worker`. Run settings (timeout, rate, User-Agent) come with the jobs, from the coordinator. */
 export const WorkerOptionsSchema = z
   .object({
-    redis: z.string().refine((v) => /^rediss?:\/\/|^unix:\/\//.test(v), 'expected a redis://, rediss:// or unix:// URL'),
+    redis: z
+      .string()
+      .refine((v) => /^rediss?:\/\/|^unix:\/\//.test(v), 'expected a redis://, rediss:// or unix:// URL'),
     role: roles.default(['probe', 'label']),
     concurrency: z.coerce.number().int().min(1).max(100_000).optional(),
     batches: z.coerce.number().int().min(1).max(64).default(1),

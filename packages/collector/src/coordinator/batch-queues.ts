@@ -40,7 +40,10 @@ export class BatchQueues {
     };
     this.flow = new BatchFlow(connection('flow-producer'), joinQueueName(state.runId));
     cleanup.defer(() => this.flow.close());
-    this.joinQueue = new Queue(joinQueueName(state.runId), { connection: connection('join-queue'), streams: SHORT_STREAMS });
+    this.joinQueue = new Queue(joinQueueName(state.runId), {
+      connection: connection('join-queue'),
+      streams: SHORT_STREAMS,
+    });
     cleanup.defer(() => this.joinQueue.close());
     this.stageQueues = [QUEUES.probe, QUEUES.label].map(
       (name) => new Queue(name, { connection: connection(`${name}-queue`), streams: SHORT_STREAMS }),
@@ -64,11 +67,16 @@ export class BatchQueues {
     const targets: ProbeTarget[] = [];
     for (const host of hosts) {
       for (const port of options.ports) {
-        targets.push(host.domains[0] === undefined ? { ip: host.ip, port } : { ip: host.ip, port, hostname: host.domains[0] });
+        targets.push(
+          host.domains[0] === undefined ? { ip: host.ip, port } : { ip: host.ip, port, hostname: host.domains[0] },
+        );
       }
     }
     const labelIps = hosts.filter((h) => this.plan.scan(h.ip)).map((h) => h.ip);
-    await this.flow.add({ runId, batchNo, settings: this.settings, targets }, { runId, batchNo, settings: this.settings, labelIps });
+    await this.flow.add(
+      { runId, batchNo, settings: this.settings, targets },
+      { runId, batchNo, settings: this.settings, labelIps },
+    );
   }
 
   /**
@@ -122,11 +130,16 @@ export class BatchQueues {
   }
 
   /** Samples queue depths (for progress) and resource use (for the back-pressure benchmark) every half second. */
-  sample(onSample: ((sample: { redisUsedMemory: number; rss: number }) => void) | undefined, cleanup: CleanupStack): void {
+  sample(
+    onSample: ((sample: { redisUsedMemory: number; rss: number }) => void) | undefined,
+    cleanup: CleanupStack,
+  ): void {
     const { totals, redis } = this.state;
     const sampler = setInterval(() => {
       void (async () => {
-        const [probeCounts, labelCounts] = await Promise.all(this.stageQueues.map((q) => q.getJobCounts('active', 'waiting', 'prioritized')));
+        const [probeCounts, labelCounts] = await Promise.all(
+          this.stageQueues.map((q) => q.getJobCounts('active', 'waiting', 'prioritized')),
+        );
         totals.probing = (probeCounts?.['active'] ?? 0) + (probeCounts?.['waiting'] ?? 0);
         totals.labelling = (labelCounts?.['active'] ?? 0) + (labelCounts?.['waiting'] ?? 0);
         onSample?.({ redisUsedMemory: await redisUsedMemory(redis), rss: process.memoryUsage.rss() });

@@ -56,7 +56,12 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
     for (const outcome of await state.index.outcomes<BatchOutcome>()) state.count(outcome);
     const join = startJoin(state, plan, deps, cleanup);
     if (state.options.localWorkers) {
-      const workers = startWorkerNode({ redisUrl: state.redisUrl, roles: ['probe', 'label'], stages: deps.stages, logger });
+      const workers = startWorkerNode({
+        redisUrl: state.redisUrl,
+        roles: ['probe', 'label'],
+        stages: deps.stages,
+        logger,
+      });
       cleanup.defer(() => workers.close());
     }
 
@@ -68,12 +73,18 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
 
     if (state.joinFailure !== null) {
       state.phase = 'stopping';
-      logger.error({ run: state.runId }, `${state.joinFailure}; stopping the run (rows written so far are kept; fix the cause, then resume)`);
+      logger.error(
+        { run: state.runId },
+        `${state.joinFailure}; stopping the run (rows written so far are kept; fix the cause, then resume)`,
+      );
       return await summarize(state, 'failed', state.joinFailure);
     }
     if (signal?.aborted) {
       state.phase = 'stopping';
-      logger.warn({ run: state.runId, inFlight: state.inFlight() }, 'stopping: in-flight batches finish or stay queued in Redis');
+      logger.warn(
+        { run: state.runId, inFlight: state.inFlight() },
+        'stopping: in-flight batches finish or stay queued in Redis',
+      );
       return await summarize(state, 'interrupted');
     }
     const { version, outcomes } = await buildVersion(state);
@@ -86,7 +97,11 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
 /** `--label` policy, minus hosts whose recent label the dataset already has (--label-max-age). */
 async function labelPlanFor({ options, store, dataset, runId }: RunState): Promise<LabelPlan> {
   const reuse = options.labelMaxAge !== undefined && options.label.mode !== 'none';
-  return new LabelPlan(runId, options.label, reuse ? await store.latestLabels(dataset, options.labelMaxAge!) : new Map());
+  return new LabelPlan(
+    runId,
+    options.label,
+    reuse ? await store.latestLabels(dataset, options.labelMaxAge!) : new Map(),
+  );
 }
 
 /** The summary of a run that stopped before its version (interrupted or failed): it says how to resume. */
@@ -97,5 +112,13 @@ async function summarize(state: RunState, status: 'interrupted' | 'failed', erro
 
 function summaryInput(state: RunState) {
   const { runId, dataset, ingest, totals, dataDir, startedMs } = state;
-  return { runId, dataset, ingest, hosts: totals.hosts, batches: totals.batches, dataDir, elapsedMs: Date.now() - startedMs };
+  return {
+    runId,
+    dataset,
+    ingest,
+    hosts: totals.hosts,
+    batches: totals.batches,
+    dataDir,
+    elapsedMs: Date.now() - startedMs,
+  };
 }

@@ -11,21 +11,32 @@ import { ingestTargets } from './target-ingest.ts';
  * only restores the counts. Returns false when a shutdown signal came while
  * reading: the index is not sealed, and a resume reads the file again.
  */
-export async function indexTargets(state: RunState, deps: { logger: Logger; signal?: AbortSignal | undefined }): Promise<boolean> {
+export async function indexTargets(
+  state: RunState,
+  deps: { logger: Logger; signal?: AbortSignal | undefined },
+): Promise<boolean> {
   const { logger } = deps;
   const { options, index, redis, runId, ingest } = state;
   if (!(await index.isSealed())) {
     await index.clear();
     const exclude = (await Promise.all(options.exclude.map(readExcludeFile))).flat();
     const policy = new ExclusionPolicy({ allow: options.allow, exclude });
-    const resolver = new NameResolver({ servers: options.dnsServer, concurrency: options.dnsConcurrency, timeoutMs: options.dnsTimeout });
+    const resolver = new NameResolver({
+      servers: options.dnsServer,
+      concurrency: options.dnsConcurrency,
+      timeoutMs: options.dnsTimeout,
+    });
     await ingestTargets({
       file: options.targets!,
       index,
       resolver,
       policy,
       counts: ingest,
-      onMalformed: (m) => logger.warn({ line: m.line, text: m.text, reason: m.reason }, `targets file line ${m.line}: ${m.reason}; skipped`),
+      onMalformed: (m) =>
+        logger.warn(
+          { line: m.line, text: m.text, reason: m.reason },
+          `targets file line ${m.line}: ${m.reason}; skipped`,
+        ),
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
     if (deps.signal?.aborted) {

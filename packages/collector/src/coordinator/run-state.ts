@@ -30,7 +30,16 @@ export interface RunTotals {
 export class RunState {
   readonly ingest: IngestCounts = emptyIngestCounts();
   readonly totals: RunTotals = {
-    hosts: 0, batches: 0, enqueued: 0, joined: 0, probed: 0, responsive: 0, labelled: 0, written: 0, probing: 0, labelling: 0,
+    hosts: 0,
+    batches: 0,
+    enqueued: 0,
+    joined: 0,
+    probed: 0,
+    responsive: 0,
+    labelled: 0,
+    written: 0,
+    probing: 0,
+    labelling: 0,
   };
   phase: ProgressSnapshot['phase'] = 'reading targets';
   /** Batches written to the store, in this session or an earlier one. */
@@ -53,7 +62,13 @@ export class RunState {
   ) {}
 
   snapshot(): ProgressSnapshot {
-    return { runId: this.runId, phase: this.phase, ingest: this.ingest, ...this.totals, elapsedMs: Date.now() - this.startedMs };
+    return {
+      runId: this.runId,
+      phase: this.phase,
+      ingest: this.ingest,
+      ...this.totals,
+      elapsedMs: Date.now() - this.startedMs,
+    };
   }
 
   /** Adds a joined batch's counts (once per batch: the caller checks `joined`). */

@@ -76,7 +76,10 @@ export function summarizeRun(input: {
 export function formatRunSummary(s: RunSummary): string {
   const n = (v: number) => v.toLocaleString('en-US');
   const kv = (r: Record<string, number>) =>
-    Object.entries(r).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${n(v)}`).join(', ') || '-';
+    Object.entries(r)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} ${n(v)}`)
+      .join(', ') || '-';
   const lines = [
     `run ${s.runId} (${s.dataset}): ${s.status} in ${(s.elapsedMs / 1000).toFixed(1)}s`,
     `  targets:   ${n(s.ingest.lines)} lines, ${n(s.ingest.names)} names (${n(s.ingest.resolved)} resolved, ${n(s.ingest.unresolved)} unresolved${s.ingest.unresolved > 0 ? `: ${kv(s.ingest.unresolvedByReason)}` : ''}), ${n(s.ingest.malformed)} malformed, ${n(s.ingest.excluded)} excluded`,
@@ -84,10 +87,21 @@ export function formatRunSummary(s: RunSummary): string {
     `  probe:     ${kv(s.probeStatus)}`,
     `  label:     ${kv(s.labelStatus)}${s.labelsReused > 0 ? ` (${n(s.labelsReused)} reused from the dataset)` : ''}`,
     `  rows:      ${n(s.rows)}`,
-    `  classes:   ${s.classes.length === 0 ? '-' : s.classes.slice(0, 12).map((c) => `${c.label} ${n(c.count)}`).join(', ')}${s.classes.length > 12 ? `, ... (${s.classes.length} classes)` : ''}`,
+    `  classes:   ${
+      s.classes.length === 0
+        ? '-'
+        : s.classes
+            .slice(0, 12)
+            .map((c) => `${c.label} ${n(c.count)}`)
+            .join(', ')
+    }${s.classes.length > 12 ? `, ... (${s.classes.length} classes)` : ''}`,
   ];
-  if (s.version) lines.push(`  dataset:   ${s.version.dataset}@${s.version.version} (${n(s.version.rows)} rows) at ${s.version.path}`);
+  if (s.version)
+    lines.push(
+      `  dataset:   ${s.version.dataset}@${s.version.version} (${n(s.version.rows)} rows) at ${s.version.path}`,
+    );
   if (s.error) lines.push(`  error:     ${s.error}`);
-  if (!s.version && s.status !== 'complete') lines.push(`  resume:    pnpm collect --resume ${s.runId} --data-dir ${s.dataDir}`);
+  if (!s.version && s.status !== 'complete')
+    lines.push(`  resume:    pnpm collect --resume ${s.runId} --data-dir ${s.dataDir}`);
   return lines.join('\n');
 }

@@ -30,10 +30,16 @@ export class TargetIndex {
   static async open(path: string): Promise<TargetIndex> {
     await mkdir(dirname(path), { recursive: true });
     // A small buffer pool that spills to disk: the index must not grow the coordinator with the target count.
-    const instance = await DuckDBInstance.create(path, { memory_limit: '24MB', threads: '1', preserve_insertion_order: 'false' });
+    const instance = await DuckDBInstance.create(path, {
+      memory_limit: '24MB',
+      threads: '1',
+      preserve_insertion_order: 'false',
+    });
     const connection = await instance.connect();
     await connection.run('CREATE TABLE IF NOT EXISTS pairs (ip UINTEGER NOT NULL, domain VARCHAR)');
-    await connection.run('CREATE TABLE IF NOT EXISTS batch_outcomes (batch_no INTEGER PRIMARY KEY, outcome VARCHAR NOT NULL)');
+    await connection.run(
+      'CREATE TABLE IF NOT EXISTS batch_outcomes (batch_no INTEGER PRIMARY KEY, outcome VARCHAR NOT NULL)',
+    );
     return new TargetIndex(instance, connection);
   }
 
@@ -95,7 +101,11 @@ export class TargetIndex {
   }
 
   async batch(batchNo: number): Promise<IndexedHost[]> {
-    const range = (await this.connection.runAndReadAll('SELECT min(ip) AS lo, max(ip) AS hi FROM hosts WHERE batch_no = $1', [batchNo])).getRowObjectsJS()[0];
+    const range = (
+      await this.connection.runAndReadAll('SELECT min(ip) AS lo, max(ip) AS hi FROM hosts WHERE batch_no = $1', [
+        batchNo,
+      ])
+    ).getRowObjectsJS()[0];
     if (!range || range['lo'] === null) return [];
     const reader = await this.connection.runAndReadAll(
       `SELECT ip, list_sort(list_distinct(list(domain))) AS domains FROM pairs_by_ip
@@ -104,13 +114,16 @@ export class TargetIndex {
     );
     return reader.getRowObjectsJS().map((row) => ({
       ip: numberToIpv4(Number(row['ip'])),
-      domains: (row['domains'] as (string | null)[] | null ?? []).filter((d): d is string => d !== null),
+      domains: ((row['domains'] as (string | null)[] | null) ?? []).filter((d): d is string => d !== null),
     }));
   }
 
   /** Records what joining a batch gave; idempotent (a batch joined twice keeps its last outcome). */
   async recordOutcome(batchNo: number, outcome: object): Promise<void> {
-    await this.connection.run('INSERT OR REPLACE INTO batch_outcomes VALUES ($1, $2)', [batchNo, JSON.stringify(outcome)]);
+    await this.connection.run('INSERT OR REPLACE INTO batch_outcomes VALUES ($1, $2)', [
+      batchNo,
+      JSON.stringify(outcome),
+    ]);
   }
 
   async joinedBatches(): Promise<Set<number>> {

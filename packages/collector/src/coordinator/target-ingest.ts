@@ -25,7 +25,17 @@ export interface MalformedLine {
 }
 
 export function emptyIngestCounts(): IngestCounts {
-  return { lines: 0, malformed: 0, names: 0, resolved: 0, unresolved: 0, unresolvedByReason: {}, addresses: 0, excluded: 0, excludedByReason: {} };
+  return {
+    lines: 0,
+    malformed: 0,
+    names: 0,
+    resolved: 0,
+    unresolved: 0,
+    unresolvedByReason: {},
+    addresses: 0,
+    excluded: 0,
+    excludedByReason: {},
+  };
 }
 
 /**
@@ -81,7 +91,8 @@ export async function ingestTargets(options: {
         await resolver.whenBelow(1000);
         void resolver.resolve(entry.name).then((result) => {
           if (result.status !== 'resolved' || result.addresses.length === 0) {
-            const reason = result.status === 'error' ? result.code : result.status === 'resolved' ? 'no-address' : result.status;
+            const reason =
+              result.status === 'error' ? result.code : result.status === 'resolved' ? 'no-address' : result.status;
             counts.unresolved += 1;
             counts.unresolvedByReason[reason] = (counts.unresolvedByReason[reason] ?? 0) + 1;
             return;

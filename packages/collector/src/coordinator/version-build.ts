@@ -29,19 +29,35 @@ export async function buildVersion(
   return { version, outcomes };
 }
 
-function stageCounts(ingest: IngestCounts, outcomes: readonly BatchOutcome[], hosts: number, batches: number): StageCounts {
+function stageCounts(
+  ingest: IngestCounts,
+  outcomes: readonly BatchOutcome[],
+  hosts: number,
+  batches: number,
+): StageCounts {
   const counts: StageCounts = {
-    targets_read: ingest.lines, malformed: ingest.malformed, names: ingest.names, resolved: ingest.resolved,
-    unresolved: ingest.unresolved, excluded: ingest.excluded, addresses: hosts, batches,
-    probed: 0, responsive: 0, written: 0, batches_failed: 0,
+    targets_read: ingest.lines,
+    malformed: ingest.malformed,
+    names: ingest.names,
+    resolved: ingest.resolved,
+    unresolved: ingest.unresolved,
+    excluded: ingest.excluded,
+    addresses: hosts,
+    batches,
+    probed: 0,
+    responsive: 0,
+    written: 0,
+    batches_failed: 0,
   };
   for (const o of outcomes) {
     counts['probed']! += o.probed;
     counts['responsive']! += o.rows;
     counts['written']! += o.rows;
     if (o.probeFailed) counts['batches_failed']! += 1;
-    for (const [status, n] of Object.entries(o.probeStatus)) counts[`probe_${status}`] = (counts[`probe_${status}`] ?? 0) + (n ?? 0);
-    for (const [status, n] of Object.entries(o.labelStatus)) counts[`label_${status}`] = (counts[`label_${status}`] ?? 0) + (n ?? 0);
+    for (const [status, n] of Object.entries(o.probeStatus))
+      counts[`probe_${status}`] = (counts[`probe_${status}`] ?? 0) + (n ?? 0);
+    for (const [status, n] of Object.entries(o.labelStatus))
+      counts[`label_${status}`] = (counts[`label_${status}`] ?? 0) + (n ?? 0);
     counts['labels_reused'] = (counts['labels_reused'] ?? 0) + o.reusedLabels;
   }
   return counts;

@@ -34,7 +34,8 @@ export class NameResolver {
 
   /** Waits until fewer than `limit` lookups are queued or running. */
   async whenBelow(limit: number): Promise<void> {
-    if (this.queue.size + this.queue.pending >= limit) await this.queue.onSizeLessThan(Math.max(1, limit - this.queue.pending));
+    if (this.queue.size + this.queue.pending >= limit)
+      await this.queue.onSizeLessThan(Math.max(1, limit - this.queue.pending));
   }
 
   async idle(): Promise<void> {
@@ -42,17 +43,20 @@ export class NameResolver {
   }
 
   resolve(name: string): Promise<Resolution> {
-    return this.queue.add(async (): Promise<Resolution> => {
-      try {
-        const addresses = await this.resolver.resolve4(name);
-        return { status: 'resolved', addresses };
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
-        if (code === 'ENOTFOUND' || code === 'ENODATA') return { status: 'no-address', addresses: [], code };
-        if (code === 'ETIMEOUT') return { status: 'timeout', addresses: [], code };
-        return { status: 'error', addresses: [], code };
-      }
-    }, { throwOnTimeout: true }) as Promise<Resolution>;
+    return this.queue.add(
+      async (): Promise<Resolution> => {
+        try {
+          const addresses = await this.resolver.resolve4(name);
+          return { status: 'resolved', addresses };
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+          if (code === 'ENOTFOUND' || code === 'ENODATA') return { status: 'no-address', addresses: [], code };
+          if (code === 'ETIMEOUT') return { status: 'timeout', addresses: [], code };
+          return { status: 'error', addresses: [], code };
+        }
+      },
+      { throwOnTimeout: true },
+    ) as Promise<Resolution>;
   }
 
   cancel(): void {

@@ -44,17 +44,20 @@ export async function readExcludeFile(path: string): Promise<string[]> {
     throw new Error(`exclude file ${path} cannot be read (does it exist?)`);
   }
   const entries: string[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.replace(/#.*/, '').trim();
-    if (line === '') return;
-    const cidr = line.includes('/') ? line : `${line}/32`;
-    try {
-      parseCidr(cidr);
-    } catch (error) {
-      throw new Error(`exclude file ${path}, line ${index + 1}: ${(error as Error).message}`);
-    }
-    entries.push(cidr);
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((raw, index) => {
+      const line = raw.replace(/#.*/, '').trim();
+      if (line === '') return;
+      const cidr = line.includes('/') ? line : `${line}/32`;
+      try {
+        parseCidr(cidr);
+      } catch (error) {
+        throw new Error(`exclude file ${path}, line ${index + 1}: ${(error as Error).message}`);
+      }
+      entries.push(cidr);
+    });
   return entries;
 }
 

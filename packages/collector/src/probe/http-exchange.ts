@@ -191,7 +191,8 @@ export function runHttpExchange(
       if (head === null) return onBody(chunk.length, chunk);
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       // Garbage is recognised from its first bytes; no need to wait for a head that will never end.
-      if (head.length >= 5 && head.subarray(0, 5).toString('latin1') !== 'HTTP/') return finish('http-error', 'response is not HTTP');
+      if (head.length >= 5 && head.subarray(0, 5).toString('latin1') !== 'HTTP/')
+        return finish('http-error', 'response is not HTTP');
       const end = head.indexOf(HEAD_END);
       if (end < 0) {
         if (head.length > headerCap) finish('http-error', `response head over ${headerCap} bytes`);

@@ -43,12 +43,19 @@ export async function learnOwnSyn(sniffer: Sniffer, routeTowards?: string, timeo
     client = net.connect({ host: '127.0.0.1', port });
     client.on('error', () => undefined); // the server hangs up at once; only the SYN matters
     const seen = await watch.next(timeoutMs);
-    if (!seen) throw new Error(`did not capture our own SYN to 127.0.0.1:${port} within ${timeoutMs} ms (is the capture process reading?)`);
+    if (!seen)
+      throw new Error(
+        `did not capture our own SYN to 127.0.0.1:${port} within ${timeoutMs} ms (is the capture process reading?)`,
+      );
     const described = describeSyn(seen.packet);
     if (!described.ok) throw new Error(`our own SYN could not be read: ${described.reason}`);
     const routeMss = await routeMssTowards(routeTowards);
     const mss = described.syn_mss === null ? null : (routeMss ?? described.syn_mss);
-    return { features: { syn_olayout: described.syn_olayout, syn_mss: mss }, template: seen.packet, loopbackMss: described.syn_mss };
+    return {
+      features: { syn_olayout: described.syn_olayout, syn_mss: mss },
+      template: seen.packet,
+      loopbackMss: described.syn_mss,
+    };
   } finally {
     watch?.stop();
     client?.destroy();

@@ -29,7 +29,7 @@ export function reconstructSyn(template: Uint8Array, synAck: Uint8Array, mss: nu
   view.setUint32(t + 4, (ack - 1) >>> 0);
   if (mss !== null) {
     const dataOffset = (syn[t + 12]! >> 4) * 4;
-    for (let o = t + 20; o < t + dataOffset; ) {
+    for (let o = t + 20; o < t + dataOffset;) {
       const kind = syn[o]!;
       if (kind === 0) break;
       if (kind === 1) {
@@ -46,7 +46,12 @@ export function reconstructSyn(template: Uint8Array, synAck: Uint8Array, mss: nu
   view.setUint16(10, checksum(syn, 0, t));
   const tcpLength = syn.length - t;
   const pseudo =
-    ((syn[12]! << 8) | syn[13]!) + ((syn[14]! << 8) | syn[15]!) + ((syn[16]! << 8) | syn[17]!) + ((syn[18]! << 8) | syn[19]!) + 6 + tcpLength;
+    ((syn[12]! << 8) | syn[13]!) +
+    ((syn[14]! << 8) | syn[15]!) +
+    ((syn[16]! << 8) | syn[17]!) +
+    ((syn[18]! << 8) | syn[19]!) +
+    6 +
+    tcpLength;
   view.setUint16(t + 16, 0);
   view.setUint16(t + 16, checksum(syn, t, syn.length, pseudo));
   return syn;

@@ -45,10 +45,28 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
   const child = spawn(
     'redis-server',
     [
-      '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes',
-      '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
-      '--appenddirname', 'appendonly', '--save', '', '--maxmemory-policy', 'noeviction',
-      '--daemonize', 'no', '--logfile', join(dir, 'redis.log'),
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--protected-mode',
+      'yes',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--appenddirname',
+      'appendonly',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'no',
+      '--logfile',
+      join(dir, 'redis.log'),
     ],
     // Detached: the server outlives a coordinator killed with -9 (resume adopts it); a clean stop shuts it down.
     { stdio: 'ignore', detached: true },
@@ -56,7 +74,11 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
   const spawned = await new Promise<ChildProcess>((ok, fail) => {
     child.once('spawn', () => ok(child));
     child.once('error', (error: NodeJS.ErrnoException) =>
-      fail(error.code === 'ENOENT' ? new Error('redis-server is not installed (apt-get install redis-server, or give --redis URL)') : error),
+      fail(
+        error.code === 'ENOENT'
+          ? new Error('redis-server is not installed (apt-get install redis-server, or give --redis URL)')
+          : error,
+      ),
     );
   });
   spawned.unref();
@@ -75,7 +97,9 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
 async function readLease(file: string): Promise<Lease | null> {
   try {
     const lease = JSON.parse(await readFile(file, 'utf8')) as Partial<Lease>;
-    return typeof lease.pid === 'number' && typeof lease.port === 'number' ? { pid: lease.pid, port: lease.port } : null;
+    return typeof lease.pid === 'number' && typeof lease.port === 'number'
+      ? { pid: lease.pid, port: lease.port }
+      : null;
   } catch {
     return null;
   }

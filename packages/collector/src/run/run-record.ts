@@ -7,7 +7,10 @@ import { runKeys } from '../queue/queue-names.ts';
 
 /** A run id that sorts by start time and never contains ':' (BullMQ job ids). */
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -21,7 +24,16 @@ export function runDir(dataDir: string, runId: string): string {
  * command line says. How the run is executed (Redis, local workers, progress,
  * in-flight bound) may change between sessions.
  */
-const SESSION_KEYS = ['resume', 'redis', 'localWorkers', 'maxInFlight', 'progress', 'logInterval', 'lab', 'dataDir'] as const;
+const SESSION_KEYS = [
+  'resume',
+  'redis',
+  'localWorkers',
+  'maxInFlight',
+  'progress',
+  'logInterval',
+  'lab',
+  'dataDir',
+] as const;
 
 export interface RunRecord {
   readonly runId: string;

@@ -26,7 +26,11 @@ export type CaptureFrame =
   | { kind: 'stats'; packetsRead: number; synAcksForwarded: number; readErrors: number }
   | { kind: 'watching'; port: number };
 
-export function encodePacketFrame(kind: typeof FRAME_SYNACK | typeof FRAME_SYN, packet: Uint8Array, receivedAt: number): Buffer {
+export function encodePacketFrame(
+  kind: typeof FRAME_SYNACK | typeof FRAME_SYN,
+  packet: Uint8Array,
+  receivedAt: number,
+): Buffer {
   const frame = Buffer.allocUnsafe(11 + packet.length);
   frame.writeUInt8(kind, 0);
   frame.writeUInt16BE(packet.length, 1);

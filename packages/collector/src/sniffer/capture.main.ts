@@ -12,7 +12,14 @@
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { openRawTcpReader } from './raw-ipv4-socket.ts';
-import { encodePacketFrame, encodeStatsFrame, encodeSyncedFrame, encodeWatchingFrame, FRAME_SYN, FRAME_SYNACK } from './capture-frames.ts';
+import {
+  encodePacketFrame,
+  encodeStatsFrame,
+  encodeSyncedFrame,
+  encodeWatchingFrame,
+  FRAME_SYN,
+  FRAME_SYNACK,
+} from './capture-frames.ts';
 import { isOpeningSyn, isSynAck, tcpDstPort, tcpFlags } from '@osfp/features';
 
 // Every read-out ends with recv throwing EAGAIN; stack traces would make that
@@ -63,7 +70,9 @@ function openReader() {
       process.exit(3);
     });
   } catch (error) {
-    process.stderr.write(`osfp capture: cannot open a raw TCP socket: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `osfp capture: cannot open a raw TCP socket: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(2);
   }
 }

@@ -53,8 +53,16 @@ export interface RawTcpReader {
  * the reader's speed, is what absorbs bursts while the process is busy.
  * SO_RCVBUFFORCE (root) passes net.core.rmem_max; SO_RCVBUF is the fallback.
  */
-export function openRawTcpReader(receiveBufferBytes: number, onReadable: () => void, onError: (error: Error) => void): RawTcpReader {
-  const socket = raw.createSocket({ protocol: raw.Protocol.TCP, addressFamily: raw.AddressFamily.IPv4, bufferSize: 65_536 });
+export function openRawTcpReader(
+  receiveBufferBytes: number,
+  onReadable: () => void,
+  onError: (error: Error) => void,
+): RawTcpReader {
+  const socket = raw.createSocket({
+    protocol: raw.Protocol.TCP,
+    addressFamily: raw.AddressFamily.IPv4,
+    bufferSize: 65_536,
+  });
   try {
     socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, receiveBufferBytes);
   } catch {

@@ -33,7 +33,12 @@ export interface Sniffer {
    * The SYN-ACK that opened connection (remoteIp, remotePort, localPort), whose
    * connect() was called at `connectStartedAt` (epoch ms); null when it was not captured.
    */
-  claim(remoteIp: string, remotePort: number, localPort: number, connectStartedAt?: number): Promise<CapturedPacket | null>;
+  claim(
+    remoteIp: string,
+    remotePort: number,
+    localPort: number,
+    connectStartedAt?: number,
+  ): Promise<CapturedPacket | null>;
   /** Why the capture process is gone, or null while it runs: claims made after it died all miss. */
   readonly failure: Error | null;
   /** The capture process (for diagnostics and tests). */
@@ -60,15 +65,27 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).h
 /** Starts the capture process in this process's network namespace and waits until its socket is open. */
 export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffer> {
   const receiveBufferBytes = options.receiveBufferBytes ?? 32 * 1024 * 1024;
-  const child: CaptureChild = spawn(process.execPath, ['--import', tsxLoader, captureScript, String(receiveBufferBytes)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child: CaptureChild = spawn(
+    process.execPath,
+    ['--import', tsxLoader, captureScript, String(receiveBufferBytes)],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderrTail = '';
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`capture process did not start within ${options.startupTimeoutMs ?? 15_000} ms`)), options.startupTimeoutMs ?? 15_000);
+    const timer = setTimeout(
+      () => fail(new Error(`capture process did not start within ${options.startupTimeoutMs ?? 15_000} ms`)),
+      options.startupTimeoutMs ?? 15_000,
+    );
     const onData = (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString()).slice(-4_000);
       if (stderrTail.includes('osfp capture: ready')) {
@@ -78,7 +95,11 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
       }
     };
     const onExit = (code: number | null) =>
-      fail(new Error(`SYN-ACK capture could not start (run the worker as root or with CAP_NET_RAW): ${stderrTail.trim().replace(/^osfp capture: /, '')} (exit code ${code})`));
+      fail(
+        new Error(
+          `SYN-ACK capture could not start (run the worker as root or with CAP_NET_RAW): ${stderrTail.trim().replace(/^osfp capture: /, '')} (exit code ${code})`,
+        ),
+      );
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.stderr.off('data', onData);
@@ -134,7 +155,11 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
         watchingWaiters.get(frame.port)?.();
         watchingWaiters.delete(frame.port);
       } else if (frame.kind === 'stats') {
-        lastCounts = { packetsRead: frame.packetsRead, synAcksForwarded: frame.synAcksForwarded, readErrors: frame.readErrors };
+        lastCounts = {
+          packetsRead: frame.packetsRead,
+          synAcksForwarded: frame.synAcksForwarded,
+          readErrors: frame.readErrors,
+        };
         statsWaiters.shift()?.(frame);
       }
     }
@@ -142,7 +167,10 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
   let failure: Error | null = null;
   let closing = false;
   child.once('exit', (code, signal) => {
-    if (!closing) failure = new Error(`SYN-ACK capture process ended (code ${code}, signal ${signal}): ${stderrTail.trim().slice(-500)}`);
+    if (!closing)
+      failure = new Error(
+        `SYN-ACK capture process ended (code ${code}, signal ${signal}): ${stderrTail.trim().slice(-500)}`,
+      );
     table.close();
     for (const waiter of statsWaiters.splice(0)) waiter({ kind: 'stats', ...lastCounts });
   });
@@ -199,7 +227,12 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
         statsWaiters.push(resolve);
         send('stats');
       });
-      return { packetsRead: frame.packetsRead, synAcksForwarded: frame.synAcksForwarded, readErrors: frame.readErrors, table: table.stats() };
+      return {
+        packetsRead: frame.packetsRead,
+        synAcksForwarded: frame.synAcksForwarded,
+        readErrors: frame.readErrors,
+        table: table.stats(),
+      };
     },
     async close() {
       closing = true;

@@ -71,7 +71,16 @@ export class SynAckTable {
   private lastSyncId = 0;
   private syncTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly counts = { offered: 0, matched: 0, stale: 0, duplicates: 0, expired: 0, evicted: 0, missed: 0, syncs: 0 };
+  private readonly counts = {
+    offered: 0,
+    matched: 0,
+    stale: 0,
+    duplicates: 0,
+    expired: 0,
+    evicted: 0,
+    missed: 0,
+    syncs: 0,
+  };
 
   constructor(options: SynAckTableOptions) {
     this.requestSync = options.requestSync;

@@ -8,7 +8,13 @@ import { isDottedQuad, parseCidr } from './ipv4.ts';
 export type TargetLine =
   | { readonly kind: 'domain'; readonly line: number; readonly name: string }
   | { readonly kind: 'ip'; readonly line: number; readonly ip: string }
-  | { readonly kind: 'cidr'; readonly line: number; readonly cidr: string; readonly first: number; readonly last: number }
+  | {
+      readonly kind: 'cidr';
+      readonly line: number;
+      readonly cidr: string;
+      readonly first: number;
+      readonly last: number;
+    }
   | { readonly kind: 'malformed'; readonly line: number; readonly text: string; readonly reason: string };
 
 /** Larger blocks are almost always a typo; the user can split them if meant. */

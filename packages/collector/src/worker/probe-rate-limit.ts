@@ -24,7 +24,12 @@ export class ProbeRateLimit {
     const key = `${runId}:${rate}`;
     let limiter = this.limiters.get(key);
     if (!limiter) {
-      limiter = new RateLimiterRedis({ storeClient: this.redis, keyPrefix: runKeys(runId).rate, points: rate, duration: 1 });
+      limiter = new RateLimiterRedis({
+        storeClient: this.redis,
+        keyPrefix: runKeys(runId).rate,
+        points: rate,
+        duration: 1,
+      });
       this.limiters.set(key, limiter);
     }
     for (;;) {

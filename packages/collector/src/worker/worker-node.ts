@@ -42,7 +42,9 @@ export interface WorkerNode {
 /** Starts BullMQ workers for the given roles on the run's Redis. */
 export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
   const { logger } = options;
-  const cleanup = new CleanupStack((error) => logger.warn({ err: (error as Error).message }, 'worker cleanup step failed'));
+  const cleanup = new CleanupStack((error) =>
+    logger.warn({ err: (error as Error).message }, 'worker cleanup step failed'),
+  );
   // BullMQ leaves connections it was given open: each is disconnected after the workers closed.
   const limiterRedis = connectRedis(options.redisUrl, 'rate');
   limiterRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis (rate limiter) connection problem'));
@@ -86,10 +88,15 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
   // A worker's close() lets its running batches finish (graceful), then stops taking jobs.
   cleanup.defer(() => Promise.all(workers.map((w) => w.close())));
   for (const worker of workers) {
-    worker.on('active', (job) => logger.info({ queue: worker.name, job: job.id, attempt: job.attemptsMade + 1 }, 'batch stage started'));
+    worker.on('active', (job) =>
+      logger.info({ queue: worker.name, job: job.id, attempt: job.attemptsMade + 1 }, 'batch stage started'),
+    );
     worker.on('completed', (job) => logger.info({ queue: worker.name, job: job.id }, 'batch stage done'));
     worker.on('failed', (job, error) =>
-      logger.warn({ queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'batch stage failed'),
+      logger.warn(
+        { queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message },
+        'batch stage failed',
+      ),
     );
     worker.on('error', (error) => logger.warn({ queue: worker.name, err: error.message }, 'worker problem (retrying)'));
   }

@@ -6,9 +6,24 @@ import type { StageBodies } from '../../src/worker/stage-bodies.ts';
 export function fakeSynAck(ip: string): SynAckFeatures {
   const last = Number(ip.split('.')[3]);
   return {
-    ip_ttl: 64, ip_ittl: 64, ip_hops: 0, ip_df: true, ip_id: last, ip_tos: 0, ip_ecn: 0, ip_olen: 0,
-    tcp_window: 65160, tcp_mss: 1460, tcp_wscale: 7, tcp_sack_ok: true, tcp_ts: true, tcp_tsval: 1000 + last,
-    tcp_options: '020405b40402080a', tcp_olayout: 'mss,sok,ts,nop,ws', tcp_quirks: 'df', tcp_wsize: 'mss*44',
+    ip_ttl: 64,
+    ip_ittl: 64,
+    ip_hops: 0,
+    ip_df: true,
+    ip_id: last,
+    ip_tos: 0,
+    ip_ecn: 0,
+    ip_olen: 0,
+    tcp_window: 65160,
+    tcp_mss: 1460,
+    tcp_wscale: 7,
+    tcp_sack_ok: true,
+    tcp_ts: true,
+    tcp_tsval: 1000 + last,
+    tcp_options: '020405b40402080a',
+    tcp_olayout: 'mss,sok,ts,nop,ws',
+    tcp_quirks: 'df',
+    tcp_wsize: 'mss*44',
     p0f_sig: '4:64+0:0:1460:mss*44,7:mss,sok,ts,nop,ws:df:0',
   };
 }
@@ -16,9 +31,17 @@ export function fakeSynAck(ip: string): SynAckFeatures {
 export function fakeLabel(ip: string): LabelFields {
   const linux = Number(ip.split('.')[3]) % 4 === 1;
   return {
-    label: linux ? 'Linux 4.X' : 'FreeBSD 12.X', label_acc: 95, label_2: null, label_2_acc: null,
-    os_vendor: linux ? 'Linux' : 'FreeBSD', os_family: linux ? 'Linux' : 'FreeBSD', os_gen: linux ? '4.X' : '12.X',
-    os_type: 'general purpose', os_cpe: null, nmap_guesses: '[]', label_status: 'ok',
+    label: linux ? 'Linux 4.X' : 'FreeBSD 12.X',
+    label_acc: 95,
+    label_2: null,
+    label_2_acc: null,
+    os_vendor: linux ? 'Linux' : 'FreeBSD',
+    os_family: linux ? 'Linux' : 'FreeBSD',
+    os_gen: linux ? '4.X' : '12.X',
+    os_type: 'general purpose',
+    os_cpe: null,
+    nmap_guesses: '[]',
+    label_status: 'ok',
   };
 }
 
@@ -26,7 +49,9 @@ export function fakeLabel(ip: string): LabelFields {
  * Stage bodies that touch no network: an address answers when its last octet
  * is odd. `probeDelayMs` keeps batches in flight long enough to crash things.
  */
-export function fakeStageBodies(options: { probeDelayMs?: number; labelDelayMs?: number; probed?: string[] } = {}): StageBodies {
+export function fakeStageBodies(
+  options: { probeDelayMs?: number; labelDelayMs?: number; probed?: string[] } = {},
+): StageBodies {
   return {
     async createProber() {
       return {
@@ -37,9 +62,15 @@ export function fakeStageBodies(options: { probeDelayMs?: number; labelDelayMs?:
             options.probed?.push(`${t.ip}:${t.port}`);
             const up = Number(t.ip.split('.')[3]) % 2 === 1;
             return {
-              ip: t.ip, port: t.port, hostname: t.hostname ?? null, probed_at: new Date(),
-              probe_status: up ? 'success' : 'refused', http_status: up ? 200 : null, http_server: up ? 'nginx' : null,
-              rtt_ms: up ? 0.5 : null, synack: up ? fakeSynAck(t.ip) : null,
+              ip: t.ip,
+              port: t.port,
+              hostname: t.hostname ?? null,
+              probed_at: new Date(),
+              probe_status: up ? 'success' : 'refused',
+              http_status: up ? 200 : null,
+              http_server: up ? 'nginx' : null,
+              rtt_ms: up ? 0.5 : null,
+              synack: up ? fakeSynAck(t.ip) : null,
             };
           });
         },

@@ -68,7 +68,9 @@ export function randomForestClassifier(options: ForestOptions): Classifier {
       const perTree = Math.max(1, Math.round(nFeatures * FEATURE_SHARE));
       trees = [];
       for (let t = 0; t < options.trees; t++) {
-        const features = shuffleInPlace([...Array(nFeatures).keys()], random).slice(0, perTree).sort((a, b) => a - b);
+        const features = shuffleInPlace([...Array(nFeatures).keys()], random)
+          .slice(0, perTree)
+          .sort((a, b) => a - b);
         const sample = Array.from({ length: x.length }, () => Math.floor(random() * x.length));
         sample.sort((a, b) => (y[a] ?? 0) - (y[b] ?? 0) || a - b);
         const tree = new DecisionTreeClassifier({ maxDepth: options.maxDepth, minNumSamples: 2, gainThreshold: 0 });

@@ -132,7 +132,9 @@ export function evaluateRows(
   for (const i of labelled) supportByClass.set(labelOf(i), (supportByClass.get(labelOf(i)) ?? 0) + 1);
   const allClasses = [...supportByClass.keys()].sort();
   if (labelled.length === 0) {
-    throw new EvaluationInputError(`nothing to evaluate: none of the ${rows.length} rows has a label (label_status ok)`);
+    throw new EvaluationInputError(
+      `nothing to evaluate: none of the ${rows.length} rows has a label (label_status ok)`,
+    );
   }
   if (allClasses.length < 2) {
     throw new EvaluationInputError(
@@ -178,16 +180,26 @@ export function evaluateRows(
       label2: rows[i]?.label_2 ?? null,
       ranked: (ranked[k] ?? []).map((c) => classes[c] ?? ''),
     }));
-    results.push({ name: model.name, description: model.description, figures: modelFigures(scored, classes, familyOfClass) });
+    results.push({
+      name: model.name,
+      description: model.description,
+      figures: modelFigures(scored, classes, familyOfClass),
+    });
   }
   const forest = models[1] as Classifier;
   // Every feature is re-scored `importanceRepeats` times: a capped, stratified share of the test rows is enough.
   const importanceRows = new Set(stratifiedSubsample(test, labels, IMPORTANCE_MAX_ROWS, options.seed));
   const importanceAt = test.flatMap((i, k) => (importanceRows.has(i) ? [k] : []));
-  const featureImportance = permutationImportance(forest, importanceAt.map((k) => xTest[k] as number[]), importanceAt.map((k) => yTest[k] as number), encoder.featureNames, {
-    seed: options.seed,
-    repeats: options.importanceRepeats,
-  });
+  const featureImportance = permutationImportance(
+    forest,
+    importanceAt.map((k) => xTest[k] as number[]),
+    importanceAt.map((k) => yTest[k] as number),
+    encoder.featureNames,
+    {
+      seed: options.seed,
+      repeats: options.importanceRepeats,
+    },
+  );
 
   const verdicts = new Map<number, PassiveVerdict>();
   if (options.passive) {
@@ -260,8 +272,17 @@ function passiveResult(
   const byLabel = new Map<string, { rows: number; classes: readonly string[]; agreeing: number }>();
   for (const i of labelled) {
     const verdict = verdicts.get(i);
-    const key = verdict?.kind === 'match' ? verdict.label : verdict?.kind === 'unreadable' ? '(unreadable signature)' : '(no match)';
-    const entry = byLabel.get(key) ?? { rows: 0, classes: verdict?.kind === 'match' ? verdict.classes : [], agreeing: 0 };
+    const key =
+      verdict?.kind === 'match'
+        ? verdict.label
+        : verdict?.kind === 'unreadable'
+          ? '(unreadable signature)'
+          : '(no match)';
+    const entry = byLabel.get(key) ?? {
+      rows: 0,
+      classes: verdict?.kind === 'match' ? verdict.classes : [],
+      agreeing: 0,
+    };
     entry.rows++;
     if (verdict && agreesOnClass(rows[i]?.label ?? '', verdict)) entry.agreeing++;
     byLabel.set(key, entry);
@@ -283,9 +304,15 @@ function validateOptions(o: EvaluateOptions): void {
   };
   check(Number.isInteger(o.seed), `--seed must be an integer, got ${o.seed}`);
   check(o.testFraction > 0 && o.testFraction < 1, `--test-fraction must be between 0 and 1, got ${o.testFraction}`);
-  check(Number.isInteger(o.minSupport) && o.minSupport >= 2, `--min-support must be an integer >= 2, got ${o.minSupport}`);
+  check(
+    Number.isInteger(o.minSupport) && o.minSupport >= 2,
+    `--min-support must be an integer >= 2, got ${o.minSupport}`,
+  );
   check(Number.isInteger(o.trees) && o.trees >= 1, `--trees must be a positive integer, got ${o.trees}`);
   check(Number.isInteger(o.maxDepth) && o.maxDepth >= 1, `--max-depth must be a positive integer, got ${o.maxDepth}`);
-  check(Number.isInteger(o.maxTrainRows) && o.maxTrainRows >= 2, `--max-train-rows must be an integer >= 2, got ${o.maxTrainRows}`);
+  check(
+    Number.isInteger(o.maxTrainRows) && o.maxTrainRows >= 2,
+    `--max-train-rows must be an integer >= 2, got ${o.maxTrainRows}`,
+  );
   check(Number.isInteger(o.importanceRepeats) && o.importanceRepeats >= 1, `importance repeats must be >= 1`);
 }

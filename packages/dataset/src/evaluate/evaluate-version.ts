@@ -30,7 +30,10 @@ async function subjectOf(versionDir: string): Promise<Record<string, string | nu
   if (typeof manifest !== 'object' || manifest === null) return {};
   const subject: Record<string, string | number | null> = {};
   for (const [key, value] of Object.entries(manifest)) {
-    if (['name', 'dataset', 'version', 'contentHash', 'content_hash'].includes(key) && (typeof value === 'string' || typeof value === 'number')) {
+    if (
+      ['name', 'dataset', 'version', 'contentHash', 'content_hash'].includes(key) &&
+      (typeof value === 'string' || typeof value === 'number')
+    ) {
       subject[key] = value;
     }
   }

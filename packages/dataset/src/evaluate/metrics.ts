@@ -29,7 +29,11 @@ export interface ScoredRow {
   readonly ranked: readonly string[];
 }
 
-export function modelFigures(rows: readonly ScoredRow[], classes: readonly string[], familyOf: (c: string) => string): ModelFigures {
+export function modelFigures(
+  rows: readonly ScoredRow[],
+  classes: readonly string[],
+  familyOf: (c: string) => string,
+): ModelFigures {
   const n = rows.length;
   const support = new Map<string, number>(classes.map((c) => [c, 0]));
   const predicted = new Map<string, number>(classes.map((c) => [c, 0]));

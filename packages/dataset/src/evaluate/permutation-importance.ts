@@ -31,7 +31,10 @@ export function permutationImportance(
     .map((feature, j) => {
       let drop = 0;
       for (let r = 0; r < options.repeats; r++) {
-        const column = shuffleInPlace(x.map((row) => row[j] ?? 0), random);
+        const column = shuffleInPlace(
+          x.map((row) => row[j] ?? 0),
+          random,
+        );
         drop += base - accuracy(x.map((row, i) => row.map((v, k) => (k === j ? (column[i] ?? 0) : v))));
       }
       return { feature, importance: drop / options.repeats };

@@ -26,12 +26,16 @@ export async function readEvaluationRows(parquetPath: string): Promise<Evaluatio
     }
     const missing = EVALUATION_INPUT_COLUMNS.filter((c) => !present.has(c));
     if (missing.length > 0) {
-      throw new EvaluationInputError(`${parquetPath} lacks the column(s) ${missing.join(', ')}: it is not an osfp dataset`);
+      throw new EvaluationInputError(
+        `${parquetPath} lacks the column(s) ${missing.join(', ')}: it is not an osfp dataset`,
+      );
     }
     // File order (DuckDB preserves insertion order by default) keeps the evaluation reproducible.
     // Cast to the schema's types so a file written by another tool (BIGINT for INTEGER, say) reads the same.
     const typeOf = new Map<string, string>(COLUMNS.map((c) => [c.name, c.type]));
-    const select = EVALUATION_INPUT_COLUMNS.map((c) => `CAST("${c}" AS ${typeOf.get(c) ?? 'VARCHAR'}) AS "${c}"`).join(', ');
+    const select = EVALUATION_INPUT_COLUMNS.map((c) => `CAST("${c}" AS ${typeOf.get(c) ?? 'VARCHAR'}) AS "${c}"`).join(
+      ', ',
+    );
     const reader = await conn.runAndReadAll(`SELECT ${select} FROM ${source}`);
     return reader.getRowObjectsJS() as unknown as EvaluationRow[];
   } finally {

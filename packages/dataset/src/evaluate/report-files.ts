@@ -108,7 +108,9 @@ export async function readEvaluation(versionDir: string): Promise<StoredEvaluati
   }
   const report = JSON.parse(json) as EvaluationReport;
   if (report.format !== REPORT_FORMAT) {
-    throw new Error(`${join(dir, REPORT_JSON)} is not an osfp evaluation report (format ${String(report.format)}); re-run osfp dataset evaluate`);
+    throw new Error(
+      `${join(dir, REPORT_JSON)} is not an osfp evaluation report (format ${String(report.format)}); re-run osfp dataset evaluate`,
+    );
   }
   const markdown = await readFile(join(dir, REPORT_MD), 'utf8');
   return { dir, report, markdown };

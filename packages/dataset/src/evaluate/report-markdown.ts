@@ -24,7 +24,9 @@ export function renderEvaluationSummary(report: EvaluationReport, reportPath: st
     );
   }
   if (report.classesBelowMinSupport.length > 0) {
-    out.push(`  below min support (${report.options.minSupport}): ${report.classesBelowMinSupport.map((c) => `${c.label} (${c.support})`).join(', ')}`);
+    out.push(
+      `  below min support (${report.options.minSupport}): ${report.classesBelowMinSupport.map((c) => `${c.label} (${c.support})`).join(', ')}`,
+    );
   }
   return `${out.join('\n')}\n`;
 }
@@ -50,10 +52,15 @@ export function renderReportMarkdown(report: EvaluationReport): string {
 
   out.push('## Models (test split)', '');
   const passive = report.passive;
-  out.push('| model | top-1 | top-2 | balanced accuracy | top-1 in Nmap\'s top-2 | OS family |', '|---|---:|---:|---:|---:|---:|');
+  out.push(
+    "| model | top-1 | top-2 | balanced accuracy | top-1 in Nmap's top-2 | OS family |",
+    '|---|---:|---:|---:|---:|---:|',
+  );
   for (const m of report.models) {
     const f = m.figures;
-    out.push(`| ${m.name} | ${pct(f.top1)} | ${pct(f.top2)} | ${pct(f.balancedAccuracy)} | ${pct(f.top1InNmapTop2)} | ${pct(f.familyAccuracy)} |`);
+    out.push(
+      `| ${m.name} | ${pct(f.top1)} | ${pct(f.top2)} | ${pct(f.balancedAccuracy)} | ${pct(f.top1InNmapTop2)} | ${pct(f.familyAccuracy)} |`,
+    );
   }
   if (passive) {
     const t = passive.test;
@@ -70,7 +77,9 @@ export function renderReportMarkdown(report: EvaluationReport): string {
     const counts = new Map(report.classes.map((c) => [c.label, c]));
     for (const c of forest.figures.perClass) {
       const k = counts.get(c.label);
-      out.push(`| ${cell(c.label)} | ${k?.support ?? 0} | ${k?.train ?? 0} | ${c.support} | ${pct(c.precision)} | ${pct(c.recall)} |`);
+      out.push(
+        `| ${cell(c.label)} | ${k?.support ?? 0} | ${k?.train ?? 0} | ${c.support} | ${pct(c.precision)} | ${pct(c.recall)} |`,
+      );
     }
     out.push('');
   }
@@ -98,7 +107,9 @@ export function renderReportMarkdown(report: EvaluationReport): string {
 
 function renderPassive(p: PassiveResult): string[] {
   const out = [`## ${p.name} baseline (${p.source})`, ''];
-  out.push('| rows | count | matched | exact / generic / fuzzy | agrees with Nmap class | agrees with Nmap OS family | class agreement when matched |');
+  out.push(
+    '| rows | count | matched | exact / generic / fuzzy | agrees with Nmap class | agrees with Nmap OS family | class agreement when matched |',
+  );
   out.push('|---|---:|---:|---|---:|---:|---:|');
   const line = (name: string, f: PassiveFigures) => {
     const q = f.byQuality;
@@ -109,7 +120,9 @@ function renderPassive(p: PassiveResult): string[] {
   out.push(line('test split', p.test), line('all labelled', p.labelled), '');
   out.push('| p0f said | rows | counts as dataset class | agreeing |', '|---|---:|---|---:|');
   for (const l of p.labels) {
-    out.push(`| ${cell(l.label)} | ${l.rows} | ${l.classes.length === 0 ? '–' : cell(l.classes.join(', '))} | ${l.agreeing} |`);
+    out.push(
+      `| ${cell(l.label)} | ${l.rows} | ${l.classes.length === 0 ? '–' : cell(l.classes.join(', '))} | ${l.agreeing} |`,
+    );
   }
   out.push('');
   return out;

@@ -21,7 +21,8 @@ export function stratifiedSplit(labels: readonly string[], testFraction: number,
   const test: number[] = [];
   for (const cls of [...byClass.keys()].sort()) {
     const indexes = shuffleInPlace([...(byClass.get(cls) ?? [])], random);
-    const nTest = indexes.length < 2 ? 0 : Math.min(indexes.length - 1, Math.max(1, Math.round(indexes.length * testFraction)));
+    const nTest =
+      indexes.length < 2 ? 0 : Math.min(indexes.length - 1, Math.max(1, Math.round(indexes.length * testFraction)));
     test.push(...indexes.slice(0, nTest));
     train.push(...indexes.slice(nTest));
   }
@@ -32,7 +33,12 @@ export function stratifiedSplit(labels: readonly string[], testFraction: number,
  * A seeded stratified subsample of at most `max` indexes, keeping class shares
  * (every class keeps at least one row), for bounding training time.
  */
-export function stratifiedSubsample(indexes: readonly number[], labels: readonly string[], max: number, seed: number): number[] {
+export function stratifiedSubsample(
+  indexes: readonly number[],
+  labels: readonly string[],
+  max: number,
+  seed: number,
+): number[] {
   if (indexes.length <= max) return [...indexes];
   const random = seededRandom(seed ^ 0x5bd1e995);
   const byClass = new Map<string, number[]>();

@@ -40,14 +40,18 @@ export const FEATURE_COLUMNS = COLUMNS.filter((c) => c.group === 'ip' || c.group
 
 /** Bound on remembered SYNs: beyond it the oldest are forgotten (their SYN-ACKs lose only the peer-MSS hint). */
 const MAX_REMEMBERED_SYNS = 1_000_000;
-const flowKey = (src: string, srcPort: number, dst: string, dstPort: number): string => `${src}:${srcPort}>${dst}:${dstPort}`;
+const flowKey = (src: string, srcPort: number, dst: string, dstPort: number): string =>
+  `${src}:${srcPort}>${dst}:${dstPort}`;
 
 /**
  * Streams one record per SYN-ACK. `stats` is filled as the file is read.
  * Throws CaptureError (naming the file) when the file cannot be read; the
  * records before a truncation are yielded first.
  */
-export async function* featuresFromCapture(path: string, stats: CaptureFeatureStats = newStats()): AsyncGenerator<CaptureFeatureRecord> {
+export async function* featuresFromCapture(
+  path: string,
+  stats: CaptureFeatureStats = newStats(),
+): AsyncGenerator<CaptureFeatureRecord> {
   const syns = new Map<string, SynContext>();
   for await (const pkt of readCapture(path)) {
     stats.packets++;

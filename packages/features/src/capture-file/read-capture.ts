@@ -43,13 +43,21 @@ export async function* readCapture(path: string): AsyncGenerator<CaptureRecord> 
     reader = await ByteReader.open(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a capture file' : (error as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a capture file'
+          : (error as Error).message;
     throw new CaptureError(path, why);
   }
   try {
     const head = await reader.take(4);
     if (head === null || head.length < 4) {
-      throw new CaptureError(path, head === null ? 'empty file, not a pcap or pcapng capture' : 'too short to be a pcap or pcapng capture');
+      throw new CaptureError(
+        path,
+        head === null ? 'empty file, not a pcap or pcapng capture' : 'too short to be a pcap or pcapng capture',
+      );
     }
     const le = head.readUInt32LE(0);
     const be = head.readUInt32BE(0);
@@ -60,7 +68,10 @@ export async function* readCapture(path: string): AsyncGenerator<CaptureRecord> 
       const nanos = (littleEndian ? le : be) === PCAP_MAGIC_NS;
       yield* readPcap(path, reader, littleEndian, nanos);
     } else {
-      throw new CaptureError(path, `not a pcap or pcapng capture (starts with bytes ${head.toString('hex')}); convert it with editcap or tshark -F pcapng`);
+      throw new CaptureError(
+        path,
+        `not a pcap or pcapng capture (starts with bytes ${head.toString('hex')}); convert it with editcap or tshark -F pcapng`,
+      );
     }
   } catch (error) {
     if (error instanceof CaptureError) throw error;
@@ -95,7 +106,8 @@ function packet(
 
 async function* readPcap(path: string, reader: ByteReader, le: boolean, nanos: boolean): AsyncGenerator<CaptureRecord> {
   const header = await reader.take(20);
-  if (header === null || header.length < 20) throw new CaptureError(path, 'truncated pcap file header (24 bytes expected)');
+  if (header === null || header.length < 20)
+    throw new CaptureError(path, 'truncated pcap file header (24 bytes expected)');
   const u32 = (b: Buffer, at: number): number => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
   const major = le ? header.readUInt16LE(0) : header.readUInt16BE(0);
   if (major !== 2) throw new CaptureError(path, `unsupported pcap version ${major} (expected 2)`);
@@ -107,16 +119,28 @@ async function* readPcap(path: string, reader: ByteReader, le: boolean, nanos: b
     if (rec === null) return;
     if (rec.length < 16) throw truncated(path, index, at);
     const caplen = u32(rec, 8);
-    if (caplen > MAX_RECORD) throw new CaptureError(path, `corrupt record ${index + 1} at byte ${at}: captured length ${caplen}`);
+    if (caplen > MAX_RECORD)
+      throw new CaptureError(path, `corrupt record ${index + 1} at byte ${at}: captured length ${caplen}`);
     const data = reader.tryTake(caplen) ?? (await reader.take(caplen));
     if (caplen > 0 && (data === null || data.length < caplen)) throw truncated(path, index, at);
     const fraction = u32(rec, 4);
-    yield packet(index, u32(rec, 0), nanos ? fraction : fraction * 1000, linkType, data ?? Buffer.alloc(0), u32(rec, 12), []);
+    yield packet(
+      index,
+      u32(rec, 0),
+      nanos ? fraction : fraction * 1000,
+      linkType,
+      data ?? Buffer.alloc(0),
+      u32(rec, 12),
+      [],
+    );
   }
 }
 
 function truncated(path: string, index: number, at: number): CaptureError {
-  return new CaptureError(path, `truncated: packet ${index + 1} (at byte ${at}) is incomplete; the ${index} packets before it were read`);
+  return new CaptureError(
+    path,
+    `truncated: packet ${index + 1} (at byte ${at}) is incomplete; the ${index} packets before it were read`,
+  );
 }
 
 interface Interface {
@@ -169,7 +193,8 @@ async function* readPcapng(path: string, reader: ByteReader): AsyncGenerator<Cap
     if (bodyLength > 0 && (body === null || body.length < bodyLength)) throw truncatedBlock(path, index, at);
     const trailer = reader.tryTake(4) ?? (await reader.take(4));
     if (trailer === null || trailer.length < 4) throw truncatedBlock(path, index, at);
-    if (u32(trailer, 0) !== totalLength) throw new CaptureError(path, `corrupt pcapng block at byte ${at}: trailing length differs`);
+    if (u32(trailer, 0) !== totalLength)
+      throw new CaptureError(path, `corrupt pcapng block at byte ${at}: trailing length differs`);
     const b = body ?? Buffer.alloc(0);
 
     const options = (from: number): PcapngOption[] => parseOptions(b, from, le);
@@ -177,7 +202,12 @@ async function* readPcapng(path: string, reader: ByteReader): AsyncGenerator<Cap
       case 0x00000001: {
         // Interface Description Block
         if (b.length < 8) throw new CaptureError(path, `corrupt pcapng interface block at byte ${at}`);
-        const iface: Interface = { linkType: u16(b, 0), snapLen: u32(b, 4), unitsPerSecond: 1_000_000n, offsetSeconds: 0n };
+        const iface: Interface = {
+          linkType: u16(b, 0),
+          snapLen: u32(b, 4),
+          unitsPerSecond: 1_000_000n,
+          offsetSeconds: 0n,
+        };
         for (const o of options(8)) {
           if (o.code === 9 && o.value.length >= 1) {
             const r = o.value[0]!;
@@ -196,10 +226,15 @@ async function* readPcapng(path: string, reader: ByteReader): AsyncGenerator<Cap
         if (b.length < 20) throw new CaptureError(path, `corrupt pcapng packet block at byte ${at}`);
         const ifaceId = enhanced ? u32(b, 0) : u16(b, 0);
         const iface = interfaces[ifaceId];
-        if (!iface) throw new CaptureError(path, `pcapng packet at byte ${at} names interface ${ifaceId}, which was never described`);
+        if (!iface)
+          throw new CaptureError(
+            path,
+            `pcapng packet at byte ${at} names interface ${ifaceId}, which was never described`,
+          );
         const ts = (BigInt(u32(b, 4)) << 32n) | BigInt(u32(b, 8));
         const caplen = u32(b, 12);
-        if (20 + caplen > b.length) throw new CaptureError(path, `corrupt pcapng packet block at byte ${at}: captured length ${caplen}`);
+        if (20 + caplen > b.length)
+          throw new CaptureError(path, `corrupt pcapng packet block at byte ${at}: captured length ${caplen}`);
         const data = b.subarray(20, 20 + caplen);
         const comments = options(20 + pad4(caplen))
           .filter((o) => o.code === 1)
@@ -225,7 +260,10 @@ async function* readPcapng(path: string, reader: ByteReader): AsyncGenerator<Cap
 }
 
 function truncatedBlock(path: string, index: number, at: number): CaptureError {
-  return new CaptureError(path, `truncated: the pcapng block at byte ${at} is incomplete; the ${index} packets before it were read`);
+  return new CaptureError(
+    path,
+    `truncated: the pcapng block at byte ${at} is incomplete; the ${index} packets before it were read`,
+  );
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;

@@ -37,7 +37,12 @@ export class DirectionStats {
   }
 }
 
-export function flowStatsOf(toServer: DirectionStats, fromServer: DirectionStats, firstMs: number, lastMs: number): FlowStats {
+export function flowStatsOf(
+  toServer: DirectionStats,
+  fromServer: DirectionStats,
+  firstMs: number,
+  lastMs: number,
+): FlowStats {
   const to = toServer.iat();
   const from = fromServer.iat();
   return {

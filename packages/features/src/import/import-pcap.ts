@@ -93,10 +93,19 @@ export async function importPcap(file: string, opts: ImportPcapOptions): Promise
     });
     // Same file, same run id and batch ids: importing it again writes nothing twice.
     for (let i = 0; i * BATCH_ROWS < rows.length; i++) {
-      await store.writeBatch(runId, `pcap-${String(i).padStart(6, '0')}`, rows.slice(i * BATCH_ROWS, (i + 1) * BATCH_ROWS));
+      await store.writeBatch(
+        runId,
+        `pcap-${String(i).padStart(6, '0')}`,
+        rows.slice(i * BATCH_ROWS, (i + 1) * BATCH_ROWS),
+      );
     }
     await store.recordCounts(runId, counts);
-    const manifest = await store.buildVersion(opts.dataset, { runs: [runId], provenance, counts, formats: opts.formats ?? [] });
+    const manifest = await store.buildVersion(opts.dataset, {
+      runs: [runId],
+      provenance,
+      counts,
+      formats: opts.formats ?? [],
+    });
     return { manifest, counts, runId };
   } finally {
     await store.close();

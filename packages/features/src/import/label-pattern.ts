@@ -16,7 +16,9 @@ export function labelMatcher(pattern: string = DEFAULT_LABEL_PATTERN): LabelOf {
   try {
     re = new RegExp(pattern, 'u');
   } catch (error) {
-    throw new DatasetInputError(`--label-pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${(error as Error).message}`);
+    throw new DatasetInputError(
+      `--label-pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${(error as Error).message}`,
+    );
   }
   return (comment) => {
     const m = re.exec(comment);

@@ -138,7 +138,14 @@ function parseDatabaseSignature(value: string, line: number, label: P0fLabel): P
   const fields = value.split(':');
   if (fields.length !== 8) throw new P0fSignatureError(`signature needs 8 fields separated by ":", got "${value}"`);
   const [ver, ttl, olen, mss, win, layout, quirks, pclass] = fields as [
-    string, string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ];
   if (ver !== '4' && ver !== '6' && ver !== '*') throw new P0fSignatureError(`bad IP version "${ver}"`);
   const ipVersion = ver === '4' ? 4 : ver === '6' ? 6 : null;

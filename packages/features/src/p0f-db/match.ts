@@ -107,9 +107,12 @@ export function findMatch(signatures: readonly P0fTcpSignature[], observed: Obse
   }
   // p0f never reports a fuzzy match for userland tools.
   if (fuzzyMatch === null || fuzzyMatch.label.osClass === null) return null;
-  const inRange =
-    fuzzyMatch.ittl >= sig.ttl && (fuzzyMatch.badTtl || fuzzyMatch.ittl - sig.ttl <= P0F_MAX_DIST);
-  return { signature: fuzzyMatch, quality: 'fuzzy', distance: inRange ? fuzzyMatch.ittl - sig.ttl : guessDistance(sig.ttl) };
+  const inRange = fuzzyMatch.ittl >= sig.ttl && (fuzzyMatch.badTtl || fuzzyMatch.ittl - sig.ttl <= P0F_MAX_DIST);
+  return {
+    signature: fuzzyMatch,
+    quality: 'fuzzy',
+    distance: inRange ? fuzzyMatch.ittl - sig.ttl : guessDistance(sig.ttl),
+  };
 }
 
 function windowMatches(ref: P0fTcpSignature, sig: ObservedSignature, window: number | null): boolean {

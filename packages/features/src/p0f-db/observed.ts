@@ -34,7 +34,14 @@ export function parseObservedSignature(text: string): ObservedSignature {
   const fields = text.split(':');
   if (fields.length !== 8) throw new P0fSignatureError(`p0f raw signature needs 8 fields, got "${text}"`);
   const [ver, ttl, olen, mss, win, layout, quirks, pclass] = fields as [
-    string, string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ];
   if (ver !== '4' && ver !== '6') throw new P0fSignatureError(`bad IP version "${ver}" in "${text}"`);
   const ttlMatch = /^(\d+)\+(\d+|\?)$/.exec(ttl);
@@ -46,7 +53,8 @@ export function parseObservedSignature(text: string): ObservedSignature {
     throw new P0fSignatureError(`an observed signature cannot have a wildcard window: "${text}"`);
   }
   const payloadClass = parsePayloadClass(pclass);
-  if (payloadClass === null) throw new P0fSignatureError(`an observed signature cannot have payload class "*": "${text}"`);
+  if (payloadClass === null)
+    throw new P0fSignatureError(`an observed signature cannot have payload class "*": "${text}"`);
   return {
     ipVersion: ver === '4' ? 4 : 6,
     ttl: parseSmallInt(ttlMatch[1] ?? '', 'TTL', 255),

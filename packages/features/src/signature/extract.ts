@@ -20,11 +20,14 @@ interface Endpoints {
   dstPort: number;
 }
 
-export type SynAckExtraction = ({ ok: true } & Endpoints & { features: SynAckFeatures }) | { ok: false; reason: string };
+export type SynAckExtraction =
+  ({ ok: true } & Endpoints & { features: SynAckFeatures }) | { ok: false; reason: string };
 
-export type SynDescription = ({ ok: true } & Endpoints & SynFeatures & { raw: SynContext }) | { ok: false; reason: string };
+export type SynDescription =
+  ({ ok: true } & Endpoints & SynFeatures & { raw: SynContext }) | { ok: false; reason: string };
 
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+const hex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 /**
  * Features of a SYN-ACK (IPv4 header onward). `syn` is the SYN it answers,

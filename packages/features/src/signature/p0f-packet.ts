@@ -101,9 +101,14 @@ export function parseP0fPacket(bytes: Uint8Array): P0fParse {
 
 function parse(data: Uint8Array): P0fParse {
   let packetLen = Math.min(data.length, SNAPLEN);
-  if (packetLen < MIN_TCP4) return { ok: false, reason: `packet of ${packetLen} bytes is too short for IPv4 + TCP headers` };
+  if (packetLen < MIN_TCP4)
+    return { ok: false, reason: `packet of ${packetLen} bytes is too short for IPv4 + TCP headers` };
   const version = data[0]! >> 4;
-  if (version !== 4) return { ok: false, reason: version === 6 ? 'IPv6 packets are not supported' : `not an IP packet (version nibble ${version})` };
+  if (version !== 4)
+    return {
+      ok: false,
+      reason: version === 6 ? 'IPv6 packets are not supported' : `not an IP packet (version nibble ${version})`,
+    };
 
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const hdrLen = (data[0]! & 0x0f) * 4;
@@ -112,10 +117,13 @@ function parse(data: Uint8Array): P0fParse {
 
   // p0f honours a shorter IPv4 total length (etherleak padding) and rejects a longer one.
   if (packetLen > totLen) packetLen = totLen;
-  if (packetLen < MIN_TCP4) return { ok: false, reason: `IPv4 total length ${totLen} is too short for IPv4 + TCP headers` };
+  if (packetLen < MIN_TCP4)
+    return { ok: false, reason: `IPv4 total length ${totLen} is too short for IPv4 + TCP headers` };
   if (hdrLen < IPV4_HEADER) return { ok: false, reason: `IPv4 header length ${hdrLen} is below 20` };
-  if (totLen > packetLen) return { ok: false, reason: `truncated: IPv4 total length ${totLen} but only ${packetLen} bytes captured` };
-  if (hdrLen + TCP_HEADER > packetLen) return { ok: false, reason: `IPv4 header length ${hdrLen} leaves no room for TCP` };
+  if (totLen > packetLen)
+    return { ok: false, reason: `truncated: IPv4 total length ${totLen} but only ${packetLen} bytes captured` };
+  if (hdrLen + TCP_HEADER > packetLen)
+    return { ok: false, reason: `IPv4 header length ${hdrLen} leaves no room for TCP` };
   if (data[9] !== 6) return { ok: false, reason: `not TCP (IP protocol ${data[9]})` };
   if (flagsOff & ~(IP4_DF | IP4_MBZ)) return { ok: false, reason: 'IP fragment' };
 
@@ -140,7 +148,7 @@ function parse(data: Uint8Array): P0fParse {
 
   const flags = data[t + 13]!;
   const tcpType = flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST);
-  if (((flags & TCP_SYN) && (flags & (TCP_FIN | TCP_RST))) || ((flags & TCP_FIN) && (flags & TCP_RST)) || !tcpType) {
+  if ((flags & TCP_SYN && flags & (TCP_FIN | TCP_RST)) || (flags & TCP_FIN && flags & TCP_RST) || !tcpType) {
     return { ok: false, reason: `nonsensical TCP flags 0x${flags.toString(16).padStart(2, '0')}` };
   }
 
@@ -189,32 +197,50 @@ function parse(data: Uint8Array): P0fParse {
       case OPT_NOP:
         break;
       case OPT_MSS:
-        if (p + 3 > optEnd) { aborted = true; break options; }
+        if (p + 3 > optEnd) {
+          aborted = true;
+          break options;
+        }
         if (data[p] !== 4) quirks.add('bad');
         mss = view.getUint16(p + 1);
         p += 3;
         break;
       case OPT_WS:
-        if (p + 2 > optEnd) { aborted = true; break options; }
+        if (p + 2 > optEnd) {
+          aborted = true;
+          break options;
+        }
         if (data[p] !== 3) quirks.add('bad');
         wscale = data[p + 1]!;
         if (wscale > 14) quirks.add('exws');
         p += 2;
         break;
       case OPT_SACKOK:
-        if (p + 1 > optEnd) { aborted = true; break options; }
+        if (p + 1 > optEnd) {
+          aborted = true;
+          break options;
+        }
         if (data[p] !== 2) quirks.add('bad');
         p += 1;
         break;
       case OPT_SACK: {
-        if (p === optEnd) { aborted = true; break options; }
+        if (p === optEnd) {
+          aborted = true;
+          break options;
+        }
         const len = data[p]!;
-        if (len < 10 || len > 34 || p - 1 + len > optEnd) { aborted = true; break options; }
+        if (len < 10 || len > 34 || p - 1 + len > optEnd) {
+          aborted = true;
+          break options;
+        }
         p += len - 1;
         break;
       }
       case OPT_TS:
-        if (p + 9 > optEnd) { aborted = true; break options; }
+        if (p + 9 > optEnd) {
+          aborted = true;
+          break options;
+        }
         if (data[p] !== 10) quirks.add('bad');
         tsval = view.getUint32(p + 1);
         if (!tsval) quirks.add('ts1-');
@@ -222,9 +248,15 @@ function parse(data: Uint8Array): P0fParse {
         p += 9;
         break;
       default: {
-        if (p === optEnd) { aborted = true; break options; }
+        if (p === optEnd) {
+          aborted = true;
+          break options;
+        }
         const len = data[p]!;
-        if (len < 2 || len > 40 || p - 1 + len > optEnd) { aborted = true; break options; }
+        if (len < 2 || len > 40 || p - 1 + len > optEnd) {
+          aborted = true;
+          break options;
+        }
         p += len - 1;
       }
     }
@@ -265,14 +297,22 @@ export function formatOptionLayout(layout: readonly number[], eolPad: number): s
   return layout
     .map((kind) => {
       switch (kind) {
-        case OPT_EOL: return `eol+${eolPad}`;
-        case OPT_NOP: return 'nop';
-        case OPT_MSS: return 'mss';
-        case OPT_WS: return 'ws';
-        case OPT_SACKOK: return 'sok';
-        case OPT_SACK: return 'sack';
-        case OPT_TS: return 'ts';
-        default: return `?${kind}`;
+        case OPT_EOL:
+          return `eol+${eolPad}`;
+        case OPT_NOP:
+          return 'nop';
+        case OPT_MSS:
+          return 'mss';
+        case OPT_WS:
+          return 'ws';
+        case OPT_SACKOK:
+          return 'sok';
+        case OPT_SACK:
+          return 'sack';
+        case OPT_TS:
+          return 'ts';
+        default:
+          return `?${kind}`;
       }
     })
     .join(',');
