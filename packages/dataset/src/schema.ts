@@ -1,6 +1,6 @@
 /**
  * The record schema: the one place that names the dataset's columns and their
- * types. Column names are a contract read by other tools (DESIGN.md): add
+ * types. Column names are a contract read by other tools (docs/record-schema.md): add
  * columns freely, never rename these.
  *
  * One row per responsive host and port. A host is responsive when its SYN-ACK
