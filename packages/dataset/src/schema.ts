@@ -23,8 +23,8 @@ export type ProbeStatus = (typeof PROBE_STATUSES)[number];
 
 /** The closed set of outcomes of labelling one host with Nmap. */
 export const LABEL_STATUSES = [
-  'ok', // at least one osmatch
-  'no-match', // Nmap ran but made no OS guess
+  'ok', // a class: derived from an Nmap osclass, reused from an earlier run, or given by an imported capture
+  'no-match', // Nmap ran but made no guess that carries an osclass
   'failed', // Nmap crashed or its output could not be used
   'timeout', // the batch's deadline passed
   'skipped', // not labelled by policy (--label none or not sampled)
@@ -88,7 +88,7 @@ export const COLUMNS = [
   col('tcp', 'tcp_options', 'VARCHAR', false, 'raw TCP options, lowercase hex'),
   col('tcp', 'tcp_olayout', 'VARCHAR', false, 'p0f option layout, e.g. mss,sok,ts,nop,ws'),
   col('tcp', 'tcp_quirks', 'VARCHAR', false, 'p0f quirk list, comma-separated as p0f prints it, e.g. df,id+'),
-  col('tcp', 'tcp_wsize', 'VARCHAR', false, 'p0f window expression, e.g. mss*44, 65535, %8192'),
+  col('tcp', 'tcp_wsize', 'VARCHAR', false, 'p0f window expression, e.g. mss*44, mtu*4, 65535'),
   col('tcp', 'p0f_sig', 'VARCHAR', false, 'whole p0f v3 raw signature, byte-identical to p0f 3.09b raw_sig'),
 
   col('syn', 'syn_olayout', 'VARCHAR', false, "option layout of the probe's own SYN"),

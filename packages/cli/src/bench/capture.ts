@@ -4,7 +4,7 @@
  * completed handshakes whose SYN-ACK was captured - one run, same lab
  * targets, everything inside the lab's scanner namespace. Also measures
  * undici (one Client per target) against the same bare loop: the figure
- * behind the choice of node:net for the hot path (collector README).
+ * behind the choice of node:net for the hot path (docs/benchmarks.md#capture).
  *
  * Uses the lab with prefix `osfpb` (OSFP_BENCH_LAB_PREFIX overrides): brings
  * it up when it is not, and takes it down afterwards only if it brought it up.

@@ -29,10 +29,7 @@ export function collectCommand(): Command {
     .option('--rate <n>', 'probes per second across all workers (default 0 = unlimited)')
     .option('--contact <url>', 'contact URL put in the User-Agent')
     .option('--label <policy>', 'which responsive hosts Nmap labels: all | none | sample:FRACTION (default all)')
-    .option(
-      '--label-max-age <duration>',
-      "reuse labels from the dataset's latest version when no older than this, e.g. 30d",
-    )
+    .option('--label-max-age <duration>', "reuse labels from the dataset's runs when no older than this, e.g. 30d")
     .option('--label-timeout <duration>', 'deadline of one Nmap batch (default 10m)')
     .option('--label-processes <n>', 'Nmap processes per worker (default 16)')
     .option('--dns-server <list>', 'DNS servers, ip[:port], comma-separated (default: the system resolver)')

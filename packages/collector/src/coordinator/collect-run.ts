@@ -16,7 +16,7 @@ import type { RunState } from './run-state.ts';
 import { summarizeRun, type RunSummary } from './run-summary.ts';
 import { buildVersion } from './version-build.ts';
 
-export { CollectInputError } from './collect-input-error.ts';
+export { CollectInputError } from '../collect-input-error.ts';
 
 export interface CollectDeps {
   readonly stages: StageBodies;

@@ -7,7 +7,7 @@ import type { CleanupStack } from '../lifecycle/cleanup-stack.ts';
 import { startEmbeddedRedis } from '../redis/embedded-redis.ts';
 import { connectRedis, redactRedisUrl } from '../redis/redis-connection.ts';
 import { loadRunRecord, newRunId, resumedOptions, runDir, saveRunRecord } from '../run/run-record.ts';
-import { CollectInputError } from './collect-input-error.ts';
+import { CollectInputError } from '../collect-input-error.ts';
 import { RunState } from './run-state.ts';
 import { TargetIndex } from './target-index.ts';
 

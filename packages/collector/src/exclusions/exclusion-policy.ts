@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { CollectInputError } from '../collect-input-error.ts';
 import { ipv4ToNumber, parseCidr, type Ipv4Number, type Ipv4Range } from '../targets/ipv4.ts';
 import { isDottedQuad } from '../targets/ipv4.ts';
 import { IANA_SPECIAL_PURPOSE_IPV4 } from './special-purpose.ts';
@@ -41,7 +42,7 @@ export async function readExcludeFile(path: string): Promise<string[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new Error(`exclude file ${path} cannot be read (does it exist?)`);
+    throw new CollectInputError(`exclude file ${path} cannot be read (does it exist?)`);
   }
   const entries: string[] = [];
   text
@@ -54,7 +55,7 @@ export async function readExcludeFile(path: string): Promise<string[]> {
       try {
         parseCidr(cidr);
       } catch (error) {
-        throw new Error(`exclude file ${path}, line ${index + 1}: ${(error as Error).message}`);
+        throw new CollectInputError(`exclude file ${path}, line ${index + 1}: ${(error as Error).message}`);
       }
       entries.push(cidr);
     });
@@ -66,7 +67,7 @@ function rangeOf(text: string, source: string): Ipv4Range {
   try {
     return parseCidr(cidr);
   } catch (error) {
-    throw new Error(`${source}: ${(error as Error).message}`);
+    throw new CollectInputError(`${source}: ${(error as Error).message}`);
   }
 }
 
