@@ -144,6 +144,7 @@ describe.skipIf(needs('sklearn'))('examples/python/train.py on a CSV export', { 
     await copyFile(join(evaluationDir, 'split.csv'), join(beside, 'split.csv'));
     const json = await train(join(beside, 'synth.csv'), '--json');
     expect(json.stderr).toContain(`osfp's split from ${join(beside, 'split.csv')}`);
+    expect(json.stderr).toContain(`no osfp report.json beside ${join(beside, 'split.csv')}: nothing to compare with`);
     const out = JSON.parse(json.stdout) as ScriptOutput;
     // Same split, same seed: the same figures as with --split.
     expect(withoutTimes(out)).toEqual(withoutTimes(onOsfpSplit.out));

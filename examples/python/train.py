@@ -563,6 +563,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with threadpool_limits(limits=args.threads):
             results = train_and_score(rows, roles, seed=args.seed)
         report = read_osfp_report(split_path) if split_path is not None else None
+        if split_path is not None and report is None:
+            note(
+                f"no osfp report.json beside {split_path}: nothing to compare with (--split VERSION/evaluation/{SPLIT_FILE})"
+            )
         compared = comparison(results, report) if report is not None else []
     except InputError as error:
         note(str(error))
