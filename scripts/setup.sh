@@ -8,6 +8,7 @@ PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]"
 APT_PACKAGES=(
   nmap redis-server p0f tcpdump tshark iproute2 iptables python3-scapy dnsmasq-base
   openssl procps psmisc libpcap-dev docker-compose ca-certificates
+  python3-numpy python3-pandas python3-sklearn
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 
 export type Capability =
-  'root' | 'netns' | 'redis-server' | 'nmap' | 'p0f' | 'tcpdump' | 'tshark' | 'scapy' | 'dnsmasq';
+  'root' | 'netns' | 'redis-server' | 'nmap' | 'p0f' | 'tcpdump' | 'tshark' | 'scapy' | 'dnsmasq' | 'sklearn';
 
 const probes: Record<Capability, () => string | null> = {
   root: () => (process.getuid?.() === 0 ? null : 'not running as root'),
@@ -20,6 +20,10 @@ const probes: Record<Capability, () => string | null> = {
   tshark: () => (onPath('tshark') ? null : 'tshark is not installed (apt-get install tshark)'),
   scapy: () => (pythonWith('scapy') ? null : 'Scapy is not installed (apt-get install python3-scapy)'),
   dnsmasq: () => (onPath('dnsmasq') ? null : 'dnsmasq is not installed (apt-get install dnsmasq-base)'),
+  sklearn: () =>
+    pythonWith('sklearn', 'pandas')
+      ? null
+      : 'scikit-learn and pandas are not installed for python3 (apt-get install python3-sklearn python3-pandas)',
 };
 
 function onPath(command: string): boolean {
@@ -35,11 +39,11 @@ function onPath(command: string): boolean {
 // so the system interpreter is tried too.
 const PYTHONS = ['python3', '/usr/bin/python3'];
 
-/** The first Python interpreter that can import `module`, or null. */
-export function pythonWith(module: string): string | null {
+/** The first Python interpreter that can import every one of `modules`, or null. */
+export function pythonWith(...modules: [string, ...string[]]): string | null {
   for (const python of PYTHONS) {
     try {
-      execFileSync(python, ['-c', `import ${module}`], { stdio: 'ignore' });
+      execFileSync(python, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
       return python;
     } catch {
       // try the next interpreter

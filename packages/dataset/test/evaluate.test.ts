@@ -1,4 +1,4 @@
-import { mkdtemp, rm, mkdir, writeFile, readdir } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, writeFile, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -196,6 +196,24 @@ describe('evaluateVersion and readEvaluation', () => {
     expect((await readEvaluation(versionDir))?.report.options.seed).toBe(9);
     // No temporary directories are left behind; the version's own files are untouched.
     expect((await readdir(versionDir)).sort()).toEqual(['data.parquet', 'evaluation', 'manifest.json']);
+  });
+
+  it('writes the split as CSV too (ip, port, role in row order) for readers without Parquet', async () => {
+    const versionDir = join(dir, 'datasets', 'split', 'v1');
+    await mkdir(versionDir, { recursive: true });
+    const rows = [...syntheticRows({ perClass: 20 }), ...rareRows(3, 'Solaris 11')];
+    rows.push({ ...(rows[0] as EvaluationRow), ip: '198.18.9.9', label: null, label_status: 'no-match' });
+    await writeParquet(join(versionDir, 'data.parquet'), rows);
+    const { predictions } = await evaluateVersion(versionDir, OPTIONS);
+
+    const csv = await readFile(join(versionDir, 'evaluation', 'split.csv'), 'utf8');
+    const [header, ...lines] = csv.trimEnd().split('\n');
+    expect(header).toBe('ip,port,role');
+    expect(lines).toEqual(predictions.map((p) => `${p.ip},${p.port},${p.role}`));
+    // The version's row order, so a CSV export of the version lines up with it row for row.
+    expect(lines.map((l) => l.split(',').slice(0, 2).join(','))).toEqual(rows.map((r) => `${r.ip},${r.port}`));
+    const roles = new Set(lines.map((l) => l.split(',')[2]));
+    expect(roles).toEqual(new Set(['train', 'test', 'below-min-support', 'unlabelled']));
   });
 
   it('names a missing or foreign data file', async () => {

@@ -27,6 +27,7 @@ export {
   PREDICTION_COLUMNS,
   REPORT_JSON,
   REPORT_MD,
+  SPLIT_CSV,
   evaluationDir,
   readEvaluation,
   writeEvaluation,
