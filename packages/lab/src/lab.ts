@@ -7,6 +7,10 @@
  *   scan ns: 198.18.0.10, routes only to the lab's blocks (no default route)
  *   one ns per personality: LAN 198.18.0.10x + its /18 as a `local` route
  *   hostile ns: LAN 198.18.0.200 + 198.18.250.0/24
+ *   emu ns: LAN 198.18.0.90, no address or route for the emulated blocks
+ *     (198.18.4.0 - 198.18.247.255) and forwarding off, so its kernel stays
+ *     silent; one responder process per emulated OS reads and writes frames
+ *     for its block with libpcap
  *
  * Veth pairs are created inside the hub and moved straight into the other
  * namespace, so neither end ever exists in the root namespace.
@@ -15,10 +19,17 @@ import { open, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsmasqZoneOptions } from './dns-zone.ts';
+import { extraSlug, type EmulatedOs, type EmulatedOsRequest } from './emulator/catalog.ts';
+import { DEFAULT_OS_DB, loadOsDb, requireFingerprint } from './emulator/os-db.ts';
 import { ip, listNamespaces, namespacePids, runIn, setSysctls } from './netns.ts';
 import { PERSONALITIES, stackRouteMetrics, stackSysctls } from './personalities.ts';
 import {
   DNS_ADDRESS,
+  EMULATED_LAN_ADDRESS,
+  EMULATED_ROUTES,
+  MAX_EMULATED,
+  emulatedCidr,
+  emulatedHost,
   HOSTILE_CIDR,
   HOSTILE_LAN_ADDRESS,
   HOSTILE_PORT,
@@ -51,6 +62,8 @@ import { checkLabTools } from './preflight.ts';
 import { makeSelfSignedCertificate } from './tls.ts';
 
 const SERVERS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'servers');
+const RESPONDER = join(dirname(fileURLToPath(import.meta.url)), 'emulator', 'responder.ts');
+const EMULATED_STATE = 'emulated.json';
 const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BRIDGE = 'br0';
 /**
@@ -124,7 +137,47 @@ async function ownNamespaces(prefix: string): Promise<string[]> {
 
 function baseNamespaces(prefix: string): string[] {
   const ns = labNamespaces(prefix);
-  return [ns.hub, ns.scanner, ns.hostile, ...ns.personalities];
+  return [ns.hub, ns.scanner, ns.hostile, ns.emulation, ...ns.personalities];
+}
+
+/** The emulated OSes a built lab runs (recorded at up), or null when none is recorded. */
+async function recordedEmulated(prefix: string): Promise<EmulatedOs[] | null> {
+  try {
+    return JSON.parse(await readFile(join(stateDir(prefix), EMULATED_STATE), 'utf8')) as EmulatedOs[];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The emulated OSes after adding `requests` to `current`: a request already
+ * running (same fingerprint, slug and path) is not added twice; new ones take
+ * the next free blocks. Names are checked against nmap-os-db first, so an
+ * unknown one fails before anything changes.
+ */
+export function withExtras(current: readonly EmulatedOs[], requests: readonly EmulatedOsRequest[] = [], osDb = DEFAULT_OS_DB): EmulatedOs[] {
+  const out = [...current];
+  if (requests.length === 0) return out;
+  const db = loadOsDb(osDb);
+  for (const request of requests) {
+    const r = typeof request === 'string' ? { fingerprint: request } : request;
+    requireFingerprint(db, r.fingerprint);
+    const same = out.find(
+      (e) => e.fingerprint === r.fingerprint && (r.slug === undefined || e.slug === r.slug) && JSON.stringify(e.path ?? null) === JSON.stringify(r.path ?? null),
+    );
+    if (same) continue;
+    const index = Math.max(-1, ...out.map((e) => e.index)) + 1;
+    if (index >= MAX_EMULATED) throw new Error(`the lab has room for ${MAX_EMULATED} emulated OSes; "${r.fingerprint}" would be number ${index + 1}`);
+    out.push({
+      slug: r.slug ?? extraSlug(index, r.fingerprint),
+      fingerprint: r.fingerprint,
+      index,
+      cidr: emulatedCidr(index),
+      firstHost: emulatedHost(index, 0),
+      ...(r.path !== undefined && { path: r.path }),
+    });
+  }
+  return out;
 }
 
 async function statusOf(prefix: string): Promise<LabStatus> {
@@ -148,14 +201,29 @@ export async function labStatus(opts?: LabOptions): Promise<LabStatus> {
   return statusOf(prefix);
 }
 
-/** Brings the lab up; when it is already up and healthy, does nothing. */
+/**
+ * Brings the lab up; when it is already up and healthy, does nothing but
+ * start the responders of extra emulated OSes asked for in `opts.os`. A lab
+ * whose only fault is dead responders gets just those restarted; anything
+ * else half-built is rebuilt from nothing.
+ */
 export async function labUp(opts?: LabOptions): Promise<LabPlan> {
-  const plan = labPlan(opts);
+  const base = labPlan(opts);
   requireRoot('up');
   await checkLabTools();
-  return withLock(plan.prefix, async () => {
-    if ((await statusOf(plan.prefix)).up) return plan;
+  // Unknown fingerprint names fail here, before the lab is touched.
+  withExtras(base.emulated, opts?.os);
+  return withLock(base.prefix, async () => {
+    const status = await statusOf(base.prefix);
+    const recorded = await recordedEmulated(base.prefix);
+    if (recorded && (status.up || (await onlyRespondersDead(base.prefix, status)))) {
+      const emulated = withExtras(recorded, opts?.os);
+      const plan = { ...base, emulated };
+      await startResponders(plan, status);
+      return plan;
+    }
     // Half a lab (an interrupted up, a crashed server) is rebuilt from nothing.
+    const plan = { ...base, emulated: withExtras(base.emulated, opts?.os) };
     await tearDown(plan.prefix);
     try {
       await build(plan);
@@ -165,6 +233,35 @@ export async function labUp(opts?: LabOptions): Promise<LabPlan> {
     }
     return plan;
   });
+}
+
+/** True when every namespace and every process but some emulated-OS responders is there. */
+async function onlyRespondersDead(prefix: string, status: LabStatus): Promise<boolean> {
+  const marker = await readFile(join(stateDir(prefix), UP_MARKER), 'utf8').then(() => true, () => false);
+  if (!marker || !baseNamespaces(prefix).every((n) => status.namespaces.includes(n))) return false;
+  return status.processes.every((p) => p.alive || p.name.startsWith('emu-'));
+}
+
+/** Starts the responder of every emulated OS of `plan` that is not running, and records the set. */
+async function startResponders(plan: LabPlan, status: LabStatus | null): Promise<void> {
+  const alive = new Set((status?.processes ?? []).filter((p) => p.alive).map((p) => p.name));
+  const started = [];
+  for (const os of plan.emulated) {
+    const name = `emu-${os.slug}`;
+    if (alive.has(name)) continue;
+    const config = { slug: os.slug, fingerprint: os.fingerprint, cidr: os.cidr, device: 'eth0', ...(os.path !== undefined && { path: os.path }) };
+    started.push(await startDetached(plan.prefix, name, plan.emulationNamespace, process.execPath, ['--import', 'tsx', RESPONDER, JSON.stringify(config)], PACKAGE_DIR));
+  }
+  // Responders parse nmap-os-db and score their profiles at start: a few seconds each on a loaded machine.
+  for (const record of started) await waitForLog(plan.prefix, record, 'ready:', 120_000);
+  await writeFile(join(stateDir(plan.prefix), EMULATED_STATE), `${JSON.stringify(plan.emulated, null, 2)}\n`);
+}
+
+/** The running lab's plan, with any extra emulated OSes it was given (the static plan when none is recorded). */
+export async function runningPlan(opts?: LabOptions): Promise<LabPlan> {
+  const base = labPlan(opts);
+  const recorded = await recordedEmulated(base.prefix);
+  return recorded ? { ...base, emulated: recorded } : base;
 }
 
 export async function labDown(opts?: LabOptions): Promise<void> {
@@ -250,6 +347,7 @@ async function buildScanner(prefix: string, namespace: string, address: string, 
     await ip(['-n', namespace, 'route', 'add', personalityCidr(index), 'via', personalityLanAddress(index)]);
   }
   await ip(['-n', namespace, 'route', 'add', HOSTILE_CIDR, 'via', HOSTILE_LAN_ADDRESS]);
+  for (const cidr of EMULATED_ROUTES) await ip(['-n', namespace, 'route', 'add', cidr, 'via', EMULATED_LAN_ADDRESS]);
   await setSysctls(namespace, [
     // Many short connections per second: plenty of ephemeral ports, reuse TIME_WAIT.
     ['net.ipv4.ip_local_port_range', '1024 65535'],
@@ -296,6 +394,15 @@ async function build(plan: LabPlan): Promise<void> {
   await ip(['-n', ns.hostile, 'route', 'add', 'local', HOSTILE_CIDR, 'dev', 'lo']);
   await runIn(ns.hostile, 'iptables', ['-A', 'INPUT', '-d', hostileAddress('drop'), '-p', 'tcp', '-j', 'DROP']);
 
+  // The emulated OSes: this namespace's kernel must never answer for their blocks.
+  await addNamespace(ns.emulation);
+  await setSysctls(ns.emulation, [['net.ipv4.ip_forward', '0'], ['net.ipv4.conf.all.forwarding', '0']]);
+  await plugIn(prefix, ns.emulation, 'lan-emu', EMULATED_LAN_ADDRESS);
+  // Belt and braces: libpcap taps frames before netfilter, so dropping them here silences only the kernel.
+  for (const cidr of EMULATED_ROUTES) {
+    await runIn(ns.emulation, 'iptables', ['-t', 'raw', '-A', 'PREROUTING', '-d', cidr, '-j', 'DROP']);
+  }
+
   const tls = await makeSelfSignedCertificate(join(state, 'tls'));
   // Servers start from the package directory so `--import tsx` resolves like it does for us.
   const node = process.execPath;
@@ -324,5 +431,6 @@ async function build(plan: LabPlan): Promise<void> {
     ], PACKAGE_DIR),
   });
   for (const { record, marker } of started) await waitForLog(prefix, record, marker);
+  await startResponders(plan, null);
   await writeFile(join(state, UP_MARKER), `${JSON.stringify({ at: new Date().toISOString(), pid: process.pid })}\n`);
 }

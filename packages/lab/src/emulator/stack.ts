@@ -1,0 +1,294 @@
+/**
+ * The emulated stack of one OS over a block of addresses: every frame for
+ * the block comes in here; Nmap's probes get the fingerprint's answers,
+ * HTTP clients get a connection, UDP gets the U1 treatment and pings the IE
+ * one. Each address is a host of its own (its own profile, counters and
+ * path), created on first contact from a seed, so it answers consistently.
+ *
+ * Frame I/O is injected (`send`), so the stack runs in tests without pcap.
+ */
+import {
+  chooseProfiles,
+  TCP_FLAGS,
+  type HostProfile,
+  type TcpAnswer,
+} from './host-profile.ts';
+import { echoReplyShape, portUnreachableQuote } from './icmp-udp.ts';
+import type { Fingerprint, OsDb } from './os-db.ts';
+import {
+  forgeCrc32,
+  PROTO_ICMP,
+  PROTO_TCP,
+  PROTO_UDP,
+  readIpv4,
+  readTcp,
+  writeIcmpFrame,
+  writeTcpFrame,
+  type IpFields,
+  type Ipv4View,
+  type TcpView,
+} from './packets.ts';
+import { DelayLine, hostPath, isIdlePath, type HostPath, type PathSpec } from './path.ts';
+import { classifyTcp } from './probes.ts';
+import { hashSeed, seededRng, type Rng } from './random.ts';
+import { IpIdCounter, IsnGenerator, TsClock } from './sequences.ts';
+import { ConnTable, type Conn, type ConnOutput } from './tcp-connection.ts';
+
+export interface StackOptions {
+  slug: string;
+  fingerprint: Fingerprint;
+  db: OsDb;
+  /** First address of the block and its size (addresses base .. base+size-1). */
+  blockBase: number;
+  blockSize: number;
+  mac: Buffer;
+  send: (frame: Buffer, length: number) => void;
+  classOf: (fp: Fingerprint) => string;
+  httpPort?: number;
+  path?: PathSpec;
+  /** Seconds on a monotonic clock (injectable for tests). */
+  now?: () => number;
+}
+
+interface HostState {
+  ip: number;
+  profile: HostProfile;
+  rng: Rng;
+  isn: IsnGenerator;
+  tcpId: IpIdCounter;
+  closedId: IpIdCounter;
+  icmpId: IpIdCounter;
+  ts: TsClock | null;
+  path: HostPath | null;
+}
+
+const { SYN, ACK, RST } = TCP_FLAGS;
+
+export function httpResponse(slug: string): Buffer {
+  const body = `<!doctype html><html><head><title>osfp lab</title></head><body><p>osfp lab host (${slug})</p></body></html>\n`;
+  return Buffer.from(
+    `HTTP/1.1 200 OK\r\nServer: osfp-lab-emu-${slug}\r\nContent-Type: text/html\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    'latin1',
+  );
+}
+
+export class EmulatedStack {
+  readonly profiles: HostProfile[];
+  readonly profileScores: ReturnType<typeof chooseProfiles>['scores'];
+  private readonly hosts = new Map<number, HostState>();
+  private readonly conns: ConnTable;
+  private readonly out = Buffer.alloc(2048);
+  private readonly httpPort: number;
+  private readonly now: () => number;
+  private readonly rstPayloads = new Map<number, Buffer>();
+  private readonly inbound: DelayLine<{ frame: Buffer; length: number }> | null;
+  private readonly outbound: DelayLine<Buffer> | null;
+  readonly counters = { frames: 0, ignored: 0, tcp: 0, udp: 0, icmp: 0, dropped: 0 };
+
+  constructor(private readonly o: StackOptions) {
+    this.httpPort = o.httpPort ?? 80;
+    this.now = o.now ?? (() => performance.now() / 1000);
+    const choice = chooseProfiles(o.fingerprint, o.db, o.classOf);
+    this.profiles = choice.profiles;
+    this.profileScores = choice.scores;
+    this.conns = new ConnTable(httpResponse(o.slug), (conn, out) => this.emitConn(conn, out), { idleMs: 10_000 });
+    const delayed = !isIdlePath(o.path);
+    this.inbound = delayed ? new DelayLine((f) => this.process(f.frame, f.length)) : null;
+    this.outbound = delayed ? new DelayLine((f) => o.send(f, f.length)) : null;
+  }
+
+  get connectionStats(): ConnTable['stats'] & { open: number } {
+    return { ...this.conns.stats, open: this.conns.conns.size };
+  }
+
+  /** Retransmissions and expiry; the process calls it every 50 ms. */
+  tick(): void {
+    this.conns.tick(this.now() * 1000);
+  }
+
+  close(): void {
+    this.inbound?.close();
+    this.outbound?.close();
+  }
+
+  private host(ip: number): HostState {
+    let h = this.hosts.get(ip);
+    if (h) return h;
+    const seed = hashSeed(this.o.slug, this.o.fingerprint.name, ip);
+    const rng = seededRng(seed);
+    const profile = this.profiles[seed % this.profiles.length]!;
+    const tcpId = new IpIdCounter(profile.ipId.tcp, rng);
+    const closedId = profile.ipId.closedShared ? tcpId : new IpIdCounter(profile.ipId.closed, rng);
+    const icmpId = profile.ipId.icmpShared ? tcpId : new IpIdCounter(profile.ipId.icmp, rng);
+    h = {
+      ip, profile, rng, tcpId, closedId, icmpId,
+      isn: new IsnGenerator(profile.isn, rng),
+      ts: profile.tsHz === null ? null : new TsClock(profile.tsHz, rng),
+      path: this.o.path && !isIdlePath(this.o.path) ? hostPath(this.o.path, seed ^ 0x9a7) : null,
+    };
+    this.hosts.set(ip, h);
+    return h;
+  }
+
+  /** Every captured frame (the shared pcap buffer: used or copied before returning). */
+  handleFrame(frame: Buffer, length: number): void {
+    this.counters.frames++;
+    if (this.inbound) {
+      const ip = readIpv4(frame, length);
+      if (!ip) return;
+      const host = this.hostFor(ip.dst);
+      if (!host) return;
+      const delays = host.path?.schedule('in') ?? [0];
+      if (delays.length === 0) this.counters.dropped++;
+      for (const d of delays) this.inbound.push({ frame: Buffer.from(frame.subarray(0, length)), length }, d);
+      return;
+    }
+    this.process(frame, length);
+  }
+
+  private hostFor(dst: number): HostState | null {
+    const offset = (dst - this.o.blockBase) >>> 0;
+    return offset < this.o.blockSize ? this.host(dst) : null;
+  }
+
+  private process(frame: Buffer, length: number): void {
+    const ip = readIpv4(frame, length);
+    if (!ip) return;
+    const host = this.hostFor(ip.dst);
+    if (!host) {
+      this.counters.ignored++;
+      return;
+    }
+    const firewalled = this.o.path?.firewalled === true;
+    const peerMac = frame.subarray(6, 12);
+    if (ip.protocol === PROTO_TCP) {
+      const seg = readTcp(frame, ip);
+      if (!seg) return;
+      if (firewalled && seg.dstPort !== this.httpPort) return;
+      this.counters.tcp++;
+      this.tcp(host, frame, ip, seg, peerMac);
+    } else if (ip.protocol === PROTO_UDP && !firewalled) {
+      this.counters.udp++;
+      this.udp(host, frame, ip, peerMac);
+    } else if (ip.protocol === PROTO_ICMP && !firewalled) {
+      this.counters.icmp++;
+      this.icmp(host, frame, ip, peerMac);
+    }
+  }
+
+  private transmit(host: HostState, length: number): void {
+    if (!host.path) {
+      this.o.send(this.out, length);
+      return;
+    }
+    const delays = host.path.schedule('out');
+    if (delays.length === 0) this.counters.dropped++;
+    for (const d of delays) this.outbound?.push(Buffer.from(this.out.subarray(0, length)), d);
+  }
+
+  private ipFields(host: HostState, peer: number, peerMac: Buffer, ttl: number, df: boolean, id: number): IpFields {
+    return { srcMac: this.o.mac, dstMac: peerMac, src: host.ip, dst: peer, ttl, df, id };
+  }
+
+  private tcp(host: HostState, frame: Buffer, ip: Ipv4View, seg: TcpView, peerMac: Buffer): void {
+    const now = this.now();
+    const key = ConnTable.key(ip.src, seg.srcPort, ip.dst, seg.dstPort);
+    const existing = this.conns.conns.get(key);
+    if (existing) {
+      // A new SYN on a 4-tuple we still hold (port reuse): the old connection is over.
+      if (seg.flags & SYN && !(seg.flags & ACK) && ((seg.seq + 1) >>> 0) !== existing.rcvNext) {
+        this.conns.conns.delete(key);
+      } else {
+        this.conns.segment(existing, seg.flags, seg.seq, seg.ack, seg.tsVal, frame.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength), now * 1000);
+        return;
+      }
+    }
+    const open = seg.dstPort === this.httpPort;
+    const probe = classifyTcp(seg, open);
+    const p = host.profile;
+    switch (probe.kind) {
+      case 'other':
+        return;
+      case 'seq': {
+        const a = p.seq[probe.index];
+        if (a) this.answerTcp(host, ip, seg, peerMac, a, host.tcpId, now);
+        return;
+      }
+      case 'ecn':
+        if (p.ecn) this.answerTcp(host, ip, seg, peerMac, p.ecn, host.tcpId, now);
+        return;
+      case 't': {
+        const a = p.t[probe.test - 2];
+        if (a) this.answerTcp(host, ip, seg, peerMac, a, probe.test >= 5 ? host.closedId : host.tcpId, now);
+        return;
+      }
+      case 'ordinary-syn': {
+        const answer = seg.tsVal !== null ? p.synWithTs : p.synWithoutTs;
+        this.peerMacs.set(key, Buffer.from(peerMac));
+        this.conns.open(key, ip.src, seg.srcPort, ip.dst, seg.dstPort, seg.seq, seg.tsVal, answer, host.isn.next(now), now * 1000);
+        return;
+      }
+    }
+  }
+
+  private readonly peerMacs = new Map<string, Buffer>();
+
+  private answerTcp(host: HostState, ip: Ipv4View, seg: TcpView, peerMac: Buffer, a: TcpAnswer, ids: IpIdCounter, now: number): void {
+    const seq = a.seq === 'Z' ? 0 : a.seq === 'A' ? seg.ack : a.seq === 'A+' ? (seg.ack + 1) >>> 0 : a.flags & SYN ? host.isn.next(now) : host.rng.int(1, 0xffffffff);
+    const ack = a.ack === 'Z' ? 0 : a.ack === 'S' ? seg.seq : a.ack === 'S+' ? (seg.seq + 1) >>> 0 : host.rng.int(1, 0xffffffff);
+    let payload: Buffer | null = null;
+    if (a.rstDataCrc !== null && a.flags & RST) {
+      payload = this.rstPayloads.get(a.rstDataCrc) ?? forgeCrc32(a.rstDataCrc);
+      this.rstPayloads.set(a.rstDataCrc, payload);
+    }
+    const length = writeTcpFrame(this.out, this.ipFields(host, ip.src, peerMac, a.ttl, a.df, ids.next(now)), {
+      srcPort: seg.dstPort, dstPort: seg.srcPort, seq, ack, flags: a.flags, window: a.window,
+      reserved: a.reservedBits ? 0x4 : 0, urgent: a.urgentPointer ? seg.urgent || 0xf7f5 : 0,
+      options: a.options, tsVal: host.ts?.value(now) ?? 0, tsEcr: seg.tsVal ?? 0, payload,
+    });
+    this.transmit(host, length);
+  }
+
+  private emitConn(conn: Conn, out: ConnOutput): void {
+    const host = this.host(conn.local);
+    const peerMac = this.peerMacs.get(conn.key);
+    if (!peerMac) return;
+    const now = this.now();
+    const a = conn.answer;
+    const options = out.synAck ? a.options : conn.ts ? DATA_TS_OPTIONS : [];
+    const length = writeTcpFrame(this.out, this.ipFields(host, conn.peer, peerMac, a.ttl, a.df, host.tcpId.next(now)), {
+      srcPort: conn.localPort, dstPort: conn.peerPort, seq: out.seq, ack: out.ack, flags: out.flags,
+      window: a.window, options, tsVal: host.ts?.value(now) ?? 1, tsEcr: conn.peerTsVal, payload: out.payload,
+    });
+    this.transmit(host, length);
+    if (!this.conns.conns.has(conn.key)) this.peerMacs.delete(conn.key);
+  }
+
+  /** Forgets peer MACs of connections that are gone (called with tick). */
+  sweepPeerMacs(): void {
+    for (const key of this.peerMacs.keys()) if (!this.conns.conns.has(key)) this.peerMacs.delete(key);
+  }
+
+  private udp(host: HostState, frame: Buffer, ip: Ipv4View, peerMac: Buffer): void {
+    const u1 = host.profile.u1;
+    if (!u1 || ip.l4Length < 8) return;
+    const now = this.now();
+    const quote = portUnreachableQuote(frame, ip, u1);
+    const length = writeIcmpFrame(this.out, this.ipFields(host, ip.src, peerMac, u1.ttl, u1.df, host.icmpId.next(now)), 3, 3, u1.unused, quote);
+    this.transmit(host, length);
+  }
+
+  private icmp(host: HostState, frame: Buffer, ip: Ipv4View, peerMac: Buffer): void {
+    const ie = host.profile.ie;
+    if (!ie || ip.l4Length < 8 || frame[ip.l4] !== 8) return;
+    const now = this.now();
+    const { df, code } = echoReplyShape(ie, ip.df, frame[ip.l4 + 1] ?? 0);
+    const rest = frame.readUInt32BE(ip.l4 + 4);
+    const body = frame.subarray(ip.l4 + 8, ip.l4 + ip.l4Length);
+    const length = writeIcmpFrame(this.out, this.ipFields(host, ip.src, peerMac, ie.ttl, df, host.icmpId.next(now)), 0, code, rest, body);
+    this.transmit(host, length);
+  }
+}
+
+/** Data segments of a connection that negotiated timestamps carry NOP NOP TS. */
+const DATA_TS_OPTIONS = [{ kind: 'nop' as const }, { kind: 'nop' as const }, { kind: 'ts' as const, val: true, ecr: true }];
