@@ -14,7 +14,8 @@ import { readFileSync } from 'node:fs';
 
 interface CapHandle {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+  /** `capturedAt`: libpcap's timestamp in epoch seconds (added by patches/cap@0.2.1.patch). */
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean, capturedAt?: number) => void): void;
   send(buffer: Buffer, length?: number): void;
   close(): void;
 }
@@ -36,8 +37,17 @@ export interface FrameIoOptions {
   filter: string;
   /** libpcap's kernel buffer in bytes (default 16 MiB: bursts of Nmap and prober traffic). */
   bufferBytes?: number;
-  /** Called once per frame with the shared buffer and the frame's length. */
-  onFrame(frame: Buffer, length: number): void;
+  /**
+   * Called once per frame with the shared buffer, the frame's length and
+   * when the kernel captured it (epoch seconds): arrival times that do not
+   * move with this process's event-loop lag, which Nmap's timing tests see.
+   */
+  onFrame(frame: Buffer, length: number, capturedAt: number): void;
+}
+
+/** The clock capture timestamps are on (CLOCK_REALTIME), with sub-millisecond resolution. */
+export function epochSeconds(): number {
+  return (performance.timeOrigin + performance.now()) / 1000;
 }
 
 export function interfaceMac(device: string): Buffer {
@@ -54,9 +64,9 @@ export function openFrameIo(opts: FrameIoOptions): FrameIo {
     throw new Error(`frame I/O on ${opts.device}: link type ${linkType}, expected ETHERNET`);
   }
   const stats = { received: 0, sent: 0, sendErrors: 0 };
-  cap.on('packet', (nbytes) => {
+  cap.on('packet', (nbytes, _truncated, capturedAt) => {
     stats.received++;
-    opts.onFrame(buffer, nbytes);
+    opts.onFrame(buffer, nbytes, capturedAt ?? epochSeconds());
   });
   return {
     device: opts.device,

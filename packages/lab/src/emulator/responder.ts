@@ -46,7 +46,7 @@ const io = openFrameIo({
   device: config.device,
   // Only IPv4 for our block reaches this process; ARP and the namespace's own traffic stay with the kernel.
   filter: `ip and dst net ${config.cidr}`,
-  onFrame: (frame, length) => stack?.handleFrame(frame, length),
+  onFrame: (frame, length, at) => stack?.handleFrame(frame, length, at),
 });
 const ready = new EmulatedStack({
   slug: config.slug,

@@ -106,11 +106,14 @@ export type IsnModel =
   | { kind: 'constant' }
   /** Fully random 32-bit ISNs (what per-connection hashing looks like from outside). */
   | { kind: 'random' }
+  /** base + quantum * (connections so far): a counter bumped per connection, whatever the time. */
+  | { kind: 'step'; quantum: number }
   /** base + quantum * round(rate/quantum * t + noise): a clock ticking in quanta, with per-connection noise (in quanta). */
   | { kind: 'clock'; quantum: number; ticksPerSecond: number; noise: number };
 
 export class IsnGenerator {
   private readonly base: number;
+  private count = 0;
   constructor(
     readonly model: IsnModel,
     private readonly rng: Rng,
@@ -123,7 +126,13 @@ export class IsnGenerator {
     const m = this.model;
     if (m.kind === 'constant') return this.base;
     if (m.kind === 'random') return this.rng.int(0, 0xffffffff);
-    const ticks = Math.round(m.ticksPerSecond * t + (m.noise > 0 ? this.rng.normal() * m.noise : 0));
+    if (m.kind === 'step') return (this.base + ((m.quantum * this.count++) % 0x100000000)) >>> 0;
+    // The noise alternates in sign from one connection to the next (with +-10 % of its own randomness):
+    // Nmap's SP is a standard deviation over only five differences, which independent noise makes
+    // wander by several points, out of the fingerprint's narrow ranges; alternating noise keeps it steady.
+    const sign = this.count++ % 2 === 0 ? 1 : -1;
+    const noise = m.noise > 0 ? sign * m.noise * (0.9 + 0.2 * this.rng.float()) : 0;
+    const ticks = Math.round(m.ticksPerSecond * t + noise);
     return (this.base + ((m.quantum * ticks) % 0x100000000)) >>> 0;
   }
 }
@@ -145,7 +154,7 @@ function simulate(model: IsnModel, rng: Rng): SeqValues | null {
     t += 0.1 + rng.float() * 0.004;
     send.push(t);
     // Our clock reads the arrival: the send time plus a one-way delay that varies a little.
-    seen.push(t + 0.0005 + rng.float() * 0.002);
+    seen.push(t + 0.0005 + rng.float() * 0.005);
   }
   const isns = seen.map((s) => gen.next(s));
   return nmapSeqValues(isns, send);
@@ -182,13 +191,14 @@ function middle(intervals: [number, number][], rng: Rng): number | null {
  * and whose noise aims at an SP inside the range (a small grid around the
  * analytic guess, because scheduling jitter adds its own spread).
  */
-export function fitIsnModel(targets: Partial<SeqTargets>, seed: number, trials = 60): { model: IsnModel; hitRate: number } {
+export function fitIsnModel(targets: Partial<SeqTargets>, seed: number, trials = 80): { model: IsnModel; hitRate: number } {
   const rng = seededRng(seed);
   const candidates: IsnModel[] = [{ kind: 'random' }];
   const gcds = targets.gcd === undefined ? [1] : (numericValues(targets.gcd, 64) ?? [1]);
   if (gcds.includes(0)) candidates.push({ kind: 'constant' });
   const quanta = [...new Set(gcds.filter((g) => g > 0))].sort((a, b) => a - b).slice(0, 3);
   if (quanta.length === 0) quanta.push(1);
+  for (const q of quanta) if (q > 9) candidates.push({ kind: 'step', quantum: q });
   const isrIntervals = targets.isr === undefined ? [[0x80, 0x90] as [number, number]] : numericIntervals(targets.isr);
   const spIntervals = targets.sp === undefined ? [[0, 8] as [number, number]] : numericIntervals(targets.sp);
   for (let k = 0; k < 3; k++) {
@@ -199,10 +209,11 @@ export function fitIsnModel(targets: Partial<SeqTargets>, seed: number, trials =
     const spread = sp <= 0 ? 0 : 2 ** (sp / 8);
     for (const q of quanta) {
       const ticksPerSecond = rate / q;
-      // Rate spread sd ≈ sqrt(2) * noise / 0.1 s, in quanta when the GCD divides (q > 9) and in units otherwise.
+      // Alternating noise of size a gives a rate spread sd ≈ 1.1 * 2a / 0.1 s, in quanta when the
+      // GCD divides (q > 9) and in units otherwise.
       const unit = q > 9 ? 1 : q;
-      const guess = (spread * 0.1) / Math.SQRT2 / unit;
-      for (const f of [0, 0.5, 0.8, 1, 1.25, 1.6]) {
+      const guess = (spread * 0.1) / 2.2 / unit;
+      for (const f of [0, 0.6, 0.8, 0.9, 1, 1.1, 1.25, 1.5]) {
         candidates.push({ kind: 'clock', quantum: q, ticksPerSecond, noise: guess * f });
       }
     }

@@ -46,7 +46,7 @@ export interface StackOptions {
   classOf: (fp: Fingerprint) => string;
   httpPort?: number;
   path?: PathSpec;
-  /** Seconds on a monotonic clock (injectable for tests). */
+  /** Epoch seconds, the clock capture timestamps use (injectable for tests). */
   now?: () => number;
 }
 
@@ -80,20 +80,23 @@ export class EmulatedStack {
   private readonly out = Buffer.alloc(2048);
   private readonly httpPort: number;
   private readonly now: () => number;
+  private readonly origin: number;
   private readonly rstPayloads = new Map<number, Buffer>();
-  private readonly inbound: DelayLine<{ frame: Buffer; length: number }> | null;
+  private readonly inbound: DelayLine<{ frame: Buffer; length: number; at: number }> | null;
   private readonly outbound: DelayLine<Buffer> | null;
   readonly counters = { frames: 0, ignored: 0, tcp: 0, udp: 0, icmp: 0, dropped: 0 };
 
   constructor(private readonly o: StackOptions) {
     this.httpPort = o.httpPort ?? 80;
-    this.now = o.now ?? (() => performance.now() / 1000);
+    this.now = o.now ?? (() => (performance.timeOrigin + performance.now()) / 1000);
+    // Clocks count from here: epoch seconds times an ISN rate of 2^33/s would exceed a double's precision.
+    this.origin = Math.floor(this.now());
     const choice = chooseProfiles(o.fingerprint, o.db, o.classOf);
     this.profiles = choice.profiles;
     this.profileScores = choice.scores;
     this.conns = new ConnTable(httpResponse(o.slug), (conn, out) => this.emitConn(conn, out), { idleMs: 10_000 });
     const delayed = !isIdlePath(o.path);
-    this.inbound = delayed ? new DelayLine((f) => this.process(f.frame, f.length)) : null;
+    this.inbound = delayed ? new DelayLine((f) => this.process(f.frame, f.length, f.at)) : null;
     this.outbound = delayed ? new DelayLine((f) => o.send(f, f.length)) : null;
   }
 
@@ -103,7 +106,7 @@ export class EmulatedStack {
 
   /** Retransmissions and expiry; the process calls it every 50 ms. */
   tick(): void {
-    this.conns.tick(this.now() * 1000);
+    this.conns.tick(this.t(this.now()) * 1000);
   }
 
   close(): void {
@@ -130,8 +133,13 @@ export class EmulatedStack {
     return h;
   }
 
-  /** Every captured frame (the shared pcap buffer: used or copied before returning). */
-  handleFrame(frame: Buffer, length: number): void {
+  /**
+   * Every captured frame (the shared pcap buffer: used or copied before
+   * returning), with its capture time: sequence numbers, IP IDs and
+   * timestamps are read off the clock at arrival, not when this process gets
+   * round to it, so load does not skew what Nmap measures.
+   */
+  handleFrame(frame: Buffer, length: number, at = this.now()): void {
     this.counters.frames++;
     if (this.inbound) {
       const ip = readIpv4(frame, length);
@@ -140,10 +148,15 @@ export class EmulatedStack {
       if (!host) return;
       const delays = host.path?.schedule('in') ?? [0];
       if (delays.length === 0) this.counters.dropped++;
-      for (const d of delays) this.inbound.push({ frame: Buffer.from(frame.subarray(0, length)), length }, d);
+      for (const d of delays) this.inbound.push({ frame: Buffer.from(frame.subarray(0, length)), length, at: at + d / 1000 }, d);
       return;
     }
-    this.process(frame, length);
+    this.process(frame, length, at);
+  }
+
+  /** Seconds since this stack started, on the capture clock. */
+  private t(at: number): number {
+    return at - this.origin;
   }
 
   private hostFor(dst: number): HostState | null {
@@ -151,7 +164,8 @@ export class EmulatedStack {
     return offset < this.o.blockSize ? this.host(dst) : null;
   }
 
-  private process(frame: Buffer, length: number): void {
+  private process(frame: Buffer, length: number, epochAt: number): void {
+    const at = this.t(epochAt);
     const ip = readIpv4(frame, length);
     if (!ip) return;
     const host = this.hostFor(ip.dst);
@@ -166,13 +180,13 @@ export class EmulatedStack {
       if (!seg) return;
       if (firewalled && seg.dstPort !== this.httpPort) return;
       this.counters.tcp++;
-      this.tcp(host, frame, ip, seg, peerMac);
+      this.tcp(host, frame, ip, seg, peerMac, at);
     } else if (ip.protocol === PROTO_UDP && !firewalled) {
       this.counters.udp++;
-      this.udp(host, frame, ip, peerMac);
+      this.udp(host, frame, ip, peerMac, at);
     } else if (ip.protocol === PROTO_ICMP && !firewalled) {
       this.counters.icmp++;
-      this.icmp(host, frame, ip, peerMac);
+      this.icmp(host, frame, ip, peerMac, at);
     }
   }
 
@@ -190,8 +204,7 @@ export class EmulatedStack {
     return { srcMac: this.o.mac, dstMac: peerMac, src: host.ip, dst: peer, ttl, df, id };
   }
 
-  private tcp(host: HostState, frame: Buffer, ip: Ipv4View, seg: TcpView, peerMac: Buffer): void {
-    const now = this.now();
+  private tcp(host: HostState, frame: Buffer, ip: Ipv4View, seg: TcpView, peerMac: Buffer, now: number): void {
     const key = ConnTable.key(ip.src, seg.srcPort, ip.dst, seg.dstPort);
     const existing = this.conns.conns.get(key);
     if (existing) {
@@ -253,7 +266,7 @@ export class EmulatedStack {
     const host = this.host(conn.local);
     const peerMac = this.peerMacs.get(conn.key);
     if (!peerMac) return;
-    const now = this.now();
+    const now = this.t(this.now());
     const a = conn.answer;
     const options = out.synAck ? a.options : conn.ts ? DATA_TS_OPTIONS : [];
     const length = writeTcpFrame(this.out, this.ipFields(host, conn.peer, peerMac, a.ttl, a.df, host.tcpId.next(now)), {
@@ -269,19 +282,17 @@ export class EmulatedStack {
     for (const key of this.peerMacs.keys()) if (!this.conns.conns.has(key)) this.peerMacs.delete(key);
   }
 
-  private udp(host: HostState, frame: Buffer, ip: Ipv4View, peerMac: Buffer): void {
+  private udp(host: HostState, frame: Buffer, ip: Ipv4View, peerMac: Buffer, now: number): void {
     const u1 = host.profile.u1;
     if (!u1 || ip.l4Length < 8) return;
-    const now = this.now();
     const quote = portUnreachableQuote(frame, ip, u1);
     const length = writeIcmpFrame(this.out, this.ipFields(host, ip.src, peerMac, u1.ttl, u1.df, host.icmpId.next(now)), 3, 3, u1.unused, quote);
     this.transmit(host, length);
   }
 
-  private icmp(host: HostState, frame: Buffer, ip: Ipv4View, peerMac: Buffer): void {
+  private icmp(host: HostState, frame: Buffer, ip: Ipv4View, peerMac: Buffer, now: number): void {
     const ie = host.profile.ie;
     if (!ie || ip.l4Length < 8 || frame[ip.l4] !== 8) return;
-    const now = this.now();
     const { df, code } = echoReplyShape(ie, ip.df, frame[ip.l4 + 1] ?? 0);
     const rest = frame.readUInt32BE(ip.l4 + 4);
     const body = frame.subarray(ip.l4 + 8, ip.l4 + ip.l4Length);
