@@ -34,6 +34,7 @@ export {
   DEFAULT_EMULATED,
   fingerprintClass,
   classOfLine,
+  sampleFingerprintNames,
   type EmulatedOs,
   type EmulatedOsDefinition,
   type EmulatedOsRequest,

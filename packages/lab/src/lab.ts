@@ -28,6 +28,7 @@ import {
   EMULATED_LAN_ADDRESS,
   EMULATED_ROUTES,
   MAX_EMULATED,
+  defaultEmulated,
   emulatedCidr,
   emulatedHost,
   HOSTILE_CIDR,
@@ -242,18 +243,38 @@ async function onlyRespondersDead(prefix: string, status: LabStatus): Promise<bo
   return status.processes.every((p) => p.alive || p.name.startsWith('emu-'));
 }
 
-/** Starts the responder of every emulated OS of `plan` that is not running, and records the set. */
+/** Extras started together share a responder process, this many OSes at most. */
+const EXTRAS_PER_PROCESS = 20;
+
+/**
+ * Starts the responder of every emulated OS of `plan` that is not running
+ * (each default alone; extras without a process in groups), and records the
+ * set. A dead process is restarted with the OSes it served.
+ */
 async function startResponders(plan: LabPlan, status: LabStatus | null): Promise<void> {
   const alive = new Set((status?.processes ?? []).filter((p) => p.alive).map((p) => p.name));
-  const started = [];
+  const defaults = new Set(defaultEmulated().map((d) => d.slug));
   for (const os of plan.emulated) {
-    const name = `emu-${os.slug}`;
-    if (alive.has(name)) continue;
-    const config = { slug: os.slug, fingerprint: os.fingerprint, cidr: os.cidr, device: 'eth0', ...(os.path !== undefined && { path: os.path }) };
-    started.push(await startDetached(plan.prefix, name, plan.emulationNamespace, process.execPath, ['--import', 'tsx', RESPONDER, JSON.stringify(config)], PACKAGE_DIR));
+    if (os.process === undefined && defaults.has(os.slug) && os.index < defaults.size) os.process = `emu-${os.slug}`;
   }
-  // Responders parse nmap-os-db and score their profiles at start: a few seconds each on a loaded machine.
-  for (const record of started) await waitForLog(plan.prefix, record, 'ready:', 120_000);
+  const fresh = plan.emulated.filter((os) => os.process === undefined);
+  for (let i = 0; i < fresh.length; i += EXTRAS_PER_PROCESS) {
+    const group = fresh.slice(i, i + EXTRAS_PER_PROCESS);
+    for (const os of group) os.process = `emu-${group[0]!.slug}`;
+  }
+  const groups = new Map<string, EmulatedOs[]>();
+  for (const os of plan.emulated) {
+    const name = os.process ?? `emu-${os.slug}`;
+    groups.set(name, [...(groups.get(name) ?? []), os]);
+  }
+  const started = [];
+  for (const [name, group] of groups) {
+    if (alive.has(name)) continue;
+    const configs = group.map((os) => ({ slug: os.slug, fingerprint: os.fingerprint, cidr: os.cidr, device: 'eth0', ...(os.path !== undefined && { path: os.path }) }));
+    started.push(await startDetached(plan.prefix, name, plan.emulationNamespace, process.execPath, ['--import', 'tsx', RESPONDER, JSON.stringify(configs)], PACKAGE_DIR));
+  }
+  // Responders parse nmap-os-db and score their profiles at start: a few seconds per OS on a loaded machine.
+  for (const record of started) await waitForLog(plan.prefix, record, 'ready:', 300_000);
   await writeFile(join(stateDir(plan.prefix), EMULATED_STATE), `${JSON.stringify(plan.emulated, null, 2)}\n`);
 }
 

@@ -5,7 +5,8 @@
  */
 import { classify, DEFAULT_TAXONOMY } from '@osfp/labeler';
 import type { PathSpec } from './path.ts';
-import type { Fingerprint, OsClass } from './os-db.ts';
+import { findFingerprint, type Fingerprint, type OsClass, type OsDb } from './os-db.ts';
+import { seededRng } from './random.ts';
 
 export interface EmulatedOsDefinition {
   /** Short name: process name, Server header, whoAnswers. Lowercase letters, digits and '-'. */
@@ -44,6 +45,8 @@ export interface EmulatedOs {
   cidr: string;
   firstHost: string;
   path?: PathSpec;
+  /** The responder process that serves it (`emu-<slug>` of the first OS of its group). */
+  process?: string;
 }
 
 /** The taxonomy class of a fingerprint: its first Class line under DEFAULT_TAXONOMY (what Nmap's top osclass would give). */
@@ -60,4 +63,39 @@ export function classOfLine(c: OsClass): string {
 export function extraSlug(index: number, name: string): string {
   const stem = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 24).replace(/-$/, '');
   return `x${index}-${stem}`;
+}
+
+/**
+ * A seeded sample of `count` fingerprint names spread over families and
+ * device types: names are grouped by the OS family of their most complete
+ * entry when it is a general-purpose OS, by device type otherwise (router,
+ * printer, WAP...); the groups are shuffled and one name is drawn from each
+ * in turn. Used to measure how general the emulation is.
+ */
+export function sampleFingerprintNames(db: OsDb, count: number, seed: number): string[] {
+  const rng = seededRng(seed);
+  const groups = new Map<string, string[]>();
+  const seen = new Set<string>();
+  for (const fp of db.fingerprints) {
+    if (seen.has(fp.name)) continue;
+    seen.add(fp.name);
+    const entry = findFingerprint(db, fp.name) ?? fp;
+    const c = entry.classes[0];
+    const key = c?.type === 'general purpose' ? `os | ${c.family}` : `device | ${c?.type ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), fp.name]);
+  }
+  const keys = [...groups.keys()].sort();
+  for (let i = keys.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [keys[i], keys[j]] = [keys[j]!, keys[i]!];
+  }
+  const out: string[] = [];
+  for (let round = 0; out.length < count && round < 100; round++) {
+    for (const key of keys) {
+      if (out.length >= count) break;
+      const names = (groups.get(key) ?? []).filter((n) => !out.includes(n));
+      if (names.length > 0) out.push(rng.pick(names));
+    }
+  }
+  return out;
 }

@@ -1,8 +1,13 @@
 /**
- * The responder process: one emulated OS answering for its address block on
- * one interface. Started by the lab inside the emulation namespace:
+ * The responder process: emulated OSes answering for their address blocks on
+ * one interface, one stack per OS. Started by the lab inside the emulation
+ * namespace:
  *
- *   node --import tsx responder.ts '<json ResponderConfig>'
+ *   node --import tsx responder.ts '<json ResponderConfig or ResponderConfig[]>'
+ *
+ * The defaults run one OS per process (both cores share the load); extras
+ * asked for together share a process (start-up is mostly Node and the
+ * database, paid once).
  *
  * Prints `ready: <slug> ...` once it captures, a stats line every 30 s and on
  * SIGUSR2, and exits on SIGTERM/SIGINT.
@@ -31,41 +36,59 @@ function parseCidr(cidr: string): { base: number; size: number } {
   return { base, size: 2 ** (32 - Number(bits)) };
 }
 
-const config = JSON.parse(process.argv[2] ?? '{}') as ResponderConfig;
-if (!config.slug || !config.fingerprint || !config.cidr || !config.device) {
-  console.error('usage: responder.ts \'{"slug","fingerprint","cidr","device",...}\'');
+const parsed = JSON.parse(process.argv[2] ?? '[]') as ResponderConfig | ResponderConfig[];
+const configs = Array.isArray(parsed) ? parsed : [parsed];
+if (configs.length === 0 || configs.some((c) => !c.slug || !c.fingerprint || !c.cidr || !c.device) || new Set(configs.map((c) => c.device)).size !== 1) {
+  console.error('usage: responder.ts \'<{"slug","fingerprint","cidr","device",...} or a list of them on one device>\'');
   process.exit(2);
 }
+const device = configs[0]!.device;
 const started = performance.now();
-const db = loadOsDb(config.osDb ?? DEFAULT_OS_DB, (w) => console.warn(`warning: ${w}`));
-const fingerprint = requireFingerprint(db, config.fingerprint);
-const { base, size } = parseCidr(config.cidr);
+const db = loadOsDb(configs[0]!.osDb ?? DEFAULT_OS_DB, (w) => console.warn(`warning: ${w}`));
+// Every name is checked before anything is captured, so a typo is one clear error.
+const fingerprints = configs.map((c) => requireFingerprint(db, c.fingerprint));
 
-let stack: EmulatedStack | null = null;
+/** Block base -> stack; blocks are /22 or larger and never overlap, so the /22 key finds the stack. */
+const byBlock = new Map<number, EmulatedStack>();
+const stacks: EmulatedStack[] = [];
 const io = openFrameIo({
-  device: config.device,
-  // Only IPv4 for our block reaches this process; ARP and the namespace's own traffic stay with the kernel.
-  filter: `ip and dst net ${config.cidr}`,
-  onFrame: (frame, length, at) => stack?.handleFrame(frame, length, at),
+  device,
+  // Only IPv4 for our blocks reaches this process; ARP and the namespace's own traffic stay with the kernel.
+  filter: `ip and (${configs.map((c) => `dst net ${c.cidr}`).join(' or ')})`,
+  onFrame: (frame, length, at) => {
+    if (length < 34) return;
+    const dst = frame.readUInt32BE(30);
+    (byBlock.get((dst & 0xfffffc00) >>> 0) ?? stacks[0])?.handleFrame(frame, length, at);
+  },
 });
-const ready = new EmulatedStack({
-  slug: config.slug,
-  fingerprint,
-  db,
-  blockBase: base,
-  blockSize: size,
-  mac: io.mac,
-  send: (frame, length) => io.send(frame, length),
-  classOf: fingerprintClass,
-  ...(config.httpPort !== undefined && { httpPort: config.httpPort }),
-  ...(config.path !== undefined && { path: config.path }),
-});
-stack = ready;
+for (const [i, config] of configs.entries()) {
+  const { base, size } = parseCidr(config.cidr);
+  const stack = new EmulatedStack({
+    slug: config.slug,
+    fingerprint: fingerprints[i]!,
+    db,
+    blockBase: base,
+    blockSize: size,
+    mac: io.mac,
+    send: (frame, length) => io.send(frame, length),
+    classOf: fingerprintClass,
+    ...(config.httpPort !== undefined && { httpPort: config.httpPort }),
+    ...(config.path !== undefined && { path: config.path }),
+  });
+  for (let b = base; b < base + size; b += 1024) byBlock.set(b >>> 0, stack);
+  stacks.push(stack);
+}
 
-const ticker = setInterval(() => ready.tick(), 50);
-const sweeper = setInterval(() => ready.sweepPeerMacs(), 5_000);
+const ticker = setInterval(() => {
+  for (const s of stacks) s.tick();
+}, 50);
+const sweeper = setInterval(() => {
+  for (const s of stacks) s.sweepPeerMacs();
+}, 5_000);
 const report = (): void => {
-  console.log(`stats: ${JSON.stringify({ io: io.stats, stack: ready.counters, connections: ready.connectionStats })}`);
+  const stack = stacks.map((s) => s.counters);
+  const connections = stacks.map((s) => s.connectionStats);
+  console.log(`stats: ${JSON.stringify({ io: io.stats, stack, connections })}`);
 };
 const reporter = setInterval(report, 30_000);
 process.on('SIGUSR2', report);
@@ -73,13 +96,17 @@ const stop = (): void => {
   clearInterval(ticker);
   clearInterval(sweeper);
   clearInterval(reporter);
-  ready.close();
+  for (const s of stacks) s.close();
   io.close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-console.log(
-  `ready: ${config.slug} "${fingerprint.name}" (nmap-os-db line ${fingerprint.line}, class ${fingerprintClass(fingerprint)}) on ${config.cidr} via ${config.device}` +
-    ` in ${Math.round(performance.now() - started)} ms; profiles ${JSON.stringify(ready.profileScores)}`,
-);
+for (const [i, config] of configs.entries()) {
+  const fp = fingerprints[i]!;
+  console.log(
+    `emulating: ${config.slug} "${fp.name}" (nmap-os-db line ${fp.line}, class ${fingerprintClass(fp)}) on ${config.cidr}` +
+      `; profiles ${JSON.stringify(stacks[i]!.profileScores)}`,
+  );
+}
+console.log(`ready: ${configs.map((c) => c.slug).join(',')} via ${device} in ${Math.round(performance.now() - started)} ms`);
