@@ -1,2 +1,3 @@
 export * from './capabilities.ts';
 export * from './lab.ts';
+export * from './probe-run.ts';
