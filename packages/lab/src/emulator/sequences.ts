@@ -302,8 +302,7 @@ export class TsClock {
 
   value(t: number): number {
     if (this.hz === 0) return 0;
-    if (this.hz > 2 ** 31) return (Math.floor(t * 1e6 * 4096) ^ Math.floor(Math.random() * 2 ** 32)) >>> 0;
-    const v = Math.floor((this.origin + t) * this.hz) >>> 0;
+    const v = Math.floor(((this.origin + t) * this.hz) % 0x100000000) >>> 0;
     return v === 0 ? 1 : v;
   }
 }

@@ -269,9 +269,16 @@ export class EmulatedStack {
     const now = this.t(this.now());
     const a = conn.answer;
     const options = out.synAck ? a.options : conn.ts ? DATA_TS_OPTIONS : [];
+    // Hosts whose TSvals look random to Nmap (TS=21, 22: a random offset per connection, as OpenBSD)
+    // must still count forward within a connection, or the client's PAWS check drops our data.
+    let tsVal = host.ts?.value(now) ?? 1;
+    if (host.ts && host.ts.hz > 65536) {
+      if (conn.tsStart === null) conn.tsStart = tsVal;
+      tsVal = (conn.tsStart + Math.floor((now * 1000 - conn.synAckSentAt) * 1)) >>> 0;
+    }
     const length = writeTcpFrame(this.out, this.ipFields(host, conn.peer, peerMac, a.ttl, a.df, host.tcpId.next(now)), {
       srcPort: conn.localPort, dstPort: conn.peerPort, seq: out.seq, ack: out.ack, flags: out.flags,
-      window: a.window, options, tsVal: host.ts?.value(now) ?? 1, tsEcr: conn.peerTsVal, payload: out.payload,
+      window: a.window, options, tsVal, tsEcr: conn.peerTsVal, payload: out.payload,
     });
     this.transmit(host, length);
     if (!this.conns.conns.has(conn.key)) this.peerMacs.delete(conn.key);

@@ -38,6 +38,8 @@ export interface Conn {
   synAckSentAt: number;
   lastActivity: number;
   peerFin: boolean;
+  /** TSval of our SYN-ACK, when later segments count on from it (see EmulatedStack.emitConn). */
+  tsStart: number | null;
 }
 
 /** What the connection wants sent: the caller builds the frame. */
@@ -95,7 +97,7 @@ export class ConnTable {
       sndNext: (iss + 1) >>> 0, rcvNext: (seq + 1) >>> 0,
       ts: tsVal !== null && answer.options.some((o) => o.kind === 'ts'), peerTsVal: tsVal ?? 0,
       request: [], requestBytes: 0, pending: 'syn-ack', pendingSince: now, rtoMs: 1000, retries: 0,
-      synAckSentAt: now, lastActivity: now, peerFin: false,
+      synAckSentAt: now, lastActivity: now, peerFin: false, tsStart: null,
     };
     this.conns.set(key, conn);
     this.stats.opened++;

@@ -6,8 +6,8 @@
  */
 import { release } from 'node:os';
 import { PERSONALITIES } from '../personalities.ts';
-import { HOSTS_PER_EMULATED, HOSTS_PER_PERSONALITY, emulatedHost, personalityHost, type LabPlan } from '../plan.ts';
-import { classOfLine, fingerprintClass } from './catalog.ts';
+import { HOSTS_PER_EMULATED, HOSTS_PER_PERSONALITY, emulatedHost, personalityHost } from '../plan.ts';
+import { classOfLine, fingerprintClass, type EmulatedOs } from './catalog.ts';
 import { DEFAULT_OS_DB, loadOsDb, requireFingerprint, type OsClass } from './os-db.ts';
 
 export interface TruthRecord {
@@ -40,7 +40,7 @@ export function kernelClassLine(kernelRelease = release()): OsClass {
  * personalities' blocks), as a lazy sequence: 74,726 records for the default
  * lab, made in well under a second.
  */
-export function* labTruth(plan: Pick<LabPlan, 'emulated'>, osDb = DEFAULT_OS_DB): Generator<TruthRecord> {
+export function* labTruth(plan: { readonly emulated: readonly EmulatedOs[] }, osDb = DEFAULT_OS_DB): Generator<TruthRecord> {
   const db = plan.emulated.length > 0 ? loadOsDb(osDb) : null;
   for (const os of plan.emulated) {
     const fp = requireFingerprint(db!, os.fingerprint);
