@@ -315,3 +315,24 @@ export function intToIp(n: number): string {
 export function macFromString(mac: string): Buffer {
   return Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
 }
+
+/** Nmap's option string (`M5B4NW8ST11`) of raw TCP option bytes, as osscan2.cc's get_tcpopt_string writes it. */
+export function nmapOptionString(options: Buffer): string {
+  let out = '';
+  for (let i = 0; i < options.length; ) {
+    const kind = options[i]!;
+    if (kind === 0 || kind === 1) {
+      out += kind === 0 ? 'L' : 'N';
+      i++;
+      continue;
+    }
+    const len = options[i + 1] ?? 0;
+    if (len < 2 || i + len > options.length) break;
+    if (kind === 2 && len >= 4) out += `M${options.readUInt16BE(i + 2).toString(16).toUpperCase()}`;
+    else if (kind === 3 && len >= 3) out += `W${options[i + 2]!.toString(16).toUpperCase()}`;
+    else if (kind === 4) out += 'S';
+    else if (kind === 8 && len >= 10) out += `T${options.readUInt32BE(i + 2) ? 1 : 0}${options.readUInt32BE(i + 6) ? 1 : 0}`;
+    i += len;
+  }
+  return out;
+}
