@@ -218,13 +218,12 @@ export async function labUp(opts?: LabOptions): Promise<LabPlan> {
     const status = await statusOf(base.prefix);
     const recorded = await recordedEmulated(base.prefix);
     if (recorded && (status.up || (await onlyRespondersDead(base.prefix, status)))) {
-      const emulated = withExtras(recorded, opts?.os);
-      const plan = { ...base, emulated };
+      const plan = { ...base, emulated: withExtras(recorded, opts?.os) };
       await startResponders(plan, status);
-      return plan;
+      return publicPlan(plan);
     }
     // Half a lab (an interrupted up, a crashed server) is rebuilt from nothing.
-    const plan = { ...base, emulated: withExtras(base.emulated, opts?.os) };
+    const plan = { ...base, emulated: withExtras(base.emulated, opts?.os).map((os) => ({ ...os })) };
     await tearDown(plan.prefix);
     try {
       await build(plan);
@@ -232,8 +231,13 @@ export async function labUp(opts?: LabOptions): Promise<LabPlan> {
       await tearDown(plan.prefix);
       throw error;
     }
-    return plan;
+    return publicPlan(plan);
   });
+}
+
+/** The plan callers see: which process serves an OS is the lab's own business (kept in its state). */
+function publicPlan(plan: LabPlan): LabPlan {
+  return { ...plan, emulated: plan.emulated.map(({ process: _process, ...os }) => os) };
 }
 
 /** True when every namespace and every process but some emulated-OS responders is there. */
@@ -287,7 +291,7 @@ async function startResponders(plan: LabPlan, status: LabStatus | null): Promise
 export async function runningPlan(opts?: LabOptions): Promise<LabPlan> {
   const base = labPlan(opts);
   const recorded = await recordedEmulated(base.prefix);
-  return recorded ? { ...base, emulated: recorded } : base;
+  return recorded ? publicPlan({ ...base, emulated: recorded }) : base;
 }
 
 export async function labDown(opts?: LabOptions): Promise<void> {
