@@ -156,17 +156,21 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap', 'tcpdump', 'p0f'))('em
     console.log(`emulated OS labels:\n${table.join('\n')}`);
   }, 300_000);
 
-  it("sends SYN-ACKs that p0f reads as osfp's extractor does, carrying the fingerprint's values", async () => {
+  it("serves HTTP and HTTPS with SYN-ACKs that p0f reads as osfp's extractor does, carrying the fingerprint's values", async () => {
     const db = loadOsDb();
     const archive = join(work, 'emu-archive.pcap');
-    const targets = defaults().flatMap((o) => Array.from({ length: 4 }, (_, n) => ({ ip: emulatedHost(o.index, 300 + n), port: 80 })));
+    const targets = defaults().flatMap((o) => [
+      ...Array.from({ length: 4 }, (_, n) => ({ ip: emulatedHost(o.index, 300 + n), port: 80 })),
+      // HTTPS: node:tls on the emulated TCP.
+      { ip: emulatedHost(o.index, 310), port: 443, hostname: `www.${plan.domain}` },
+    ]);
     const result = await probeInNamespace(plan.scannerNamespace, targets, { timeoutMs: 4_000, concurrency: 64, userAgent: 'osfp-test', archivePcap: archive });
     const { stdout } = await execFileAsync('p0f', ['-r', archive], { maxBuffer: 16 * 1024 * 1024 });
     const p0f = new Map<string, string>();
     for (const block of stdout.split(/\n(?=\.-\[)/)) {
       const header = /^\.-\[ [\d.]+\/\d+ -> ([\d.]+)\/(\d+) \(syn\+ack\) \]-/.exec(block);
       const sig = /\| raw_sig\s+= (\S+)/.exec(block);
-      if (header && sig) p0f.set(header[1]!, sig[1]!);
+      if (header && sig) p0f.set(`${header[1]}:${header[2]}`, sig[1]!);
     }
     for (const os of defaults()) {
       const fp = requireFingerprint(db, os.fingerprint);
@@ -174,14 +178,13 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap', 'tcpdump', 'p0f'))('em
       const o1 = fp.tests.get('OPS')?.get('O1') ?? '';
       const w1 = fp.tests.get('WIN')?.get('W1') ?? '';
       const t1 = fp.tests.get('T1');
-      for (let n = 0; n < 4; n++) {
-        const ip = emulatedHost(os.index, 300 + n);
-        const outcome = result.outcomes.find((o) => o.ip === ip);
-        expect(outcome?.probe_status, `${os.slug} ${ip}`).toBe('success');
+      for (const [ip, port] of [...Array.from({ length: 4 }, (_, n) => [emulatedHost(os.index, 300 + n), 80] as const), [emulatedHost(os.index, 310), 443] as const]) {
+        const outcome = result.outcomes.find((o) => o.ip === ip && o.port === port);
+        expect(outcome?.probe_status, `${os.slug} ${ip}:${port}`).toBe('success');
         expect(outcome?.http_server).toBe(`osfp-lab-emu-${os.slug}`);
         const s = outcome!.synack!;
         expect(s, `${os.slug} SYN-ACK`).not.toBeNull();
-        expect(p0f.get(ip), `${os.slug} ${ip} p0f raw_sig`).toBe(s.p0f_sig);
+        expect(p0f.get(`${ip}:${port}`), `${os.slug} ${ip}:${port} p0f raw_sig`).toBe(s.p0f_sig);
         expect(matchesExpression(nmapOptionString(s.tcp_options), o1), `${os.slug} options ${nmapOptionString(s.tcp_options)} vs O1=${o1}`).toBe(true);
         expect(matchesExpression(s.tcp_window.toString(16).toUpperCase(), w1), `${os.slug} window ${s.tcp_window} vs W1=${w1}`).toBe(true);
         expect(matchesExpression(s.ip_ttl.toString(16).toUpperCase(), t1?.get('T') ?? ''), `${os.slug} TTL ${s.ip_ttl}`).toBe(true);

@@ -274,7 +274,8 @@ async function startResponders(plan: LabPlan, status: LabStatus | null): Promise
   const started = [];
   for (const [name, group] of groups) {
     if (alive.has(name)) continue;
-    const configs = group.map((os) => ({ slug: os.slug, fingerprint: os.fingerprint, cidr: os.cidr, device: 'eth0', ...(os.path !== undefined && { path: os.path }) }));
+    const tls = { cert: join(stateDir(plan.prefix), 'tls', 'cert.pem'), key: join(stateDir(plan.prefix), 'tls', 'key.pem') };
+    const configs = group.map((os) => ({ slug: os.slug, fingerprint: os.fingerprint, cidr: os.cidr, device: 'eth0', tls, ...(os.path !== undefined && { path: os.path }) }));
     // A little ahead of ordinary processes: a kernel stack answers in softirq context, before any
     // process runs, and a responder that waits behind a loaded machine's run queue adds that wait
     // to every round trip (measured: the prober's rate against emulated hosts nearly halves).

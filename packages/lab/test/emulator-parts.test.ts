@@ -5,6 +5,7 @@ import { fitIsnModel, IpIdCounter, IsnGenerator, nmapIpIdClass, nmapSeqValues, n
 import { portUnreachableQuote, echoReplyShape } from '../src/emulator/icmp-udp.ts';
 import { DelayLine, hostPath } from '../src/emulator/path.ts';
 import { seededRng } from '../src/emulator/random.ts';
+import { ConnTable, type ConnOutput } from '../src/emulator/tcp-connection.ts';
 
 const mac = (n: number) => Buffer.from([2, 0, 0, 0, 0, n]);
 
@@ -188,5 +189,38 @@ describe('path conditions', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(got).toEqual([0, 1, 2, 3]);
     line.close();
+  });
+});
+
+
+describe('TCP stream mode (HTTPS underneath)', () => {
+  it('cuts writes into MSS segments, keeps them until acknowledged, retransmits, and ends with FIN', () => {
+    const out: ConnOutput[] = [];
+    const got: string[] = [];
+    let ended = false;
+    const table = new ConnTable(Buffer.alloc(0), (_c, o) => out.push(o));
+    const answer = ordinarySyn(null, null, false);
+    const conn = table.open('k', 1, 1000, 2, 443, 5000, null, answer, 100, 0, {
+      peerMss: 100,
+      attach: () => ({ data: (c) => got.push(c.toString()), end: () => (ended = true), abort: () => undefined }),
+    });
+    expect(out.shift()?.synAck).toBe(true);
+    table.segment(conn, 0x10, 5001, 101, null, Buffer.alloc(0), 1);
+    table.segment(conn, 0x18, 5001, 101, null, Buffer.from('hello'), 2);
+    expect(got).toEqual(['hello']);
+    expect(out.shift()).toMatchObject({ flags: 0x10, ack: 5006 });
+    table.write(conn, Buffer.alloc(250, 1), 3);
+    expect(out.map((o) => [o.seq, o.payload?.length])).toEqual([[101, 100], [201, 100], [301, 50]]);
+    out.length = 0;
+    table.segment(conn, 0x10, 5006, 201, null, Buffer.alloc(0), 4);
+    table.tick(4 + conn.rtoMs);
+    expect(out.map((o) => [o.seq, o.payload?.length])).toEqual([[201, 100], [301, 50]]);
+    out.length = 0;
+    table.end(conn, 5000);
+    expect(out.shift()).toMatchObject({ flags: 0x11, seq: 351 });
+    table.segment(conn, 0x11, 5006, 352, null, Buffer.alloc(0), 5001);
+    expect(ended).toBe(true);
+    expect(table.conns.size).toBe(0);
+    expect(table.stats.completed).toBe(1);
   });
 });

@@ -75,6 +75,8 @@ export interface TcpView {
   /** TSval of the timestamp option, or null without one. */
   tsVal: number | null;
   hasMss: boolean;
+  /** The MSS option's value, or null. */
+  mss: number | null;
   /** Option kinds in order, as a compact signature: e.g. "3,1,2,8,4". */
   optionKinds: string;
 }
@@ -86,6 +88,7 @@ export function readTcp(frame: Buffer, ip: Ipv4View): TcpView | null {
   if (dataOffset < 20 || dataOffset > ip.l4Length) return null;
   let tsVal: number | null = null;
   let hasMss = false;
+  let mss: number | null = null;
   const kinds: number[] = [];
   for (let p = o + 20; p < o + dataOffset; ) {
     const kind = frame[p] ?? 0;
@@ -98,7 +101,10 @@ export function readTcp(frame: Buffer, ip: Ipv4View): TcpView | null {
     const len = frame[p + 1] ?? 0;
     if (len < 2 || p + len > o + dataOffset) break;
     if (kind === 8 && len === 10) tsVal = frame.readUInt32BE(p + 2);
-    if (kind === 2) hasMss = true;
+    if (kind === 2 && len === 4) {
+      hasMss = true;
+      mss = frame.readUInt16BE(p + 2);
+    }
     p += len;
   }
   return {
@@ -116,6 +122,7 @@ export function readTcp(frame: Buffer, ip: Ipv4View): TcpView | null {
     payloadLength: ip.l4Length - dataOffset,
     tsVal,
     hasMss,
+    mss,
     optionKinds: kinds.join(','),
   };
 }

@@ -12,6 +12,7 @@
  * Prints `ready: <slug> ...` once it captures, a stats line every 30 s and on
  * SIGUSR2, and exits on SIGTERM/SIGINT.
  */
+import { readFileSync } from 'node:fs';
 import { fingerprintClass } from './catalog.ts';
 import { openFrameIo } from './frame-io.ts';
 import { DEFAULT_OS_DB, loadOsDb, requireFingerprint } from './os-db.ts';
@@ -26,6 +27,8 @@ export interface ResponderConfig {
   device: string;
   osDb?: string;
   httpPort?: number;
+  /** PEM files: HTTPS on 443 with this certificate. */
+  tls?: { cert: string; key: string };
   path?: PathSpec;
 }
 
@@ -73,6 +76,7 @@ for (const [i, config] of configs.entries()) {
     send: (frame, length) => io.send(frame, length),
     classOf: fingerprintClass,
     ...(config.httpPort !== undefined && { httpPort: config.httpPort }),
+    ...(config.tls !== undefined && { tls: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } }),
     ...(config.path !== undefined && { path: config.path }),
   });
   for (let b = base; b < base + size; b += 1024) byBlock.set(b >>> 0, stack);

@@ -7,6 +7,8 @@
  *
  * Frame I/O is injected (`send`), so the stack runs in tests without pcap.
  */
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { Duplex } from 'node:stream';
 import {
   chooseProfiles,
   TCP_FLAGS,
@@ -32,7 +34,7 @@ import { DelayLine, hostPath, isIdlePath, type HostPath, type PathSpec } from '.
 import { classifyTcp } from './probes.ts';
 import { hashSeed, seededRng, type Rng } from './random.ts';
 import { IpIdCounter, IsnGenerator, TsClock } from './sequences.ts';
-import { ConnTable, type Conn, type ConnOutput } from './tcp-connection.ts';
+import { ConnTable, type Conn, type ConnOutput, type StreamSink } from './tcp-connection.ts';
 
 export interface StackOptions {
   slug: string;
@@ -45,6 +47,8 @@ export interface StackOptions {
   send: (frame: Buffer, length: number) => void;
   classOf: (fp: Fingerprint) => string;
   httpPort?: number;
+  /** HTTPS on this port (443) with this certificate and key (PEM): node:tls over the emulated TCP. */
+  tls?: { port?: number; cert: string | Buffer; key: string | Buffer };
   path?: PathSpec;
   /** Epoch seconds, the clock capture timestamps use (injectable for tests). */
   now?: () => number;
@@ -79,6 +83,8 @@ export class EmulatedStack {
   private readonly conns: ConnTable;
   private readonly out = Buffer.alloc(2048);
   private readonly httpPort: number;
+  private readonly tlsPort: number;
+  private https: HttpsServer | null = null;
   private readonly now: () => number;
   private readonly origin: number;
   private readonly rstPayloads = new Map<number, Buffer>();
@@ -88,6 +94,7 @@ export class EmulatedStack {
 
   constructor(private readonly o: StackOptions) {
     this.httpPort = o.httpPort ?? 80;
+    this.tlsPort = o.tls ? (o.tls.port ?? 443) : -1;
     this.now = o.now ?? (() => (performance.timeOrigin + performance.now()) / 1000);
     // Clocks count from here: epoch seconds times an ISN rate of 2^33/s would exceed a double's precision.
     this.origin = Math.floor(this.now());
@@ -112,6 +119,44 @@ export class EmulatedStack {
   close(): void {
     this.inbound?.close();
     this.outbound?.close();
+    this.https?.close();
+  }
+
+  /**
+   * The byte stream of one HTTPS connection, handed to an https.Server as if
+   * it were a socket: node:tls and node:http run unchanged on top of the
+   * emulated TCP.
+   */
+  private attachTls(conn: Conn): StreamSink {
+    if (!this.https) {
+      const body = httpResponse(this.o.slug).toString('latin1').split('\r\n\r\n')[1] ?? '';
+      const tls = this.o.tls!;
+      this.https = createHttpsServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
+        res.writeHead(200, { Server: `osfp-lab-emu-${this.o.slug}`, 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+        res.end(body);
+      });
+      // A client that goes away mid-handshake is ordinary here, not an error worth a crash.
+      this.https.on('tlsClientError', () => undefined);
+    }
+    const nowMs = (): number => this.t(this.now()) * 1000;
+    const duplex = new Duplex({
+      read() {},
+      write: (chunk: Buffer, _encoding, callback) => {
+        this.conns.write(conn, chunk, nowMs());
+        callback();
+      },
+      final: (callback) => {
+        this.conns.end(conn, nowMs());
+        callback();
+      },
+    });
+    duplex.on('error', () => undefined);
+    this.https.emit('connection', duplex);
+    return {
+      data: (chunk) => duplex.push(chunk),
+      end: () => duplex.push(null),
+      abort: () => duplex.destroy(),
+    };
   }
 
   private host(ip: number): HostState {
@@ -178,7 +223,7 @@ export class EmulatedStack {
     if (ip.protocol === PROTO_TCP) {
       const seg = readTcp(frame, ip);
       if (!seg) return;
-      if (firewalled && seg.dstPort !== this.httpPort) return;
+      if (firewalled && seg.dstPort !== this.httpPort && seg.dstPort !== this.tlsPort) return;
       this.counters.tcp++;
       this.tcp(host, frame, ip, seg, peerMac, at);
     } else if (ip.protocol === PROTO_UDP && !firewalled) {
@@ -216,7 +261,7 @@ export class EmulatedStack {
         return;
       }
     }
-    const open = seg.dstPort === this.httpPort;
+    const open = seg.dstPort === this.httpPort || seg.dstPort === this.tlsPort;
     const probe = classifyTcp(seg, open);
     const p = host.profile;
     switch (probe.kind) {
@@ -238,7 +283,8 @@ export class EmulatedStack {
       case 'ordinary-syn': {
         const answer = seg.tsVal !== null ? p.synWithTs : p.synWithoutTs;
         this.peerMacs.set(key, Buffer.from(peerMac));
-        this.conns.open(key, ip.src, seg.srcPort, ip.dst, seg.dstPort, seg.seq, seg.tsVal, answer, host.isn.next(now), now * 1000);
+        const stream = seg.dstPort === this.tlsPort ? { peerMss: seg.mss ?? 536, attach: (conn: Conn) => this.attachTls(conn) } : undefined;
+        this.conns.open(key, ip.src, seg.srcPort, ip.dst, seg.dstPort, seg.seq, seg.tsVal, answer, host.isn.next(now), now * 1000, stream);
         return;
       }
     }
