@@ -320,7 +320,7 @@ export class EmulatedStack {
     let tsVal = host.ts?.value(now) ?? 1;
     if (host.ts && host.ts.hz > 65536) {
       if (conn.tsStart === null) conn.tsStart = tsVal;
-      tsVal = (conn.tsStart + Math.floor((now * 1000 - conn.synAckSentAt) * 1)) >>> 0;
+      tsVal = (conn.tsStart + Math.floor(now * 1000 - conn.synAckSentAt)) >>> 0;
     }
     const length = writeTcpFrame(this.out, this.ipFields(host, conn.peer, peerMac, a.ttl, a.df, host.tcpId.next(now)), {
       srcPort: conn.localPort, dstPort: conn.peerPort, seq: out.seq, ack: out.ack, flags: out.flags,
