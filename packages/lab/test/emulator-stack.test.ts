@@ -141,6 +141,25 @@ describe.skipIf(!installed)('emulated stack: HTTP over its TCP connections', () 
     expect(matchesExpression(a.tcp.window.toString(16).toUpperCase(), ecnW)).toBe(true);
   });
 
+  it('answers only the HTTP port when firewalled: other TCP ports, UDP and ICMP get silence', () => {
+    const now = { t: 100 };
+    const sent: Buffer[] = [];
+    const stack = stackFor('Linux 5.4', now, sent, { firewalled: true });
+    const out = Buffer.alloc(200);
+    const toPort = (port: number): Buffer => {
+      const len = writeTcpFrame(out, { srcMac: Buffer.from([2, 0, 0, 0, 0, 10]), dstMac: Buffer.from([2, 0, 0, 0, 0, 90]), src: client, dst: host, ttl: 64, df: true, id: 1 }, {
+        srcPort: 50001, dstPort: port, seq: 9, ack: 0, flags: SYN, window: 1024, options: [{ kind: 'mss', value: 1460 }],
+      });
+      return Buffer.from(out.subarray(0, len));
+    };
+    for (const frame of [toPort(1), toPort(22)]) stack.handleFrame(frame, frame.length, now.t);
+    expect(sent).toHaveLength(0);
+    const open = toPort(80);
+    stack.handleFrame(open, open.length, now.t);
+    expect(sent).toHaveLength(1);
+    expect(read(sent[0]!).tcp.flags).toBe(SYN | ACK);
+  });
+
   it('holds frames for the path delay, and drops them all at 100 % loss', async () => {
     const sent: Buffer[] = [];
     const now = { t: (performance.timeOrigin + performance.now()) / 1000 };
