@@ -25,6 +25,7 @@ import {
   labStatus,
   labUp,
   personalityHost,
+  runningPlan,
   type LabPlan,
 } from '@osfp/lab';
 import { needs } from '@osfp/test-support';
@@ -170,13 +171,18 @@ describe.skipIf(skip)('lab (end to end)', () => {
     const started = Date.now();
     const again = await labUp({ prefix: plan.prefix });
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(again).toEqual(plan);
+    // The same plan; other tests may have added extra emulated OSes after the defaults.
+    expect({ ...again, emulated: again.emulated.slice(0, plan.emulated.length) }).toEqual(plan);
+    expect(again).toEqual(await runningPlan({ prefix: plan.prefix }));
     const after = await labStatus({ prefix: plan.prefix });
     expect(after.up).toBe(true);
     expect(after.processes.map((p) => p.pid).sort()).toEqual(before.processes.map((p) => p.pid).sort());
-    expect(after.processes.map((p) => p.name).sort()).toEqual(
+    const names = after.processes.map((p) => p.name);
+    expect(names.filter((n) => !n.startsWith('emu-')).sort()).toEqual(
       ['dns', 'server-hostile', ...plan.personalities.map((p) => `server-${p.name}`)].sort(),
     );
+    // One responder process per default emulated OS, and any that extras added by other tests share.
+    for (const os of plan.emulated) expect(names).toContain(`emu-${os.slug}`);
   });
 
   it('every personality answers HTTP and HTTPS, and its SYN-ACK carries its own TTL and options', async () => {

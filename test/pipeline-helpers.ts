@@ -131,8 +131,10 @@ export async function expectedResponsive(targetsFile: string): Promise<Map<strin
     const ip = labNameAddress(name);
     if (ip === null) continue;
     const who = whoAnswers(ip);
-    // Hosts that complete the handshake: every personality, and the hostile hosts that accept.
-    const answers = who !== null && ('personality' in who || ['silent', 'garbage', 'endless'].includes(who.hostile));
+    // Hosts that complete the handshake: every personality and emulated OS, and the hostile hosts that accept.
+    const answers =
+      who !== null &&
+      ('personality' in who || 'emulated' in who || ['silent', 'garbage', 'endless'].includes(who.hostile));
     if (!answers) continue;
     expected.set(ip, [...(expected.get(ip) ?? []), name].sort());
   }

@@ -7,6 +7,10 @@
  *   scan ns: 198.18.0.10, routes only to the lab's blocks (no default route)
  *   one ns per personality: LAN 198.18.0.10x + its /18 as a `local` route
  *   hostile ns: LAN 198.18.0.200 + 198.18.250.0/24
+ *   emu ns: LAN 198.18.0.90, no address or route for the emulated blocks
+ *     (198.18.4.0 - 198.18.247.255) and forwarding off, so its kernel stays
+ *     silent; one responder process per emulated OS reads and writes frames
+ *     for its block with libpcap
  *
  * Veth pairs are created inside the hub and moved straight into the other
  * namespace, so neither end ever exists in the root namespace.
@@ -15,10 +19,18 @@ import { open, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsmasqZoneOptions } from './dns-zone.ts';
+import { extraSlug, type EmulatedOs, type EmulatedOsRequest } from './emulator/catalog.ts';
+import { DEFAULT_OS_DB, loadOsDb, requireFingerprint } from './emulator/os-db.ts';
 import { ip, listNamespaces, namespacePids, runIn, setSysctls } from './netns.ts';
 import { PERSONALITIES, stackRouteMetrics, stackSysctls } from './personalities.ts';
 import {
   DNS_ADDRESS,
+  EMULATED_LAN_ADDRESS,
+  EMULATED_ROUTES,
+  MAX_EMULATED,
+  defaultEmulated,
+  emulatedCidr,
+  emulatedHost,
   HOSTILE_CIDR,
   HOSTILE_LAN_ADDRESS,
   HOSTILE_PORT,
@@ -52,6 +64,8 @@ import { checkLabTools } from './preflight.ts';
 import { makeSelfSignedCertificate } from './tls.ts';
 
 const SERVERS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'servers');
+const RESPONDER = join(dirname(fileURLToPath(import.meta.url)), 'emulator', 'responder.main.ts');
+const EMULATED_STATE = 'emulated.json';
 const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BRIDGE = 'br0';
 /**
@@ -124,7 +138,57 @@ async function ownNamespaces(prefix: string): Promise<string[]> {
 
 function baseNamespaces(prefix: string): string[] {
   const ns = labNamespaces(prefix);
-  return [ns.hub, ns.scanner, ns.hostile, ...ns.personalities];
+  return [ns.hub, ns.scanner, ns.hostile, ns.emulation, ...ns.personalities];
+}
+
+/** The emulated OSes a built lab runs (recorded at up), or null when none is recorded. */
+async function recordedEmulated(prefix: string): Promise<EmulatedOs[] | null> {
+  try {
+    return JSON.parse(await readFile(join(stateDir(prefix), EMULATED_STATE), 'utf8')) as EmulatedOs[];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The emulated OSes after adding `requests` to `current`: a request already
+ * running (same fingerprint, slug and path) is not added twice; new ones take
+ * the next free blocks. Names are checked against nmap-os-db first, so an
+ * unknown one fails before anything changes.
+ */
+export function withExtras(
+  current: readonly EmulatedOs[],
+  requests: readonly EmulatedOsRequest[] = [],
+  osDb = DEFAULT_OS_DB,
+): EmulatedOs[] {
+  const out = [...current];
+  if (requests.length === 0) return out;
+  const db = loadOsDb(osDb);
+  for (const request of requests) {
+    const r = typeof request === 'string' ? { fingerprint: request } : request;
+    requireFingerprint(db, r.fingerprint);
+    const same = out.find(
+      (e) =>
+        e.fingerprint === r.fingerprint &&
+        (r.slug === undefined || e.slug === r.slug) &&
+        JSON.stringify(e.path ?? null) === JSON.stringify(r.path ?? null),
+    );
+    if (same) continue;
+    const index = Math.max(-1, ...out.map((e) => e.index)) + 1;
+    if (index >= MAX_EMULATED)
+      throw new Error(
+        `the lab has room for ${MAX_EMULATED} emulated OSes; "${r.fingerprint}" would be number ${index + 1}`,
+      );
+    out.push({
+      slug: r.slug ?? extraSlug(index, r.fingerprint),
+      fingerprint: r.fingerprint,
+      index,
+      cidr: emulatedCidr(index),
+      firstHost: emulatedHost(index, 0),
+      ...(r.path !== undefined && { path: r.path }),
+    });
+  }
+  return out;
 }
 
 async function statusOf(prefix: string): Promise<LabStatus> {
@@ -133,7 +197,10 @@ async function statusOf(prefix: string): Promise<LabStatus> {
   const processes = await Promise.all(
     records.map(async (r) => ({ name: r.name, pid: r.pid, alive: await isAlive(r) })),
   );
-  const marker = await readFile(join(stateDir(prefix), UP_MARKER), 'utf8').then(() => true, () => false);
+  const marker = await readFile(join(stateDir(prefix), UP_MARKER), 'utf8').then(
+    () => true,
+    () => false,
+  );
   const up =
     marker &&
     baseNamespaces(prefix).every((name) => namespaces.includes(name)) &&
@@ -148,14 +215,28 @@ export async function labStatus(opts?: LabOptions): Promise<LabStatus> {
   return statusOf(prefix);
 }
 
-/** Brings the lab up; when it is already up and healthy, does nothing. */
+/**
+ * Brings the lab up; when it is already up and healthy, does nothing but
+ * start the responders of extra emulated OSes asked for in `opts.os`. A lab
+ * whose only fault is dead responders gets just those restarted; anything
+ * else half-built is rebuilt from nothing.
+ */
 export async function labUp(opts?: LabOptions): Promise<LabPlan> {
-  const plan = labPlan(opts);
+  const base = labPlan(opts);
   requireRoot('up');
   await checkLabTools();
-  return withLock(plan.prefix, async () => {
-    if ((await statusOf(plan.prefix)).up) return plan;
+  // Unknown fingerprint names fail here, before the lab is touched.
+  withExtras(base.emulated, opts?.os);
+  return withLock(base.prefix, async () => {
+    const status = await statusOf(base.prefix);
+    const recorded = await recordedEmulated(base.prefix);
+    if (recorded && (status.up || (await onlyRespondersDead(base.prefix, status)))) {
+      const plan = { ...base, emulated: withExtras(recorded, opts?.os) };
+      await startResponders(plan, status);
+      return publicPlan(plan);
+    }
     // Half a lab (an interrupted up, a crashed server) is rebuilt from nothing.
+    const plan = { ...base, emulated: withExtras(base.emulated, opts?.os).map((os) => ({ ...os })) };
     await tearDown(plan.prefix);
     try {
       await build(plan);
@@ -163,8 +244,88 @@ export async function labUp(opts?: LabOptions): Promise<LabPlan> {
       await tearDown(plan.prefix);
       throw error;
     }
-    return plan;
+    return publicPlan(plan);
   });
+}
+
+/** The plan callers see: which process serves an OS is the lab's own business (kept in its state). */
+function publicPlan(plan: LabPlan): LabPlan {
+  return { ...plan, emulated: plan.emulated.map(({ process: _process, ...os }) => os) };
+}
+
+/** True when every namespace and every process but some emulated-OS responders is there. */
+async function onlyRespondersDead(prefix: string, status: LabStatus): Promise<boolean> {
+  const marker = await readFile(join(stateDir(prefix), UP_MARKER), 'utf8').then(
+    () => true,
+    () => false,
+  );
+  if (!marker || !baseNamespaces(prefix).every((n) => status.namespaces.includes(n))) return false;
+  return status.processes.every((p) => p.alive || p.name.startsWith('emu-'));
+}
+
+/** Extras started together share a responder process, this many OSes at most. */
+const EXTRAS_PER_PROCESS = 20;
+
+/**
+ * Starts the responder of every emulated OS of `plan` that is not running
+ * (each default alone; extras without a process in groups), and records the
+ * set. A dead process is restarted with the OSes it served.
+ */
+async function startResponders(plan: LabPlan, status: LabStatus | null): Promise<void> {
+  const alive = new Set((status?.processes ?? []).filter((p) => p.alive).map((p) => p.name));
+  const defaults = new Set(defaultEmulated().map((d) => d.slug));
+  for (const os of plan.emulated) {
+    if (os.process === undefined && defaults.has(os.slug) && os.index < defaults.size) os.process = `emu-${os.slug}`;
+  }
+  const fresh = plan.emulated.filter((os) => os.process === undefined);
+  for (let i = 0; i < fresh.length; i += EXTRAS_PER_PROCESS) {
+    const group = fresh.slice(i, i + EXTRAS_PER_PROCESS);
+    for (const os of group) os.process = `emu-${group[0]!.slug}`;
+  }
+  const groups = new Map<string, EmulatedOs[]>();
+  for (const os of plan.emulated) {
+    const name = os.process ?? `emu-${os.slug}`;
+    groups.set(name, [...(groups.get(name) ?? []), os]);
+  }
+  const started = [];
+  for (const [name, group] of groups) {
+    if (alive.has(name)) continue;
+    const tls = {
+      cert: join(stateDir(plan.prefix), 'tls', 'cert.pem'),
+      key: join(stateDir(plan.prefix), 'tls', 'key.pem'),
+    };
+    const configs = group.map((os) => ({
+      slug: os.slug,
+      fingerprint: os.fingerprint,
+      cidr: os.cidr,
+      device: 'eth0',
+      tls,
+      ...(os.path !== undefined && { path: os.path }),
+    }));
+    // A little ahead of ordinary processes: a kernel stack answers in softirq context, before any
+    // process runs, and a responder that waits behind a loaded machine's run queue adds that wait
+    // to every round trip (measured: the prober's rate against emulated hosts nearly halves).
+    started.push(
+      await startDetached(
+        plan.prefix,
+        name,
+        plan.emulationNamespace,
+        'nice',
+        ['-n', '-5', process.execPath, '--import', 'tsx', RESPONDER, JSON.stringify(configs)],
+        PACKAGE_DIR,
+      ),
+    );
+  }
+  // Responders parse nmap-os-db and score their profiles at start: a few seconds per OS on a loaded machine.
+  for (const record of started) await waitForLog(plan.prefix, record, 'ready:', 300_000);
+  await writeFile(join(stateDir(plan.prefix), EMULATED_STATE), `${JSON.stringify(plan.emulated, null, 2)}\n`);
+}
+
+/** The running lab's plan, with any extra emulated OSes it was given (the static plan when none is recorded). */
+export async function runningPlan(opts?: LabOptions): Promise<LabPlan> {
+  const base = labPlan(opts);
+  const recorded = await recordedEmulated(base.prefix);
+  return recorded ? publicPlan({ ...base, emulated: recorded }) : base;
 }
 
 export async function labDown(opts?: LabOptions): Promise<void> {
@@ -231,7 +392,13 @@ async function addNamespace(name: string): Promise<void> {
 }
 
 /** Plugs `namespace` into the LAN with `address`; `metrics` go on its route to the LAN. */
-async function plugIn(prefix: string, namespace: string, hubPort: string, address: string, metrics: string[] = []): Promise<void> {
+async function plugIn(
+  prefix: string,
+  namespace: string,
+  hubPort: string,
+  address: string,
+  metrics: string[] = [],
+): Promise<void> {
   const hub = labNamespaces(prefix).hub;
   await ip(['-n', hub, 'link', 'add', hubPort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace]);
   await ip(['-n', hub, 'link', 'set', hubPort, 'master', BRIDGE, 'up']);
@@ -250,6 +417,7 @@ async function buildScanner(prefix: string, namespace: string, address: string, 
     await ip(['-n', namespace, 'route', 'add', personalityCidr(index), 'via', personalityLanAddress(index)]);
   }
   await ip(['-n', namespace, 'route', 'add', HOSTILE_CIDR, 'via', HOSTILE_LAN_ADDRESS]);
+  for (const cidr of EMULATED_ROUTES) await ip(['-n', namespace, 'route', 'add', cidr, 'via', EMULATED_LAN_ADDRESS]);
   await setSysctls(namespace, [
     // Many short connections per second: plenty of ephemeral ports, reuse TIME_WAIT.
     ['net.ipv4.ip_local_port_range', '1024 65535'],
@@ -287,7 +455,13 @@ async function build(plan: LabPlan): Promise<void> {
       ['net.core.somaxconn', '4096'],
       ['net.ipv4.tcp_max_syn_backlog', '8192'],
     ]);
-    await plugIn(prefix, namespace, `lan-${personality.name}`, personalityLanAddress(index), stackRouteMetrics(personality.stack));
+    await plugIn(
+      prefix,
+      namespace,
+      `lan-${personality.name}`,
+      personalityLanAddress(index),
+      stackRouteMetrics(personality.stack),
+    );
     await ip(['-n', namespace, 'route', 'add', 'local', personalityCidr(index), 'dev', 'lo']);
   }
 
@@ -296,6 +470,18 @@ async function build(plan: LabPlan): Promise<void> {
   await ip(['-n', ns.hostile, 'route', 'add', 'local', HOSTILE_CIDR, 'dev', 'lo']);
   await runIn(ns.hostile, 'iptables', ['-A', 'INPUT', '-d', hostileAddress('drop'), '-p', 'tcp', '-j', 'DROP']);
 
+  // The emulated OSes: this namespace's kernel must never answer for their blocks.
+  await addNamespace(ns.emulation);
+  await setSysctls(ns.emulation, [
+    ['net.ipv4.ip_forward', '0'],
+    ['net.ipv4.conf.all.forwarding', '0'],
+  ]);
+  await plugIn(prefix, ns.emulation, 'lan-emu', EMULATED_LAN_ADDRESS);
+  // Belt and braces: libpcap taps frames before netfilter, so dropping them here silences only the kernel.
+  for (const cidr of EMULATED_ROUTES) {
+    await runIn(ns.emulation, 'iptables', ['-t', 'raw', '-A', 'PREROUTING', '-d', cidr, '-j', 'DROP']);
+  }
+
   const tls = await makeSelfSignedCertificate(join(state, 'tls'));
   // Servers start from the package directory so `--import tsx` resolves like it does for us.
   const node = process.execPath;
@@ -303,26 +489,50 @@ async function build(plan: LabPlan): Promise<void> {
   started.push({
     marker: 'started, version',
     record: await startDetached(prefix, 'dns', ns.hub, 'dnsmasq', [
-      '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll',
-      '--log-facility=-', '--pid-file=', `--listen-address=${DNS_ADDRESS}`, '--bind-interfaces',
-      '--cache-size=0', ...dnsmasqZoneOptions(),
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--no-poll',
+      '--log-facility=-',
+      '--pid-file=',
+      `--listen-address=${DNS_ADDRESS}`,
+      '--bind-interfaces',
+      '--cache-size=0',
+      ...dnsmasqZoneOptions(),
     ]),
   });
   for (const personality of PERSONALITIES) {
     started.push({
       marker: 'ready:',
-      record: await startDetached(prefix, `server-${personality.name}`, `${prefix}-${personality.name}`, node, [
-        '--import', 'tsx', join(SERVERS_DIR, 'target-server.main.ts'), personality.name, tls.cert, tls.key,
-      ], PACKAGE_DIR),
+      record: await startDetached(
+        prefix,
+        `server-${personality.name}`,
+        `${prefix}-${personality.name}`,
+        node,
+        ['--import', 'tsx', join(SERVERS_DIR, 'target-server.main.ts'), personality.name, tls.cert, tls.key],
+        PACKAGE_DIR,
+      ),
     });
   }
   started.push({
     marker: 'ready:',
-    record: await startDetached(prefix, 'server-hostile', ns.hostile, node, [
-      '--import', 'tsx', join(SERVERS_DIR, 'hostile-server.main.ts'), String(HOSTILE_PORT),
-      ...(['silent', 'garbage', 'endless'] as const).map((b) => `${b}=${hostileAddress(b)}`),
-    ], PACKAGE_DIR),
+    record: await startDetached(
+      prefix,
+      'server-hostile',
+      ns.hostile,
+      node,
+      [
+        '--import',
+        'tsx',
+        join(SERVERS_DIR, 'hostile-server.main.ts'),
+        String(HOSTILE_PORT),
+        ...(['silent', 'garbage', 'endless'] as const).map((b) => `${b}=${hostileAddress(b)}`),
+      ],
+      PACKAGE_DIR,
+    ),
   });
   for (const { record, marker } of started) await waitForLog(prefix, record, marker);
+  await startResponders(plan, null);
   await writeFile(join(state, UP_MARKER), `${JSON.stringify({ at: new Date().toISOString(), pid: process.pid })}\n`);
 }

@@ -17,7 +17,9 @@ if (!personality || !certPath || !keyPath) {
   process.exit(2);
 }
 
-const body = Buffer.from(`<!doctype html><title>osfp lab: ${personality}</title><p>osfp lab target (${personality})</p>\n`);
+const body = Buffer.from(
+  `<!doctype html><title>osfp lab: ${personality}</title><p>osfp lab target (${personality})</p>\n`,
+);
 const headers = {
   Server: `osfp-lab-${personality}`,
   'Content-Type': 'text/html; charset=utf-8',
