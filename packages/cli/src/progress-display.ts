@@ -25,7 +25,8 @@ export function formatEta(eta: ProgressSnapshot['eta']): string {
 }
 
 function stageLine(name: string, counts: string, stage: StageProgress, total: number, unit: string): string {
-  return `  ${name.padEnd(8)} ${counts.padEnd(40)} ${`${n(stage.batches)}/${n(total)} batches`.padEnd(22)} ${formatRate(stage.countPerSec, unit)}`;
+  const rate = total > 0 && stage.batches >= total ? 'done' : formatRate(stage.countPerSec, unit);
+  return `  ${name.padEnd(8)} ${counts.padEnd(40)} ${`${n(stage.batches)}/${n(total)} batches`.padEnd(22)} ${rate}`;
 }
 
 /** The multi-line panel for a terminal. */

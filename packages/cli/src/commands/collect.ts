@@ -93,6 +93,8 @@ export function collectCommand(): Command {
           progress,
           signal: shutdown.signal,
         });
+        // The panel stays on screen as it was last drawn; the summary goes below it.
+        panel?.close();
         process.stdout.write(`${formatRunSummary(summary)}\n`);
         if (summary.status === 'interrupted') process.exitCode = 130;
         else if (summary.status === 'failed') process.exitCode = 1;

@@ -105,7 +105,7 @@ export const CollectOptionsSchema = z
     maxInFlight: intIn(1, 10_000).default(8),
     lab: z.union([z.string(), z.literal(true)]).optional(),
     progress: z.enum(['auto', 'tty', 'log']).default('auto'),
-    logInterval: duration(1000, DAY).default(10_000),
+    logInterval: duration(100, DAY).default(10_000),
     logFile: z.string().min(1).optional(),
   })
   .strict()
