@@ -34,7 +34,7 @@ function panelNumbers(text: string): { probed: number; written: number; probeRat
   return { probed: num(probe[1]!), written: num(write[1]!), probeRate: probe[2]! };
 }
 
-describe.skipIf(needs('root', 'netns', 'redis-server', 'nmap', 'dnsmasq'))('osfp collect on a terminal', () => {
+describe.skipIf(needs('root', 'netns', 'redis-server', 'nmap', 'dnsmasq', 'tmux'))('osfp collect on a terminal', () => {
   afterEach(() => {
     try {
       tmux('kill-server');

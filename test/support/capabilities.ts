@@ -4,9 +4,13 @@
  * CI=true it fails, because CI must prove every capability for real.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export type Capability =
-  'root' | 'netns' | 'redis-server' | 'nmap' | 'p0f' | 'tcpdump' | 'tshark' | 'scapy' | 'dnsmasq';
+  'root' | 'netns' | 'redis-server' | 'nmap' | 'p0f' | 'tcpdump' | 'tshark' | 'scapy' | 'dnsmasq' | 'tmux' | 'chromium';
+
+/** Debian's chromium: the browser the dashboard tests drive (never a downloaded one). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const probes: Record<Capability, () => string | null> = {
   root: () => (process.getuid?.() === 0 ? null : 'not running as root'),
@@ -20,6 +24,8 @@ const probes: Record<Capability, () => string | null> = {
   tshark: () => (onPath('tshark') ? null : 'tshark is not installed (apt-get install tshark)'),
   scapy: () => (pythonWith('scapy') ? null : 'Scapy is not installed (apt-get install python3-scapy)'),
   dnsmasq: () => (onPath('dnsmasq') ? null : 'dnsmasq is not installed (apt-get install dnsmasq-base)'),
+  tmux: () => (onPath('tmux') ? null : 'tmux is not installed (apt-get install tmux)'),
+  chromium: () => (existsSync(CHROMIUM_PATH) ? null : 'chromium is not installed (apt-get install chromium)'),
 };
 
 function onPath(command: string): boolean {

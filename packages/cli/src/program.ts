@@ -7,6 +7,7 @@ import { featuresCommand } from './commands/features.ts';
 import { importPcapCommand } from './commands/import-pcap.ts';
 import { labCommand } from './commands/lab.ts';
 import { benchCommand } from './commands/bench.ts';
+import { uiCommand } from './commands/ui.ts';
 
 export function buildProgram(): Command {
   const program = new Command('osfp')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     featuresCommand(),
     importPcapCommand(),
     labCommand(),
+    uiCommand(),
     benchCommand(),
   ]) {
     program.addCommand(sub);

@@ -44,5 +44,5 @@ export {
 export type { CaptureStats } from './sniffer/sniffer.ts';
 
 // Redis.
-export { connectRedis, redactRedisUrl, redisUsedMemory } from './redis/redis-connection.ts';
-export { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.ts';
+export { connectRedis, isRedisUrl, redactRedisUrl, redisUsedMemory } from './redis/redis-connection.ts';
+export { findEmbeddedRedis, startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.ts';

@@ -24,7 +24,7 @@ import { runDir } from '../src/run/run-record.ts';
 import { RunState } from '../src/coordinator/run-state.ts';
 import type { TargetIndex } from '../src/coordinator/target-index.ts';
 import type { DatasetStore, Provenance } from '@osfp/dataset';
-import { fakeStageBodies } from './support/fake-stage-bodies.ts';
+import { fakeStageBodies } from '../testing/index.ts';
 
 const logger = pino({ level: 'silent' });
 

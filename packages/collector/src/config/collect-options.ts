@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { OSFP_VERSION, validateDatasetName, validateRunId } from '@osfp/dataset';
 import { LABEL_DEFAULTS } from '@osfp/labeler';
+import { isRedisUrl } from '../redis/redis-connection.ts';
 import { formatDurationMs, parseDuration } from './duration.ts';
 
 const list = <T extends z.ZodType>(item: T) =>
@@ -75,7 +76,7 @@ const runId = pathName(validateRunId);
 
 const redisUrl = z
   .string()
-  .refine((v) => /^rediss?:\/\/|^unix:\/\//.test(v), 'expected a redis://, rediss:// or unix:// URL');
+  .refine(isRedisUrl, 'expected a redis://host:port, rediss://host:port or unix:///path/to/socket URL');
 
 /** Every option of `osfp collect`, validated; also what a run persists so --resume continues it unchanged. */
 export const CollectOptionsSchema = z
