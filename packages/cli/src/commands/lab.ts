@@ -107,12 +107,10 @@ function targetsCommand(): Command {
         const lines = labTargets(count, options.format, { hostile, ...(prefix === undefined ? {} : { prefix }) });
         const out = options.out === undefined ? process.stdout : createWriteStream(options.out);
         if (options.out !== undefined) {
-          await Promise.race([
-            once(out, 'open'),
-            once(out, 'error').then(([error]) => {
-              throw new UsageError(`--out "${options.out}": cannot write (${(error as Error).message})`);
-            }),
-          ]);
+          // once('open') rejects with the raw error: the message must name --out instead.
+          await once(out, 'open').catch((error: unknown) => {
+            throw new UsageError(`--out "${options.out}": cannot write (${(error as Error).message})`);
+          });
         }
         let chunk: string[] = [];
         for (const line of lines) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { OSFP_VERSION, validateDatasetName, validateRunId } from '@osfp/dataset';
 import { LABEL_DEFAULTS } from '@osfp/labeler';
 import { isRedisUrl } from '../redis/redis-connection.ts';
+import { isDottedQuad, parseCidr } from '../targets/ipv4.ts';
 import { formatDurationMs, parseDuration } from './duration.ts';
 
 const list = <T extends z.ZodType>(item: T) =>
@@ -62,6 +63,15 @@ const labelPolicy = z.string().transform((v, ctx): LabelPolicy => {
   return z.NEVER;
 });
 
+function isAddressOrCidr(text: string): boolean {
+  try {
+    parseCidr(isDottedQuad(text) ? `${text}/32` : text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The store's own rule for names that become directories, checked before anything is written. */
 const pathName = (check: (v: string) => string) =>
   z.string().superRefine((v, ctx) => {
@@ -100,7 +110,9 @@ export const CollectOptionsSchema = z
     dnsConcurrency: intIn(1, 10_000).default(64),
     dnsTimeout: duration(100, 10 * 60_000).default(3000),
     exclude: list(z.string()).default([]),
-    allow: list(z.string()).default([]),
+    allow: list(
+      z.string().refine(isAddressOrCidr, 'expected an IPv4 address or CIDR block, e.g. 198.18.0.0/15'),
+    ).default([]),
     redis: redisUrl.optional(),
     localWorkers: bool.default(true),
     maxInFlight: intIn(1, 10_000).default(8),

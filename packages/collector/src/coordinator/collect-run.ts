@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Provenance } from '@osfp/dataset';
 import type { CollectOptions } from '../config/collect-options.ts';
+import { checkCollectInputs } from '../config/input-files.ts';
 import { CleanupStack } from '../lifecycle/cleanup-stack.ts';
 import { StageRecords } from '../queue/stage-records.ts';
 import { saveRunSummary } from '../run/run-record.ts';
@@ -47,6 +48,7 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
   const { logger, signal } = deps;
   const cleanup = new CleanupStack((error) => logger.warn({ err: (error as Error).message }, 'cleanup step failed'));
   try {
+    await checkCollectInputs(requested);
     const state = await openRun(requested, { logger, provenance: deps.provenance ?? coordinatorProvenance }, cleanup);
     deps.progress?.start(() => state.snapshot());
     cleanup.defer(() => deps.progress?.stop());

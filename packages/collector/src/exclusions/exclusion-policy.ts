@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { CollectInputError } from '../coordinator/collect-input-error.ts';
 import { ipv4ToNumber, parseCidr, type Ipv4Number, type Ipv4Range } from '../targets/ipv4.ts';
 import { isDottedQuad } from '../targets/ipv4.ts';
+import { describeFsError } from '../config/input-files.ts';
 import { IANA_SPECIAL_PURPOSE_IPV4 } from './special-purpose.ts';
 
 /** Why an address may not be probed; null when it may. */
@@ -40,8 +42,8 @@ export async function readExcludeFile(path: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    throw new Error(`exclude file ${path} cannot be read (does it exist?)`);
+  } catch (error) {
+    throw new CollectInputError(`exclude file ${path} cannot be read: ${describeFsError(error)}`);
   }
   const entries: string[] = [];
   text
@@ -54,7 +56,7 @@ export async function readExcludeFile(path: string): Promise<string[]> {
       try {
         parseCidr(cidr);
       } catch (error) {
-        throw new Error(`exclude file ${path}, line ${index + 1}: ${(error as Error).message}`);
+        throw new CollectInputError(`exclude file ${path}, line ${index + 1}: ${(error as Error).message}`);
       }
       entries.push(cidr);
     });
@@ -66,7 +68,7 @@ function rangeOf(text: string, source: string): Ipv4Range {
   try {
     return parseCidr(cidr);
   } catch (error) {
-    throw new Error(`${source}: ${(error as Error).message}`);
+    throw new CollectInputError(`${source}: ${(error as Error).message}`);
   }
 }
 
