@@ -119,7 +119,15 @@ describe.skipIf(needs('redis-server'))('per-stage progress counts', () => {
     const dir = await mkdtemp(join(tmpdir(), 'osfp-stages-'));
     const targets = join(dir, 'stages.txt');
     await writeFile(targets, '198.18.10.0/28\n');
-    const stages = fakeStageBodies({ labelDelayMs: 1500 });
+    const stages = fakeStageBodies();
+    const rec = recorder(redis, () => null);
+    // Labelling waits until a display has shown probing with its rate: deterministic however loaded the machine is.
+    const probingShown = async () => {
+      for (let waited = 0; waited < 30_000; waited += 50) {
+        if (rec.snapshots.some((s) => s.probed > 0 && s.stages.probe.countPerSec !== null)) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
     let probeFailures = 0;
     let labelFailures = 0;
     const flaky = {
@@ -136,11 +144,11 @@ describe.skipIf(needs('redis-server'))('per-stage progress counts', () => {
         };
       },
       labelHosts: async (...a: Parameters<typeof stages.labelHosts>) => {
+        await probingShown();
         if (a[0].some((t) => t.ip === '198.18.10.5') && labelFailures++ === 0) throw new Error('nmap hiccup');
         return stages.labelHosts(...a);
       },
     };
-    const rec = recorder(redis, () => null);
     const summary = await collectRun(
       CollectOptionsSchema.parse({
         targets,
@@ -191,6 +199,14 @@ describe.skipIf(needs('redis-server'))('per-stage progress counts', () => {
     const dataDir = join(dir, 'data');
     const controller = new AbortController();
     const first = recorder(redis, () => null);
+    // The first label waits until two batches show as probed: at the first write (and the stop) some are probed, not written.
+    const stages = fakeStageBodies({ labelDelayMs: 100 });
+    const twoProbed = async () => {
+      for (let waited = 0; waited < 30_000; waited += 50) {
+        if ((first.snapshots.at(-1)?.stages.probe.batches ?? 0) >= 2) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
     const paused = await collectRun(
       CollectOptionsSchema.parse({
         targets,
@@ -202,7 +218,7 @@ describe.skipIf(needs('redis-server'))('per-stage progress counts', () => {
         progress: 'log',
       }),
       {
-        stages: fakeStageBodies({ labelDelayMs: 600 }),
+        stages: { ...stages, labelHosts: async (...a) => (await twoProbed(), stages.labelHosts(...a)) },
         logger,
         signal: controller.signal,
         progress: first.reporter,

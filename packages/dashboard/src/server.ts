@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
@@ -50,6 +51,9 @@ async function checkDataDir(dataDir: string): Promise<void> {
     );
   });
   if (!info.isDirectory()) throw new DashboardInputError(`--data-dir ${dataDir} is not a directory`);
+  await access(dataDir, constants.R_OK | constants.X_OK).catch(() => {
+    throw new DashboardInputError(`--data-dir ${dataDir} cannot be read by this user (permission denied)`);
+  });
 }
 
 /**

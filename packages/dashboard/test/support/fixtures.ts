@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { collectRun, CollectOptionsSchema, connectRedis, type RunSummary } from '@osfp/collector';
+import { collectRun, CollectOptionsSchema, connectRedis, type RunSummary, type StageBodies } from '@osfp/collector';
 import { fakeStageBodies } from '@osfp/collector/testing';
 import {
   DEFAULT_EVALUATE_OPTIONS,
@@ -57,7 +57,7 @@ export function collect(
   dataDir: string,
   redisUrl: string,
   targets: string,
-  options: { labelDelayMs?: number; probeDelayMs?: number } = {},
+  stages: StageBodies = fakeStageBodies(),
 ): Promise<RunSummary> {
   return collectRun(
     CollectOptionsSchema.parse({
@@ -70,8 +70,19 @@ export function collect(
       maxInFlight: 2,
       progress: 'log',
     }),
-    { stages: fakeStageBodies(options), logger: pino({ level: 'silent' }) },
+    { stages, logger: pino({ level: 'silent' }) },
   );
+}
+
+/** Stage bodies whose labelling waits until the test opens the gate: a run held with its batches probed, none written. */
+export function gatedLabelling(): { stages: StageBodies; open(): void } {
+  const stages = fakeStageBodies();
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  return {
+    stages: { ...stages, labelHosts: async (...args) => (await gate, stages.labelHosts(...args)) },
+    open,
+  };
 }
 
 export async function targetsFile(dir: string, name: string, lines: readonly string[]): Promise<string> {
