@@ -46,6 +46,11 @@ const CASES: Record<string, Case> = {
     says: /targets file .*missing\.csv cannot be read: it does not exist/,
     writesNothing: (f) => [f.fresh],
   },
+  'collect --targets missing, on a terminal (no log file left behind)': {
+    args: (f) => ['collect', '--progress', 'tty', '--targets', join(f.dir, 'missing.csv'), '--data-dir', f.fresh],
+    says: /targets file .*missing\.csv cannot be read: it does not exist/,
+    writesNothing: (f) => [f.fresh],
+  },
   'collect --targets a directory': {
     args: (f) => ['collect', '--targets', f.dir, '--data-dir', f.fresh],
     says: /targets file .* is a directory, not a file/,

@@ -25,6 +25,7 @@ export {
   type WorkerRole,
 } from './config/worker-options.ts';
 export { DURATION_HELP, formatDurationMs, parseDuration } from './config/duration.ts';
+export { checkCollectInputs } from './config/input-files.ts';
 export { loadRunRecordFile, loadRunSummary, resumedOptions, runDir, runIds, type RunRecord } from './run/run-record.ts';
 
 // Workers and the stage bodies they run.

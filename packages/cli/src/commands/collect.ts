@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import {
   COLLECT_OPTION_KEYS,
   CollectOptionsSchema,
+  checkCollectInputs,
   DURATION_HELP,
   collectRun,
   formatRunSummary,
@@ -75,6 +76,8 @@ export function collectCommand(): Command {
         };
       }
 
+      // Before the log file is created: a mistake must leave nothing behind.
+      await checkCollectInputs(options);
       const terminal = options.progress === 'tty' || (options.progress === 'auto' && process.stderr.isTTY === true);
       const { logger, panel, logFile } = collectLogging({
         terminal,
