@@ -185,11 +185,9 @@ function truthCommand(): Command {
 /** A file stream that is open, or a clear error naming the file. */
 async function openOutput(path: string): Promise<NodeJS.WritableStream> {
   const out = createWriteStream(path);
-  await Promise.race([
-    once(out, 'open'),
-    once(out, 'error').then(([error]) => {
-      throw new UsageError(`--out "${path}": cannot write (${(error as Error).message})`);
-    }),
-  ]);
+  // once('open') rejects with the raw error: the message must name --out instead.
+  await once(out, 'open').catch((error: unknown) => {
+    throw new UsageError(`--out "${path}": cannot write (${(error as Error).message})`);
+  });
   return out;
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CollectInputError } from '../collect-input-error.ts';
 import { ipv4ToNumber, parseCidr, type Ipv4Number, type Ipv4Range } from '../targets/ipv4.ts';
 import { isDottedQuad } from '../targets/ipv4.ts';
+import { describeFsError } from '../config/input-files.ts';
 import { IANA_SPECIAL_PURPOSE_IPV4 } from './special-purpose.ts';
 
 /** Why an address may not be probed; null when it may. */
@@ -41,8 +42,8 @@ export async function readExcludeFile(path: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    throw new CollectInputError(`exclude file ${path} cannot be read (does it exist?)`);
+  } catch (error) {
+    throw new CollectInputError(`exclude file ${path} cannot be read: ${describeFsError(error)}`);
   }
   const entries: string[] = [];
   text

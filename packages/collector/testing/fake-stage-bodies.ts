@@ -1,6 +1,6 @@
 import type { LabelFields, SynAckFeatures } from '@osfp/dataset';
-import type { ProbeOutcome } from '../../src/probe/probe-types.ts';
-import type { StageBodies } from '../../src/worker/stage-bodies.ts';
+import type { ProbeOutcome } from '../src/probe/probe-types.ts';
+import type { StageBodies } from '../src/worker/stage-bodies.ts';
 
 /** A SYN-ACK as a Linux host would send it; only the shape matters to the pipeline. */
 export function fakeSynAck(ip: string): SynAckFeatures {
