@@ -29,13 +29,13 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** A redis-server on a free port, DEBUG allowed (DEBUG DIGEST proves nothing was written). */
+/** A redis-server on a free port of its own, in its own directory. */
 export async function startTestRedis(): Promise<TestRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'osfp-ui-redis-'));
   const server: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--enable-debug-command', 'yes'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir],
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
@@ -129,4 +129,32 @@ export async function treeDigest(dir: string): Promise<Record<string, string>> {
     out[path.slice(dir.length)] = `${bytes.length}:${createHash('sha256').update(bytes).digest('hex')}`;
   }
   return out;
+}
+
+/** Every key's serialized value and whether it carries a TTL. */
+export type RedisSnapshot = Map<string, { value: string; expires: boolean }>;
+
+export async function redisSnapshot(client: Redis): Promise<RedisSnapshot> {
+  const out: RedisSnapshot = new Map();
+  for (const key of await client.keys('*')) {
+    const [value, ttl] = await Promise.all([client.dumpBuffer(key), client.pttl(key)]);
+    if (value) out.set(key, { value: value.toString('base64'), expires: ttl >= 0 });
+  }
+  return out;
+}
+
+/**
+ * What changed in Redis between two snapshots, other than keys that expired
+ * on their own (a finished worker's stalled-check key lives 15 s; a TTL
+ * running out is not a write by whoever was looking).
+ */
+export function redisWrites(before: RedisSnapshot, after: RedisSnapshot): string[] {
+  const writes: string[] = [];
+  for (const [key, entry] of after) {
+    const old = before.get(key);
+    if (!old) writes.push(`created ${key}`);
+    else if (old.value !== entry.value) writes.push(`changed ${key}`);
+  }
+  for (const [key, entry] of before) if (!after.has(key) && !entry.expires) writes.push(`deleted ${key}`);
+  return writes;
 }
