@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { IP_VERSION_CHOICES } from '../targets/address.ts';
 import { z } from 'zod';
 import { OSFP_VERSION, validateDatasetName } from '@osfp/dataset';
 import { LABEL_DEFAULTS } from '@osfp/labeler';
@@ -71,6 +72,11 @@ export const CollectOptionsSchema = z
     dataDir: z.string().min(1).default('./osfp-data'),
     dataset: datasetName.optional(),
     ports: list(intIn(1, 65535)).default([80]),
+    // IPv4 unless asked: a run keeps the meaning it had before IPv6 (resume, diffs against IPv4 versions);
+    // labelling is the heavy stage and a dual-stack name's two addresses are mostly one machine, so
+    // `both` about doubles the Nmap time for few new labels; and on a scanner without an IPv6
+    // route every AAAA would only become an `unreachable` probe.
+    ipVersion: z.enum(IP_VERSION_CHOICES).default('4'),
     batchSize: intIn(1, 100_000).default(256),
     concurrency: intIn(1, 100_000).default(256),
     timeout: duration().default(5000),

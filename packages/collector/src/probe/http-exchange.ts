@@ -62,7 +62,8 @@ const epochMs = () => performance.timeOrigin + performance.now();
 
 export function buildRequest(target: ExchangeTarget, userAgent: string, tlsUsed: boolean): string {
   const defaultPort = tlsUsed ? 443 : 80;
-  const host = target.hostname ?? target.ip;
+  // An IPv6 literal goes in brackets in Host (RFC 7230 5.4, RFC 3986 3.2.2).
+  const host = target.hostname ?? (target.ip.includes(':') ? `[${target.ip}]` : target.ip);
   const hostHeader = target.port === defaultPort ? host : `${host}:${target.port}`;
   return `GET / HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: ${userAgent}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
 }

@@ -136,12 +136,12 @@ export class CaptureFrameDecoder {
         if (data.length - at < SYNACK_HEADER + length + synLength) break;
         // Copies: the packets outlive this chunk (they wait in the table for their probe).
         const from = at + SYNACK_HEADER;
-        const packet = Uint8Array.prototype.slice.call(data, from, from + length);
+        const packet = new Uint8Array(data.subarray(from, from + length));
         const syn =
           synLength === 0
             ? null
             : {
-                packet: Uint8Array.prototype.slice.call(data, from + length, from + length + synLength),
+                packet: new Uint8Array(data.subarray(from + length, from + length + synLength)),
                 sentAt: data.readDoubleBE(at + 13),
                 sends: data.readUInt8(at + 21),
               };
@@ -157,7 +157,7 @@ export class CaptureFrameDecoder {
         if (data.length - at < 11) break;
         const length = data.readUInt16BE(at + 1);
         if (data.length - at < 11 + length) break;
-        const packet = Uint8Array.prototype.slice.call(data, at + 11, at + 11 + length);
+        const packet = new Uint8Array(data.subarray(at + 11, at + 11 + length));
         frames.push({ kind: 'syn', packet, receivedAt: data.readDoubleBE(at + 3) });
         at += 11 + length;
       } else if (kind === FRAME_SYNCED) {

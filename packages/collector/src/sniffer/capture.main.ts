@@ -24,7 +24,6 @@ import { openRawTcpReader } from './raw-ipv4-socket.ts';
 import { captureFilter, localPortRange } from './capture-filter.ts';
 import { openPcapSource } from './pcap-source.ts';
 import { SynPairing } from './syn-pairing.ts';
-import { connectionKey } from './synack-table.ts';
 import {
   encodeStatsFrame,
   encodeSynAckFrame,
@@ -32,7 +31,7 @@ import {
   encodeSyncedFrame,
   encodeWatchingFrame,
 } from './capture-frames.ts';
-import { isOpeningSyn, isSynAck, readSegmentHeader } from '@osfp/features';
+import { isOpeningSyn, isSynAck, locateTcp } from '@osfp/features';
 
 // Every raw-socket read-out ends with recv throwing EAGAIN; stack traces would
 // make that the most expensive line of the capture loop.
@@ -50,17 +49,36 @@ let batch: Buffer[] = [];
 
 const epochMs = () => performance.timeOrigin + performance.now();
 
+/**
+ * The connection key of a packet, from the raw address and port bytes
+ * (remote address, remote port, local port), without formatting addresses:
+ * this runs for every packet, and only SYN-ACKs ever need their text.
+ */
+function rawKey(packet: Buffer, remoteAt: number, addressBytes: number, remotePortAt: number, localPortAt: number) {
+  return (
+    packet.toString('latin1', remoteAt, remoteAt + addressBytes) +
+    packet.toString('latin1', remotePortAt, remotePortAt + 2) +
+    packet.toString('latin1', localPortAt, localPortAt + 2)
+  );
+}
+
 /** One captured IP packet (a view valid only during the call). */
 function keep(packet: Buffer, length: number, at: number): void {
   packetsRead++;
-  const header = readSegmentHeader(packet, length);
-  if (!header) return;
-  if (isSynAck(header.flags)) {
-    const verdict = pairing.answered(connectionKey(header.src, header.srcPort, header.dstPort), header.ack, at);
+  const location = locateTcp(packet, length);
+  if (!location.ok) return;
+  const t = location.offset;
+  const flags = packet[t + 13]!;
+  // Source address at 12 (IPv4) or 8 (IPv6), destination right after it.
+  const srcAt = location.version === 4 ? 12 : 8;
+  const bytes = location.version === 4 ? 4 : 16;
+  if (isSynAck(flags)) {
+    const key = rawKey(packet, srcAt, bytes, t, t + 2);
+    const verdict = pairing.answered(key, packet.readUInt32BE(t + 8), at);
     if (verdict.kind === 'foreign') return; // another connection's SYN-ACK: it must never reach a probe
     synAcksForwarded++;
     const copy = packet.subarray(0, length);
-    batch.push(
+    queue(
       verdict.kind === 'paired'
         ? encodeSynAckFrame(
             copy,
@@ -70,18 +88,38 @@ function keep(packet: Buffer, length: number, at: number): void {
           )
         : encodeSynAckFrame(copy, at, null, 0),
     );
-  } else if (isOpeningSyn(header.flags)) {
+  } else if (isOpeningSyn(flags)) {
     if (method === 'pcap') {
-      const copy = Uint8Array.prototype.slice.call(packet, 0, length);
-      pairing.sent(connectionKey(header.dst, header.dstPort, header.srcPort), header.seq, copy, at);
+      const key = rawKey(packet, srcAt + bytes, bytes, t + 2, t);
+      pairing.sent(key, packet.readUInt32BE(t + 4), new Uint8Array(packet.subarray(0, length)), at);
     }
-    if (watchedSynPorts.size > 0 && watchedSynPorts.has(header.dstPort)) {
+    const dstPort = packet.readUInt16BE(t + 2);
+    if (watchedSynPorts.size > 0 && watchedSynPorts.has(dstPort)) {
       batch.push(encodeSynFrame(packet.subarray(0, length), at));
+      flush();
     }
   }
 }
 
+/**
+ * Frames wait up to FLUSH_DELAY_MS or FLUSH_FRAMES frames, so that one pipe
+ * write (and one wake-up of the prober) carries many SYN-ACKs: libpcap hands
+ * over packets one poll round each. A sync or stats request flushes at once,
+ * so a claim never waits on this delay.
+ */
+const FLUSH_DELAY_MS = 2;
+const FLUSH_FRAMES = 64;
+let flushTimer: NodeJS.Timeout | null = null;
+
+function queue(frame: Buffer): void {
+  batch.push(frame);
+  if (batch.length >= FLUSH_FRAMES) flush();
+  else flushTimer ??= setTimeout(flush, FLUSH_DELAY_MS);
+}
+
 function flush(): void {
+  if (flushTimer) clearTimeout(flushTimer);
+  flushTimer = null;
   if (batch.length === 0) return;
   const out = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
   batch = [];
@@ -104,19 +142,10 @@ let closeSource: () => void;
 
 if (method === 'pcap') {
   const ports = await localPortRange((path) => readFile(path, 'utf8'));
-  let pendingFlush = false;
   try {
-    const source = openPcapSource(captureFilter(ports), receiveBufferBytes, (packet, at) => {
-      keep(packet, packet.length, at);
-      // cap calls us once per packet from libuv's poll phase; one pipe write per poll round, not per packet.
-      if (!pendingFlush) {
-        pendingFlush = true;
-        setImmediate(() => {
-          pendingFlush = false;
-          flush();
-        });
-      }
-    });
+    const source = openPcapSource(captureFilter(ports), receiveBufferBytes, (packet, at) =>
+      keep(packet, packet.length, at),
+    );
     closeSource = () => source.close();
   } catch (error) {
     fail('cannot open libpcap on "any"', error, 2);

@@ -32,6 +32,7 @@ export interface SnifferOptions {
   readonly syncTimeoutMs?: number;
   readonly unclaimedTtlMs?: number;
   readonly maxUnclaimed?: number;
+  /** How long the capture process may take to start (tsx compiles it first: slow on a loaded machine). */
   readonly startupTimeoutMs?: number;
 }
 
@@ -98,8 +99,8 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => fail(new Error(`capture process did not start within ${options.startupTimeoutMs ?? 15_000} ms`)),
-      options.startupTimeoutMs ?? 15_000,
+      () => fail(new Error(`capture process did not start within ${options.startupTimeoutMs ?? 60_000} ms`)),
+      options.startupTimeoutMs ?? 60_000,
     );
     const onData = (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString()).slice(-4_000);
@@ -112,7 +113,7 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
     const onExit = (code: number | null) =>
       fail(
         new Error(
-          `SYN-ACK capture (${method}) could not start (run the worker as root or with CAP_NET_RAW): ${stderrTail.trim().replace(/^osfp capture: /, '')} (exit code ${code})`,
+          `SYN-ACK capture could not start (run the worker as root or with CAP_NET_RAW): ${stderrTail.trim().replace(/^osfp capture: /, '')} (exit code ${code})`,
         ),
       );
     const fail = (error: Error) => {
