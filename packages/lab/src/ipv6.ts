@@ -13,6 +13,7 @@
  * the responder speaks IPv4), the DNS server (AAAA records are served over
  * IPv4), and the hub's bridge, which forwards IPv6 frames without an address.
  */
+import { run } from './netns.ts';
 import { ipToNumber } from './plan.ts';
 
 export const LAB_CIDR6 = 'fd00:18::/96';
@@ -51,3 +52,27 @@ export const IPV6_SYSCTLS: readonly [string, string][] = [
   ['net.ipv6.conf.default.router_solicitations', '0'],
   ['net.ipv6.conf.default.addr_gen_mode', '1'],
 ];
+
+/**
+ * The MAC of a dual-stack namespace's LAN interface, from its IPv4 LAN
+ * address (02:0f + the four bytes: locally administered, unique on the LAN),
+ * so that its IPv6 neighbours can be written down instead of discovered.
+ */
+export function lanMac(ipv4: string): string {
+  const n = ipToNumber(ipv4);
+  const bytes = [0x02, 0x0f, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/**
+ * Permanent IPv6 neighbour entries on `namespace`'s LAN interface for the
+ * given IPv4 LAN addresses' twins. The lab writes its IPv6 neighbours down:
+ * measured, neighbour discovery between these namespaces (no link-local
+ * addresses, no router) left a server's entry for the scanner FAILED now and
+ * then, and its SYN-ACKs died as "address unreachable"; and ND is one more
+ * kind of packet in every capture. IPv4 keeps ARP, which never misbehaved.
+ */
+export async function writeNeighbours(namespace: string, peers: readonly string[]): Promise<void> {
+  const lines = peers.map((peer) => `neigh replace ${labIpv6(peer)} lladdr ${lanMac(peer)} dev eth0 nud permanent`);
+  await run('ip', ['-n', namespace, '-6', '-batch', '-'], { input: `${lines.join('\n')}\n` });
+}

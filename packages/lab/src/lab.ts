@@ -21,7 +21,7 @@ import { open, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsmasqZoneOptions } from './dns-zone.ts';
-import { IPV6_SYSCTLS, labCidr6, labIpv6 } from './ipv6.ts';
+import { IPV6_SYSCTLS, labCidr6, labIpv6, lanMac, writeNeighbours } from './ipv6.ts';
 import { extraSlug, type EmulatedOs, type EmulatedOsRequest } from './emulator/catalog.ts';
 import { DEFAULT_OS_DB, loadOsDb, requireFingerprint } from './emulator/os-db.ts';
 import { ip, listNamespaces, namespacePids, runIn, setSysctls } from './netns.ts';
@@ -40,6 +40,7 @@ import {
   LAN_CIDR,
   LAN_PREFIX_LENGTH,
   LAB_DOMAIN,
+  MAX_SCANNER_INDEX,
   hostileAddress,
   isLabNamespace,
   labNamespaces,
@@ -410,7 +411,9 @@ async function plugIn(
   dual = false,
 ): Promise<void> {
   const hub = labNamespaces(prefix).hub;
-  await ip(['-n', hub, 'link', 'add', hubPort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace]);
+  // Dual-stack namespaces get a MAC derived from their address: their IPv6 neighbours are written down (ipv6.ts).
+  const mac = dual ? ['address', lanMac(address)] : [];
+  await ip(['-n', hub, 'link', 'add', hubPort, 'type', 'veth', 'peer', 'name', 'eth0', ...mac, 'netns', namespace]);
   await ip(['-n', hub, 'link', 'set', hubPort, 'master', BRIDGE, 'up']);
   await ip(['-n', namespace, 'addr', 'add', `${address}/${LAN_PREFIX_LENGTH}`, 'dev', 'eth0', 'noprefixroute']);
   await ip(['-n', namespace, 'link', 'set', 'eth0', 'up']);
@@ -437,6 +440,7 @@ async function buildScanner(prefix: string, namespace: string, address: string, 
   }
   await ip(['-n', namespace, 'route', 'add', HOSTILE_CIDR, 'via', HOSTILE_LAN_ADDRESS]);
   await ip(['-n', namespace, '-6', 'route', 'add', labCidr6(HOSTILE_CIDR), 'via', labIpv6(HOSTILE_LAN_ADDRESS)]);
+  await writeNeighbours(namespace, [...PERSONALITIES.map((_, index) => personalityLanAddress(index)), HOSTILE_LAN_ADDRESS]);
   for (const cidr of EMULATED_ROUTES) await ip(['-n', namespace, 'route', 'add', cidr, 'via', EMULATED_LAN_ADDRESS]);
   await setSysctls(namespace, [
     // Many short connections per second: plenty of ephemeral ports, reuse TIME_WAIT.
@@ -451,6 +455,9 @@ async function buildScanner(prefix: string, namespace: string, address: string, 
     `# osfp lab ${prefix}: removed by lab down\nnameserver ${DNS_ADDRESS}\nsearch ${LAB_DOMAIN}\noptions timeout:1 attempts:2\n`,
   );
 }
+
+/** The first scanner and every one addScanner may add: the servers' IPv6 neighbours, written at build. */
+const EVERY_SCANNER_ADDRESS = Array.from({ length: MAX_SCANNER_INDEX }, (_, i) => scannerAddress(i + 1));
 
 async function build(plan: LabPlan): Promise<void> {
   const { prefix } = plan;
@@ -490,12 +497,16 @@ async function build(plan: LabPlan): Promise<void> {
     );
     await ip(['-n', namespace, 'route', 'add', 'local', personalityCidr(index), 'dev', 'lo']);
     await ip(['-n', namespace, '-6', 'route', 'add', 'local', labCidr6(personalityCidr(index)), 'dev', 'lo']);
+    await writeNeighbours(namespace, EVERY_SCANNER_ADDRESS);
   }
 
   await addNamespace(ns.hostile, 'dual');
+  // Its servers bind single addresses of a `local` block: IPv4 allows that, IPv6 only with non-local binds on.
+  await setSysctls(ns.hostile, [['net.ipv6.ip_nonlocal_bind', '1']]);
   await plugIn(prefix, ns.hostile, 'lan-hostile', HOSTILE_LAN_ADDRESS, [], true);
   await ip(['-n', ns.hostile, 'route', 'add', 'local', HOSTILE_CIDR, 'dev', 'lo']);
   await ip(['-n', ns.hostile, '-6', 'route', 'add', 'local', labCidr6(HOSTILE_CIDR), 'dev', 'lo']);
+  await writeNeighbours(ns.hostile, EVERY_SCANNER_ADDRESS);
   await runIn(ns.hostile, 'iptables', ['-A', 'INPUT', '-d', hostileAddress('drop'), '-p', 'tcp', '-j', 'DROP']);
   await runIn(ns.hostile, 'ip6tables', [
     ...['-A', 'INPUT', '-d', labIpv6(hostileAddress('drop')), '-p', 'tcp', '-j', 'DROP'],
