@@ -440,7 +440,10 @@ async function buildScanner(prefix: string, namespace: string, address: string, 
   }
   await ip(['-n', namespace, 'route', 'add', HOSTILE_CIDR, 'via', HOSTILE_LAN_ADDRESS]);
   await ip(['-n', namespace, '-6', 'route', 'add', labCidr6(HOSTILE_CIDR), 'via', labIpv6(HOSTILE_LAN_ADDRESS)]);
-  await writeNeighbours(namespace, [...PERSONALITIES.map((_, index) => personalityLanAddress(index)), HOSTILE_LAN_ADDRESS]);
+  await writeNeighbours(namespace, [
+    ...PERSONALITIES.map((_, index) => personalityLanAddress(index)),
+    HOSTILE_LAN_ADDRESS,
+  ]);
   for (const cidr of EMULATED_ROUTES) await ip(['-n', namespace, 'route', 'add', cidr, 'via', EMULATED_LAN_ADDRESS]);
   await setSysctls(namespace, [
     // Many short connections per second: plenty of ephemeral ports, reuse TIME_WAIT.
