@@ -102,24 +102,23 @@ function keep(packet: Buffer, length: number, at: number): void {
 }
 
 /**
- * Frames wait up to FLUSH_DELAY_MS or FLUSH_FRAMES frames, so that one pipe
- * write (and one wake-up of the prober) carries many SYN-ACKs: libpcap hands
- * over packets one poll round each. A sync or stats request flushes at once,
- * so a claim never waits on this delay.
+ * Frames go out once per event-loop round (libpcap's packets of one poll round
+ * come in one call, patches/cap@0.2.1.patch): one pipe write, and one wake-up
+ * of the prober, for every SYN-ACK of the round. A timer instead would add
+ * a wake-up per SYN-ACK whenever packets come slower than it fires.
  */
-const FLUSH_DELAY_MS = 2;
-const FLUSH_FRAMES = 64;
-let flushTimer: NodeJS.Timeout | null = null;
+let flushScheduled = false;
 
 function queue(frame: Buffer): void {
   batch.push(frame);
-  if (batch.length >= FLUSH_FRAMES) flush();
-  else flushTimer ??= setTimeout(flush, FLUSH_DELAY_MS);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
 }
 
 function flush(): void {
-  if (flushTimer) clearTimeout(flushTimer);
-  flushTimer = null;
+  flushScheduled = false;
   if (batch.length === 0) return;
   const out = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
   batch = [];
