@@ -271,7 +271,8 @@ export function runHttpExchange(
     // Only addresses are probed: a name here would be resolved by net.connect,
     // behind the back of the resolver and the exclusion list.
     // An address, never a name: the prober must not resolve anything (names were resolved and checked upstream).
-    if (net.isIP(target.ip) === 0) return finish('error', `target ip "${target.ip}" is not an IPv4 address nor an IPv6 address`);
+    if (net.isIP(target.ip) === 0)
+      return finish('error', `target ip "${target.ip}" is not an IPv4 address nor an IPv6 address`);
     try {
       tcp.connect({ host: target.ip, port: target.port, noDelay: true });
     } catch (error) {

@@ -55,7 +55,8 @@ interface Flow {
 }
 
 const BATCH_ROWS = 5000;
-const endpoint = (ip: string, port: number) => `${ip}:${port}`;
+// `|`, not `:`, between address and port: IPv6 addresses are full of colons.
+const endpoint = (ip: string, port: number) => `${ip}|${port}`;
 const directionKey = (s: SegmentHeader) => `${endpoint(s.src, s.srcPort)}>${endpoint(s.dst, s.dstPort)}`;
 const flowKey = (s: SegmentHeader) => {
   const a = endpoint(s.src, s.srcPort);
