@@ -152,7 +152,7 @@ const CASES: Record<string, Case> = {
   },
   'collect --allow not-a-cidr': {
     args: (f) => ['collect', '--targets', f.targets, '--allow', 'not-a-cidr', '--data-dir', f.fresh],
-    says: /--allow \(item 1\).*expected an IPv4 address or CIDR block/,
+    says: /--allow \(item 1\).*expected an IPv4\/IPv6 address or CIDR block/,
     writesNothing: (f) => [f.fresh],
   },
   'collect --data-dir a file': {

@@ -42,7 +42,7 @@ export {
   type ExchangeResult,
   type ExchangeTarget,
 } from './probe/http-exchange.ts';
-export type { CaptureStats } from './sniffer/sniffer.ts';
+export type { CaptureStats, CaptureMethod } from './sniffer/sniffer.ts';
 
 // Redis.
 export { connectRedis, isRedisUrl, redactRedisUrl, redisUsedMemory } from './redis/redis-connection.ts';

@@ -20,7 +20,7 @@ export function collectCommand(): Command {
     .description(
       'Collect a dataset: probe every target, capture its SYN-ACK, label it with Nmap, write a new dataset version',
     )
-    .option('--targets <file>', 'targets file (Tranco rank,domain; one domain, IP or CIDR per line)')
+    .option('--targets <file>', 'targets file (Tranco rank,domain; one domain, IPv4/IPv6 address or block per line)')
     .option('--resume <runId>', 'continue an interrupted run (its options are restored)')
     .option('--data-dir <dir>', 'data directory: store, datasets, run state, embedded Redis (default ./osfp-data)')
     .option('--dataset <name>', 'dataset that receives the new version (default: the targets file name)')
@@ -40,8 +40,14 @@ export function collectCommand(): Command {
     .option('--dns-server <list>', 'DNS servers, ip[:port], comma-separated (default: the system resolver)')
     .option('--dns-concurrency <n>', 'DNS lookups in flight (default 64)')
     .option('--dns-timeout <duration>', `DNS lookup timeout (default 3s; ${DURATION_HELP})`)
-    .option('--exclude <file...>', 'exclude file(s): one IPv4 address or CIDR per line')
-    .option('--allow <cidr...>', 'open a special-purpose range (e.g. the lab, 198.18.0.0/15)')
+    .addOption(
+      new Option(
+        '--ip-version <version>',
+        'address families probed: 4, 6 or both (A and/or AAAA records, literals, blocks; default 4)',
+      ).choices(['4', '6', 'both']),
+    )
+    .option('--exclude <file...>', 'exclude file(s): one IPv4/IPv6 address or CIDR per line')
+    .option('--allow <cidr...>', 'open a special-purpose range (e.g. the lab, 198.18.0.0/15 and fd00:18::/32)')
     .option('--redis <url>', 'Redis of the run (redis://, rediss://; env REDIS_URL); default: an embedded redis-server')
     .option('--no-local-workers', 'start no workers in this process (a pure coordinator)')
     .option('--max-in-flight <n>', 'batches enqueued but not yet written (default 8)')
@@ -72,7 +78,7 @@ export function collectCommand(): Command {
         options = {
           ...options,
           dnsServer: options.dnsServer.length > 0 ? options.dnsServer : [plan.dnsServer],
-          allow: options.allow.includes(plan.allowCidr) ? options.allow : [...options.allow, plan.allowCidr],
+          allow: [...new Set([...options.allow, plan.allowCidr, plan.allowCidr6])],
         };
       }
 

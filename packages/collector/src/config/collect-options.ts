@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
+import { IP_VERSION_CHOICES, parseAddress, parseAddressCidr } from '../targets/address.ts';
 import { z } from 'zod';
 import { OSFP_VERSION, validateDatasetName, validateRunId } from '@osfp/dataset';
 import { LABEL_DEFAULTS } from '@osfp/labeler';
 import { isRedisUrl } from '../redis/redis-connection.ts';
-import { isDottedQuad, parseCidr } from '../targets/ipv4.ts';
 import { formatDurationMs, parseDuration } from './duration.ts';
 
 const list = <T extends z.ZodType>(item: T) =>
@@ -65,7 +65,8 @@ const labelPolicy = z.string().transform((v, ctx): LabelPolicy => {
 
 function isAddressOrCidr(text: string): boolean {
   try {
-    parseCidr(isDottedQuad(text) ? `${text}/32` : text);
+    if (parseAddress(text, false)) return true;
+    parseAddressCidr(text);
     return true;
   } catch {
     return false;
@@ -96,6 +97,11 @@ export const CollectOptionsSchema = z
     dataDir: z.string().min(1).default('./osfp-data'),
     dataset: datasetName.optional(),
     ports: list(intIn(1, 65535)).default([80]),
+    // IPv4 unless asked: a run keeps the meaning it had before IPv6 (resume, diffs against IPv4 versions);
+    // labelling is the heavy stage and a dual-stack name's two addresses are mostly one machine, so
+    // `both` about doubles the Nmap time for few new labels; and on a scanner without an IPv6
+    // route every AAAA would only become an `unreachable` probe.
+    ipVersion: z.enum(IP_VERSION_CHOICES).default('4'),
     batchSize: intIn(1, 100_000).default(256),
     concurrency: intIn(1, 100_000).default(256),
     timeout: duration(100, HOUR).default(5000),
@@ -111,7 +117,9 @@ export const CollectOptionsSchema = z
     dnsTimeout: duration(100, 10 * 60_000).default(3000),
     exclude: list(z.string()).default([]),
     allow: list(
-      z.string().refine(isAddressOrCidr, 'expected an IPv4 address or CIDR block, e.g. 198.18.0.0/15'),
+      z
+        .string()
+        .refine(isAddressOrCidr, 'expected an IPv4/IPv6 address or CIDR block, e.g. 198.18.0.0/15 or fd00:18::/32'),
     ).default([]),
     redis: redisUrl.optional(),
     localWorkers: bool.default(true),

@@ -59,8 +59,10 @@ export class ProbeProcessor {
           http_status: outcome.http_status,
           http_server: outcome.http_server,
           rtt_ms: outcome.rtt_ms,
+          synack_count: outcome.synack_count,
+          syn_retransmitted: outcome.syn_retransmitted,
           ...outcome.synack,
-          ...prober.syn,
+          ...outcome.syn,
         });
       }
       await job.updateProgress(Math.round(((start + slice.length) / targets.length) * 100));
