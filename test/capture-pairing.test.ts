@@ -26,7 +26,12 @@ import { sharedLab } from './lab-support/shared-lab.ts';
 import { probeInNamespace } from './lab-support/probe-run.ts';
 
 const SCANNER_INDEX = 7;
-const LOCAL_PORTS = '40000 40007';
+/**
+ * Few enough local ports that 4-tuples are reused across rounds, enough that a
+ * fast round still finds free ones: with 8, each prober's loopback own-SYN
+ * connection found none on a quiet machine (ports still in TIME_WAIT).
+ */
+const LOCAL_PORTS = '40000 40015';
 const ROUNDS = 12;
 
 interface Seen extends SegmentHeader {
@@ -86,7 +91,7 @@ describe.skipIf(needs('root', 'netns', 'tcpdump'))('pairing under loss, duplicat
     const wire = join(dir, 'wire.pcap');
     const hosts = Array.from({ length: 4 }, (_, n) => emulatedHost(os!.index, 20 + n));
     const [command, args] = inNamespace(namespace, 'tcpdump', [
-      ...['-i', 'any', '-U', '-w', wire, '-s', '200'],
+      ...['-i', 'any', '-U', '-B', '32768', '-w', wire, '-s', '200'],
       `tcp and (${hosts.map((h) => `host ${h}`).join(' or ')})`,
     ]);
     tcpdump = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
