@@ -148,11 +148,11 @@ describe('a passive database beside the models', () => {
     const { report, predictions } = evaluateRows(rows, { ...OPTIONS, passive: stub });
     const p = report.passive;
     expect(p).not.toBeNull();
-    expect(p?.labelled.rows).toBe(100);
-    expect(p?.labelled.matched).toBe(24);
-    expect(p?.labelled.unreadable).toBe(1);
-    expect(p?.labelled.classAgreement).toBeCloseTo(0.24, 5);
-    expect(p?.labelled.classAgreementWhenMatched).toBe(1);
+    expect(p?.labelled?.rows).toBe(100);
+    expect(p?.labelled?.matched).toBe(24);
+    expect(p?.labelled?.unreadable).toBe(1);
+    expect(p?.labelled?.classAgreement).toBeCloseTo(0.24, 5);
+    expect(p?.labelled?.classAgreementWhenMatched).toBe(1);
     expect(p?.test.rows).toBe(report.rows.test);
     expect(p?.labels[0]).toEqual({ label: '(no match)', rows: 75, classes: [], agreeing: 0 });
     const linux = predictions.filter((x) => x.p0f_label === 'Linux 3.x');
