@@ -7,12 +7,13 @@
  * p0f.fp must name the same OS with the same match quality.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs, pythonWith } from '@osfp/test-support';
+import { runP0f } from '../testing/index.ts';
 import { featuresFromCapture } from '../src/index.ts';
 import { loadP0fDatabase, matchSynAck, parseObservedSignature } from '../src/index.ts';
 
@@ -27,24 +28,9 @@ interface P0fVerdict {
 
 /** client port -> what p0f said about the SYN-ACK sent to it. */
 function p0fVerdicts(capture: string, dir: string): Map<number, P0fVerdict> {
-  {
-    const log = join(dir, `${capture.split('/').pop()}.p0f.log`);
-    execFileSync('p0f', ['-f', P0F_DB, '-r', capture, '-o', log], { stdio: 'ignore' });
-    const verdicts = new Map<number, P0fVerdict>();
-    for (const line of readFileSync(log, 'utf8').split('\n')) {
-      if (!line.includes(' mod=syn+ack|')) continue;
-      const port = /\|cli=[\d.]+\/(\d+)\|/.exec(line)?.[1];
-      const os = /\|os=([^|]*)\|/.exec(line)?.[1];
-      const params = /\|params=([^|]*)\|/.exec(line)?.[1] ?? '';
-      if (port === undefined || os === undefined) throw new Error(`unexpected p0f line: ${line}`);
-      const flags = params.split(' ');
-      verdicts.set(Number(port), {
-        os: os === '???' ? null : os,
-        quality: flags.includes('fuzzy') ? 'fuzzy' : flags.includes('generic') ? 'generic' : 'exact',
-      });
-    }
-    return verdicts;
-  }
+  const run = runP0f(P0F_DB, capture, dir);
+  if (run.status !== 0) throw new Error(`p0f failed: ${run.output}`);
+  return new Map(run.synAcks.map((v) => [v.clientPort, { os: v.os, quality: v.quality }]));
 }
 
 /** What our matcher says about every SYN-ACK (with its SYN) of the capture that p0f also reported. */

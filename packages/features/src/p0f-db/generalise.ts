@@ -7,16 +7,18 @@
  * fields are tried one at a time, the one that says least about the OS first:
  * MSS (set by the path's MTU and middleboxes), payload class, window scale,
  * window. For a field F, the signatures that are equal on every other field
- * are pooled; the pool becomes one signature with F = `*` when F does not
- * separate classes in it: the pooled rows' majority class holds at least
- * `minPurity` of them, and no signature in the pool is confidently another
- * class (at least `minSupport` rows, at least `minPurity` of them that other
- * class). Otherwise the pool's signatures keep F as observed. A pool of one
- * signature is generalised too: no row says F matters, and a signature with
- * fewer fixed fields still matches what the rows matched (more specific
- * signatures are written first, see file-order.ts).
+ * are pooled, and the pool becomes one signature with F = `*` when F does not
+ * separate classes in it: the pooled rows still name one class (at least
+ * `minPurity` of them), or one OS family (label-choice.ts), and no signature
+ * of the pool with `minSupport` rows names something else. A handful of rows
+ * with another label does not keep F, a well-supported signature does.
+ * A pool of one signature is generalised too (no row says F matters), unless
+ * its own rows name nothing clear: those are left out anyway. More specific
+ * signatures are written first (file-order.ts), so a generalised one only
+ * takes the SYN-ACKs nothing more specific claims.
  */
-import { addCounts, evidenceOf, majorityOf, type SignatureEvidence } from './evidence.ts';
+import { addCounts, evidenceOf, type SignatureEvidence } from './evidence.ts';
+import { sameVerdict, verdictOf } from './label-choice.ts';
 import { formatSignature, type P0fSignatureFields } from './signature-text.ts';
 
 export interface LearnThresholds {
@@ -75,13 +77,12 @@ function generaliseField(
   for (const pool of pools.values()) {
     const pooled = new Map<string, number>();
     for (const s of pool) addCounts(pooled, s.classes);
-    const majority = majorityOf(pooled);
-    const dissent = pool.some((s) => {
-      const own = majorityOf(s.classes);
-      return s.rows >= minSupport && own.purity >= minPurity && own.label !== majority.label;
-    });
+    const verdict = verdictOf(pooled, minPurity);
+    const agreed =
+      verdict.kind !== 'mixed' &&
+      pool.every((s) => s.rows < minSupport || sameVerdict(verdictOf(s.classes, minPurity), verdict));
     const first = pool[0] as SignatureEvidence;
-    if (majority.purity >= minPurity && !dissent) {
+    if (agreed) {
       out.push(
         evidenceOf(
           withWildcard(first.fields, field),

@@ -73,12 +73,7 @@ export function learnP0fDatabase(rows: Iterable<LabelledSynAck>, options: LearnO
   validate(options);
   const exact = exactEvidence(rows);
   const learned = exact.signatures.reduce((n, s) => n + s.rows, 0);
-  if (learned === 0) {
-    throw new P0fLearnError(
-      `${what} has no labelled row with a readable p0f signature${exact.unreadable > 0 ? ` (${exact.unreadable} unreadable)` : ''}: ` +
-        'nothing to learn a database from; label the hosts with Nmap (collect with --label nmap) or pick another version',
-    );
-  }
+  if (learned === 0) throw noLabelledRows(what, exact.unreadable);
 
   const entries: LearnedSignature[] = [];
   const leftOut: LeftOutSignature[] = [];
@@ -121,6 +116,18 @@ export function learnP0fDatabase(rows: Iterable<LabelledSynAck>, options: LearnO
     database,
     rows: { learned, unreadable: exact.unreadable, matched, agreeing },
   };
+}
+
+/** Rows without a single usable label (label_status ok) teach nothing: say so before splitting them. */
+export function assertLabelled(rows: readonly Pick<LabelledSynAck, 'label' | 'label_status'>[], what: string): void {
+  if (!rows.some((r) => r.label_status === 'ok' && r.label !== null && r.label !== '')) throw noLabelledRows(what, 0);
+}
+
+function noLabelledRows(what: string, unreadable: number): P0fLearnError {
+  return new P0fLearnError(
+    `${what} has no labelled row with a readable p0f signature${unreadable > 0 ? ` (${unreadable} unreadable)` : ''}: ` +
+      'nothing to learn a database from; label the hosts with Nmap (collect without --label none) or pick another version',
+  );
 }
 
 /** A database to write must say something: else the error says which threshold to lower. */

@@ -19,7 +19,13 @@ import {
   type EvaluationRow,
 } from '@osfp/dataset';
 import { parseP0fDatabase } from './database.ts';
-import { learnP0fDatabase, requireSignatures, type LearnOptions, type LearnedDatabase } from './learn-database.ts';
+import {
+  assertLabelled,
+  learnP0fDatabase,
+  requireSignatures,
+  type LearnOptions,
+  type LearnedDatabase,
+} from './learn-database.ts';
 import { formatSignature } from './signature-text.ts';
 import { renderP0fDatabase } from './write-database.ts';
 
@@ -50,6 +56,7 @@ export async function writeVersionP0fDatabase(
   await checkOutput(options.out);
 
   const rows = await readEvaluationRows(join(version.dir, DATA_PARQUET));
+  assertLabelled(rows, ref);
   const { seed, testFraction } = options;
   const split = { seed, testFraction, minSupport: DEFAULT_EVALUATE_OPTIONS.minSupport };
   const used: readonly EvaluationRow[] = options.split === 'all' ? rows : trainingRows(rows, split);
