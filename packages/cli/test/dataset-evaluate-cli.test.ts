@@ -45,6 +45,11 @@ describe('osfp dataset evaluate', { timeout: 120_000 }, () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.out)).toEqual(JSON.parse(stored));
     expect(JSON.parse(stored).models[1].figures.top1).toBeGreaterThan(0.8);
+    // The p0f database learned from the training split is scored beside them, with no p0f.fp needed.
+    expect(first.out).toMatch(
+      /\| p0f-learned database \(built from the training split\) \| \d+\.\d % \| – \| – \| – \| \d+\.\d % \|/,
+    );
+    expect(JSON.parse(stored).learnedPassive.test.classAgreement).toBeGreaterThan(0.8);
 
     const verify = await osfp('dataset', 'verify', 'web', '--data-dir', dir);
     expect(verify.code).toBe(0);
@@ -53,6 +58,24 @@ describe('osfp dataset evaluate', { timeout: 120_000 }, () => {
     expect(show.code).toBe(0);
     expect(show.out).toMatch(/evaluation \(seed 1, \d+ test rows; full report: .*report\.md\):/);
     expect(show.out).toMatch(/random-forest\s+top-1 \d+\.\d %, top-2 \d+\.\d %, balanced \d+\.\d %/);
+    expect(show.out).toMatch(
+      /p0f-learned database agrees with Nmap on the class \d+\.\d %.*learned from the training split/,
+    );
+
+    const without = await osfp(
+      'dataset',
+      'evaluate',
+      'web',
+      '--trees',
+      '5',
+      '--no-p0f',
+      '--no-p0f-learned',
+      '--json',
+      '--data-dir',
+      dir,
+    );
+    expect(without.code).toBe(0);
+    expect(JSON.parse(without.out).learnedPassive).toBeNull();
   });
 
   it.skipIf(needs('p0f'))("puts p0f's verdicts beside the models", async () => {
