@@ -32,7 +32,7 @@ export { DEFAULT_P0F_DB_PATH, P0fDatabaseError, loadP0fDatabase, parseP0fDatabas
 export type { P0fDatabase, P0fLabel, P0fTcpSignature } from './p0f-db/database.ts';
 export { parseObservedSignature } from './p0f-db/observed.ts';
 export type { ObservedSignature } from './p0f-db/observed.ts';
-export { P0F_MAX_DIST, findMatch, guessDistance, matchSynAck } from './p0f-db/match.ts';
+export { P0F_MAX_DIST, findMatch, guessDistance, layoutMatcher, matchSynAck } from './p0f-db/match.ts';
 export type { ObservedSynAck, P0fMatch, P0fMatchQuality } from './p0f-db/match.ts';
 export { P0F_QUIRKS, P0fSignatureError } from './p0f-db/signature.ts';
 export type { P0fQuirk, WindowTerm } from './p0f-db/signature.ts';

@@ -17,6 +17,8 @@ import { SYNACKS_PCAP, runP0f } from '../testing/index.ts';
 import {
   coveringSignature,
   featuresFromCapture,
+  findMatch,
+  layoutMatcher,
   learnP0fDatabase,
   learnedDatabaseBaseline,
   loadP0fDatabase,
@@ -166,5 +168,14 @@ describe.skipIf(needs('p0f'))('learned p0f databases in p0f 3.09b', { timeout: 6
     // Learned from these very rows: p0f gives nearly every labelled one its own label back.
     const labelled = p0f.synAcks.filter((v) => byPort.get(v.clientPort)?.label).length;
     expect(own / labelled).toBeGreaterThan(0.9);
+
+    // The indexed matcher the baselines use answers exactly as the plain one, on both databases.
+    for (const signatures of [db.database, stock.tcpResponse]) {
+      const indexed = layoutMatcher(signatures);
+      for (const row of rows) {
+        const observed = { signature: parseObservedSignature(row.p0f_sig), window: row.tcp_window };
+        expect(indexed(observed), row.p0f_sig).toEqual(findMatch(signatures, observed));
+      }
+    }
   });
 });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs, pythonWith } from '@osfp/test-support';
 import { runP0f } from '../testing/index.ts';
 import { featuresFromCapture } from '../src/index.ts';
-import { loadP0fDatabase, matchSynAck, parseObservedSignature } from '../src/index.ts';
+import { layoutMatcher, loadP0fDatabase, matchSynAck, parseObservedSignature } from '../src/index.ts';
 
 const SYNACKS = fileURLToPath(new URL('./fixtures/synacks.pcap', import.meta.url));
 const NEAR_MISSES = fileURLToPath(new URL('./fixtures/gen_p0f_near_misses.py', import.meta.url));
@@ -39,10 +39,14 @@ async function ourVerdicts(
   reported: ReadonlyMap<number, P0fVerdict>,
 ): Promise<Map<number, P0fVerdict>> {
   const db = await loadP0fDatabase(P0F_DB);
+  const indexed = layoutMatcher(db.tcpResponse);
   const ours = new Map<number, P0fVerdict>();
   for await (const r of featuresFromCapture(capture)) {
     if (!r.syn || !reported.has(r.dst_port)) continue;
-    const m = matchSynAck(db, { signature: parseObservedSignature(r.features.p0f_sig), window: r.features.tcp_window });
+    const observed = { signature: parseObservedSignature(r.features.p0f_sig), window: r.features.tcp_window };
+    const m = matchSynAck(db, observed);
+    // The indexed matcher of the evaluation baselines must say the same.
+    expect(indexed(observed), r.features.p0f_sig).toEqual(m);
     ours.set(
       r.dst_port,
       m === null ? { os: null, quality: 'exact' } : { os: m.signature.label.text, quality: m.quality },

@@ -8,7 +8,7 @@ import type { LearnedPassiveBaseline, PassiveBaseline, PassiveVerdict } from '@o
 import type { P0fDatabase, P0fTcpSignature } from './database.ts';
 import type { LabelledSynAck } from './evidence.ts';
 import { DEFAULT_LEARN_OPTIONS, learnP0fDatabase, type LearnOptions, type LearnedDatabase } from './learn-database.ts';
-import { findMatch } from './match.ts';
+import { layoutMatcher } from './match.ts';
 import { parseObservedSignature } from './observed.ts';
 import { P0fSignatureError } from './signature.ts';
 import { mapP0fLabel, type TaxonomyMapping } from './taxonomy-map.ts';
@@ -56,7 +56,20 @@ function judgeWith(
   signatures: readonly P0fTcpSignature[],
   mapping: (signature: P0fTcpSignature) => TaxonomyMapping,
 ): PassiveBaseline['judge'] {
+  const match = layoutMatcher(signatures);
+  // Datasets repeat signatures a lot: one verdict per distinct SYN-ACK (bounded, so memory stays flat).
+  const seen = new Map<string, PassiveVerdict>();
   return (row): PassiveVerdict => {
+    const key = `${row.p0f_sig} ${row.tcp_window}`;
+    const known = seen.get(key);
+    if (known) return known;
+    const verdict = judge(row);
+    if (seen.size >= 100_000) seen.clear();
+    seen.set(key, verdict);
+    return verdict;
+  };
+
+  function judge(row: Pick<LabelledSynAck, 'p0f_sig' | 'tcp_window'>): PassiveVerdict {
     let signature;
     try {
       signature = parseObservedSignature(row.p0f_sig);
@@ -64,9 +77,9 @@ function judgeWith(
       if (error instanceof P0fSignatureError) return { kind: 'unreadable', reason: error.message };
       throw error;
     }
-    const match = findMatch(signatures, { signature, window: row.tcp_window });
-    if (match === null) return { kind: 'none' };
-    const { classes, family } = mapping(match.signature);
-    return { kind: 'match', label: match.signature.label.text, quality: match.quality, classes, family };
-  };
+    const found = match({ signature, window: row.tcp_window });
+    if (found === null) return { kind: 'none' };
+    const { classes, family } = mapping(found.signature);
+    return { kind: 'match', label: found.signature.label.text, quality: found.quality, classes, family };
+  }
 }

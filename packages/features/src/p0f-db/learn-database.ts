@@ -13,7 +13,7 @@ import { exactEvidence, type LabelledSynAck, type Majority, type SignatureEviden
 import { orderSignatures, asTcpSignature } from './file-order.ts';
 import { generalise, type LearnThresholds } from './generalise.ts';
 import { chooseLabel } from './label-choice.ts';
-import { findMatch } from './match.ts';
+import { layoutMatcher } from './match.ts';
 import type { P0fLabelFields, P0fSignatureFields } from './signature-text.ts';
 
 export type LearnOptions = LearnThresholds;
@@ -57,9 +57,9 @@ export interface LearnedDatabase {
     readonly learned: number;
     /** Labelled rows whose p0f_sig could not be read: skipped. */
     readonly unreadable: number;
-    /** Learned rows whose SYN-ACK the database matches (any label). */
+    /** Learned rows whose SYN-ACK the database matches exactly or generically (any label; fuzzy matches not counted). */
     readonly matched: number;
-    /** Learned rows whose SYN-ACK the database gives the row's own class. */
+    /** Learned rows whose SYN-ACK the database matches with the row's own class. */
     readonly agreeing: number;
   };
 }
@@ -97,11 +97,13 @@ export function learnP0fDatabase(rows: Iterable<LabelledSynAck>, options: LearnO
   for (const { entry, by } of ordered.covered) leftOut.push({ ...fromEntry(entry), reason: 'covered', by });
   for (const { entry, by } of ordered.shadowed) leftOut.push({ ...fromEntry(entry), reason: 'shadowed', by });
   const database = ordered.signatures.map((s, i) => asTcpSignature(s, i));
+  // Exact and generic matches only: the fuzzy search costs most on the rows left out, and says least.
+  const matchObserved = layoutMatcher(database, { fuzzy: false });
   let matched = 0;
   let agreeing = 0;
   for (const signature of exact.signatures) {
     for (const observed of signature.observed) {
-      const match = findMatch(database, { signature: observed.signature, window: observed.window });
+      const match = matchObserved({ signature: observed.signature, window: observed.window });
       if (match === null) continue;
       matched += observed.rows;
       const cls = ordered.signatures[match.signature.line]?.cls;

@@ -63,8 +63,8 @@ export function renderP0fDatabase(db: LearnedDatabase, cite: DatabaseCitation): 
     ';',
     `; ${db.signatures.length} signatures (${db.signatures.length - generic} naming a class, ${generic} only an OS family); ` +
       `${db.leftOut.length} left out (${leftOutRows} rows).`,
-    `; On the rows it was learned from, this file matches ${pct(db.rows.matched / db.rows.learned)} and gives ` +
-      `${pct(db.rows.agreeing / db.rows.learned)} their own class.`,
+    `; On the rows it was learned from, this file matches ${pct(db.rows.matched / db.rows.learned)} (not counting ` +
+      `p0f's fuzzy matches) and gives ${pct(db.rows.agreeing / db.rows.learned)} their own class.`,
     ';',
     '; How it was made:',
     "; - one signature per distinct SYN-ACK in p0f's database form: p0f's guess of the",
