@@ -4,7 +4,7 @@ import type { LabelPolicy } from '../config/collect-options.ts';
 
 /**
  * Which responsive hosts go to Nmap: `--label all|none|sample:F`, minus those
- * whose label the dataset's latest version already has (--label-max-age).
+ * whose label a recent run of the dataset already has (--label-max-age).
  * Sampling hashes the run id and address, so a resumed run samples the same hosts.
  */
 export class LabelPlan {

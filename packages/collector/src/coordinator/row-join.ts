@@ -19,7 +19,7 @@ export interface BatchOutcome {
 /**
  * Joins a batch: one row per responsive (address, port), with every name
  * that resolved to the address (from the target index, not Redis) and its
- * label: from this batch's Nmap, reused from the dataset's latest version,
+ * label: from this batch's Nmap, reused from a recent run of the dataset,
  * or a status saying why there is none.
  */
 export function joinBatch(input: {

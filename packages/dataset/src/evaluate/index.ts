@@ -9,7 +9,7 @@ export type { EvaluationSplit, SplitOptions } from './evaluation-split.ts';
 export { NMAP_LABEL } from './reference.ts';
 export type { Reference } from './reference.ts';
 export type { PassiveFigures } from './passive-figures.ts';
-export type { ClassFigures, ModelFigures } from './metrics.ts';
+export type { ClassFigures, ConfusionMatrix, ModelFigures } from './metrics.ts';
 export type { FeatureImportance } from './permutation-importance.ts';
 export { DEFAULT_EVALUATE_OPTIONS, REPORT_FORMAT, evaluateRows } from './evaluate-rows.ts';
 export type {
@@ -31,6 +31,7 @@ export {
   PREDICTION_COLUMNS,
   REPORT_JSON,
   REPORT_MD,
+  SPLIT_CSV,
   evaluationDir,
   readEvaluation,
   writeEvaluation,
