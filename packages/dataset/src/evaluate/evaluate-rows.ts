@@ -16,6 +16,8 @@ import { agreesOnClass, passiveFigures, type PassiveFigures } from './passive-fi
 import { permutationImportance, type FeatureImportance } from './permutation-importance.ts';
 import { NMAP_LABEL, type Reference } from './reference.ts';
 import { stratifiedSubsample } from './stratified-split.ts';
+import type { GroundTruth } from './ground-truth.ts';
+import { truthTables, type TruthReport } from './truth-tables.ts';
 
 /** Version 2 added the learned database (`learnedPassive`, `learned_*` predictions) and `builtFrom`/`reference`. */
 export const REPORT_FORMAT = 'osfp-evaluation-2';
@@ -38,6 +40,8 @@ export interface EvaluateOptions {
   readonly passive: PassiveBaseline | null;
   /** A database to build from the training split and judge on the test split (osfp's learned p0f database), if any. */
   readonly learnedPassive: LearnedPassiveBaseline | null;
+  /** What each address truly runs (`--truth`): adds the tables against it to the report. */
+  readonly truth?: GroundTruth | null;
 }
 
 export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = {
@@ -89,7 +93,7 @@ export interface PassiveResult {
 export interface EvaluationReport {
   readonly format: typeof REPORT_FORMAT;
   readonly subject: Readonly<Record<string, string | number | null>>;
-  readonly options: Omit<EvaluateOptions, 'passive' | 'learnedPassive'>;
+  readonly options: Omit<EvaluateOptions, 'passive' | 'learnedPassive' | 'truth'>;
   readonly rows: {
     readonly total: number;
     /** Rows without a usable label (label_status not ok, or no label): never trained on or scored. */
@@ -111,6 +115,8 @@ export interface EvaluationReport {
   readonly passive: PassiveResult | null;
   /** The database learned from the training split, if one was built. */
   readonly learnedPassive: PassiveResult | null;
+  /** Nmap, the models and the databases against the ground truth, when one was given (absent in older reports). */
+  readonly truth?: TruthReport | null;
 }
 
 export type RowRole = 'train' | 'train-unused' | 'test' | 'below-min-support' | 'unlabelled';
@@ -164,10 +170,13 @@ export function evaluateRows(
   ];
   const results: ModelResult[] = [];
   let forestRanking: number[][] = [];
+  const rankedClasses: { name: string; ranked: string[][] }[] = [];
   for (const model of models) {
     model.fit(xTrain, yTrain, classes);
     const ranked = model.rank(xTest);
     if (model.name === 'random-forest') forestRanking = ranked;
+    if (options.truth)
+      rankedClasses.push({ name: model.name, ranked: ranked.map((r) => r.map((c) => classes[c] ?? '')) });
     const scored = test.map((i, k) => ({
       label: labelOf(i),
       label2: rows[i]?.label_2 ?? null,
@@ -238,7 +247,23 @@ export function evaluateRows(
     };
   });
 
-  const { passive: _omit, learnedPassive: _omitToo, ...reportOptions } = options;
+  const truth = options.truth
+    ? truthTables({
+        rows,
+        truth: options.truth,
+        versionTaxonomy: typeof subject['taxonomyVersion'] === 'string' ? subject['taxonomyVersion'] : null,
+        test,
+        models: rankedClasses,
+        passive: [
+          ...(passive ? [{ name: passive.name, builtFrom: 'given' as const, verdicts }] : []),
+          ...(learnedPassive
+            ? [{ name: learnedPassive.name, builtFrom: 'training-split' as const, verdicts: learnedVerdicts }]
+            : []),
+        ],
+      })
+    : null;
+
+  const { passive: _omit, learnedPassive: _omitToo, truth: _omitTruth, ...reportOptions } = options;
   const count = (list: readonly number[], cls: string) => list.reduce((n, i) => n + (labelOf(i) === cls ? 1 : 0), 0);
   const report: EvaluationReport = {
     format: REPORT_FORMAT,
@@ -265,6 +290,7 @@ export function evaluateRows(
     featureImportance,
     passive,
     learnedPassive,
+    ...(truth ? { truth } : {}),
   };
   return { report, predictions };
 }

@@ -23,6 +23,10 @@ export type {
   RowPrediction,
   RowRole,
 } from './evaluate-rows.ts';
+export { TRUTH_COLUMNS, parseGroundTruth, readGroundTruth } from './ground-truth.ts';
+export type { GroundTruth, TruthHost } from './ground-truth.ts';
+export { MISSING_TRUTH_EXAMPLES, truthTables } from './truth-tables.ts';
+export type { TruthClassFigures, TruthFigures, TruthReport } from './truth-tables.ts';
 export { readEvaluationRows } from './read-evaluation-rows.ts';
 export { renderEvaluationSummary, renderReportMarkdown } from './report-markdown.ts';
 export {

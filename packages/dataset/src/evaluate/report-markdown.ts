@@ -2,6 +2,7 @@
 import type { EvaluationReport, PassiveResult } from './evaluate-rows.ts';
 import type { ModelFigures } from './metrics.ts';
 import type { PassiveFigures } from './passive-figures.ts';
+import { renderTruthMarkdown, renderTruthSummary } from './report-truth-markdown.ts';
 
 const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
 const cell = (s: string): string => s.replaceAll('|', '\\|');
@@ -24,6 +25,7 @@ export function renderEvaluationSummary(report: EvaluationReport, reportPath: st
       )} (matched ${pct(t.rows === 0 ? 0 : t.matched / t.rows)})${p.builtFrom === 'training-split' ? ', learned from the training split' : ''}`,
     );
   }
+  if (report.truth) out.push(...renderTruthSummary(report.truth));
   if (report.classesBelowMinSupport.length > 0) {
     out.push(
       `  below min support (${report.options.minSupport}): ${report.classesBelowMinSupport.map((c) => `${c.label} (${c.support})`).join(', ')}`,
@@ -106,6 +108,7 @@ export function renderReportMarkdown(report: EvaluationReport): string {
   if (report.passive) out.push(...renderPassive(report.passive, forest?.figures.top1 ?? null));
   else out.push('## p0f baseline', '', 'Not run (no p0f database given).', '');
   if (report.learnedPassive) out.push(...renderPassive(report.learnedPassive, forest?.figures.top1 ?? null));
+  if (report.truth) out.push(...renderTruthMarkdown(report.truth));
   return out.join('\n');
 }
 
