@@ -30,13 +30,17 @@ export async function probeFrom(namespace: string, requests: ProbeRequest[]): Pr
  * tcpdump in a namespace, capturing SYNs and SYN-ACKs to a pcap until stopped.
  * Immediate mode: libpcap otherwise hands packets over a buffer block at a
  * time (up to a second later), and a capture stopped sooner than that lost
- * the last handshakes (measured: 11 of 41, or none).
+ * the last handshakes (measured: 11 of 41, or none). A 32 MiB buffer: with
+ * the default one, on the loaded shared machine, the kernel dropped 28 of 60
+ * packets of 30 handshakes (tcpdump's own count); with this one, none of 200.
  */
 export async function startCapture(namespace: string, file: string): Promise<() => Promise<void>> {
   const [cmd, args] = inNamespace(namespace, 'tcpdump', [
     '-i',
     'eth0',
     '-n',
+    '-B',
+    '32768',
     '--immediate-mode',
     '-U',
     '-w',
