@@ -275,6 +275,7 @@ describe('evaluateVersion --truth', () => {
     expect(summary).toMatch(/against the truth \(75 rows with one, 5 without; the truth's classes are under/);
     expect(summary).toMatch(/Nmap's label +top-1 100\.0 %, truth in top-2 100\.0 %/);
     expect(summary).toMatch(/random-forest +top-1 \d+\.\d %/);
+    expect(summary).toMatch(/p0f database +class \d+\.\d %, OS family \d+\.\d % \(test split\)/);
     expect(JSON.parse(await readFile(join(versionDir, 'evaluation', 'report.json'), 'utf8')).truth.source).toBe(
       truthPath,
     );

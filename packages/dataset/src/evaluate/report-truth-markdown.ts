@@ -72,7 +72,7 @@ export function renderTruthSummary(t: TruthReport): string[] {
   for (const m of t.models) out.push(f(m.name, m.figures));
   for (const p of t.passive) {
     out.push(
-      `    ${(p.builtFrom === 'training-split' ? `${p.name} (learned)` : `${p.name} database`).padEnd(26)} class ${pct(
+      `    ${`${p.name} database`.padEnd(26)} class ${pct(
         p.test.classAgreement,
       )}, OS family ${pct(p.test.familyAgreement)} (test split)`,
     );
