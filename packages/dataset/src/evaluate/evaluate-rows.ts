@@ -7,15 +7,20 @@
 import { majorityClassifier, randomForestClassifier, type Classifier } from './classifiers.ts';
 import { EvaluationInputError } from './evaluation-error.ts';
 import type { EvaluationRow } from './evaluation-row.ts';
+import { evaluationSplit, hasUsableLabel, validateSplitOptions } from './evaluation-split.ts';
 import { familyOfClass } from './family.ts';
 import { fitFeatureEncoder } from './feature-encoding.ts';
 import { modelFigures, type ModelFigures } from './metrics.ts';
-import type { PassiveBaseline, PassiveVerdict } from './passive-baseline.ts';
+import type { LearnedPassiveBaseline, PassiveBaseline, PassiveVerdict } from './passive-baseline.ts';
 import { agreesOnClass, passiveFigures, type PassiveFigures } from './passive-figures.ts';
 import { permutationImportance, type FeatureImportance } from './permutation-importance.ts';
-import { stratifiedSplit, stratifiedSubsample } from './stratified-split.ts';
+import { NMAP_LABEL, type Reference } from './reference.ts';
+import { stratifiedSubsample } from './stratified-split.ts';
+import type { GroundTruth } from './ground-truth.ts';
+import { truthTables, type TruthReport } from './truth-tables.ts';
 
-export const REPORT_FORMAT = 'osfp-evaluation-1';
+/** Version 2 added the learned database (`learnedPassive`, `learned_*` predictions) and `builtFrom`/`reference`. */
+export const REPORT_FORMAT = 'osfp-evaluation-2';
 
 /** Test rows used for permutation importance (a stratified sample beyond this). */
 export const IMPORTANCE_MAX_ROWS = 5_000;
@@ -33,6 +38,10 @@ export interface EvaluateOptions {
   readonly importanceRepeats: number;
   /** The hand-written database to judge beside the models (p0f), if any. */
   readonly passive: PassiveBaseline | null;
+  /** A database to build from the training split and judge on the test split (osfp's learned p0f database), if any. */
+  readonly learnedPassive: LearnedPassiveBaseline | null;
+  /** What each address truly runs (`--truth`): adds the tables against it to the report. */
+  readonly truth?: GroundTruth | null;
 }
 
 export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = {
@@ -45,6 +54,7 @@ export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = {
   maxTrainRows: 20_000,
   importanceRepeats: 2,
   passive: null,
+  learnedPassive: null,
 };
 
 export interface ClassCount {
@@ -66,18 +76,24 @@ export interface ModelResult {
 export interface PassiveResult {
   readonly name: string;
   readonly source: string;
+  /** `given`: judged as is; `training-split`: built from the training rows, so only the test split is a fair score. */
+  readonly builtFrom: 'given' | 'training-split';
+  /** What its verdicts are scored against (`nmap`: the row's Nmap label). */
+  readonly reference: string;
   /** On the same test rows as the models. */
   readonly test: PassiveFigures;
-  /** On every labelled row (the database is not trained, so it can be judged on all of them). */
-  readonly labelled: PassiveFigures;
-  /** What the database said, most frequent first, with the Nmap labels it met. */
+  /** A given database, on every labelled row (it never saw them, so all of them are fair). */
+  readonly labelled: PassiveFigures | null;
+  /** A learned database, on the rows it was built from: how faithfully it keeps them, not how it generalises. */
+  readonly train: PassiveFigures | null;
+  /** What the database said (on `labelled` for a given one, on the test split for a learned one), most frequent first. */
   readonly labels: readonly { label: string; rows: number; classes: readonly string[]; agreeing: number }[];
 }
 
 export interface EvaluationReport {
   readonly format: typeof REPORT_FORMAT;
   readonly subject: Readonly<Record<string, string | number | null>>;
-  readonly options: Omit<EvaluateOptions, 'passive'>;
+  readonly options: Omit<EvaluateOptions, 'passive' | 'learnedPassive' | 'truth'>;
   readonly rows: {
     readonly total: number;
     /** Rows without a usable label (label_status not ok, or no label): never trained on or scored. */
@@ -95,7 +111,12 @@ export interface EvaluationReport {
   readonly models: readonly ModelResult[];
   /** Random forest's permutation importance on the test split. */
   readonly featureImportance: readonly FeatureImportance[];
+  /** The given database (p0f's), if one was judged. */
   readonly passive: PassiveResult | null;
+  /** The database learned from the training split, if one was built. */
+  readonly learnedPassive: PassiveResult | null;
+  /** Nmap, the models and the databases against the ground truth, when one was given (absent in older reports). */
+  readonly truth?: TruthReport | null;
 }
 
 export type RowRole = 'train' | 'train-unused' | 'test' | 'below-min-support' | 'unlabelled';
@@ -109,6 +130,10 @@ export interface RowPrediction {
   readonly p0f_label: string | null;
   readonly p0f_quality: string;
   readonly p0f_agrees: boolean | null;
+  /** The learned database's verdict (it learned from the `train` rows: judge it on `test` rows). */
+  readonly learned_label: string | null;
+  readonly learned_quality: string;
+  readonly learned_agrees: boolean | null;
   readonly model_top1: string | null;
   readonly model_top2: string | null;
 }
@@ -124,37 +149,11 @@ export function evaluateRows(
   subject: Readonly<Record<string, string | number | null>> = {},
 ): Evaluation {
   validateOptions(options);
-  const usable = (r: EvaluationRow) => r.label_status === 'ok' && r.label !== null && r.label !== '';
-  const labelled = rows.flatMap((r, i) => (usable(r) ? [i] : []));
+  const usable = hasUsableLabel;
+  const split = evaluationSplit(rows, options);
+  const { labelled, supportByClass, classes, rare, evaluated, test } = split;
+  const trainAll = split.train;
   const labelOf = (i: number) => rows[i]?.label ?? '';
-
-  const supportByClass = new Map<string, number>();
-  for (const i of labelled) supportByClass.set(labelOf(i), (supportByClass.get(labelOf(i)) ?? 0) + 1);
-  const allClasses = [...supportByClass.keys()].sort();
-  if (labelled.length === 0) {
-    throw new EvaluationInputError(
-      `nothing to evaluate: none of the ${rows.length} rows has a label (label_status ok)`,
-    );
-  }
-  if (allClasses.length < 2) {
-    throw new EvaluationInputError(
-      `cannot evaluate a dataset with a single class ("${allClasses[0]}", ${labelled.length} rows): a classifier needs at least two classes; collect more varied targets`,
-    );
-  }
-  const rare = allClasses.filter((c) => (supportByClass.get(c) ?? 0) < options.minSupport);
-  const classes = allClasses.filter((c) => !rare.includes(c));
-  if (classes.length < 2) {
-    throw new EvaluationInputError(
-      `only ${classes.length} class(es) have at least --min-support ${options.minSupport} rows (${allClasses
-        .map((c) => `${c}: ${supportByClass.get(c)}`)
-        .join(', ')}); lower --min-support or collect more rows`,
-    );
-  }
-
-  const evaluated = labelled.filter((i) => classes.includes(labelOf(i)));
-  const split = stratifiedSplit(evaluated.map(labelOf), options.testFraction, options.seed);
-  const trainAll = split.train.map((k) => evaluated[k] ?? 0);
-  const test = split.test.map((k) => evaluated[k] ?? 0);
   const labels = rows.map((r) => r.label ?? '');
   const trainUsed = stratifiedSubsample(trainAll, labels, options.maxTrainRows, options.seed);
 
@@ -171,10 +170,13 @@ export function evaluateRows(
   ];
   const results: ModelResult[] = [];
   let forestRanking: number[][] = [];
+  const rankedClasses: { name: string; ranked: string[][] }[] = [];
   for (const model of models) {
     model.fit(xTrain, yTrain, classes);
     const ranked = model.rank(xTest);
     if (model.name === 'random-forest') forestRanking = ranked;
+    if (options.truth)
+      rankedClasses.push({ name: model.name, ranked: ranked.map((r) => r.map((c) => classes[c] ?? '')) });
     const scored = test.map((i, k) => ({
       label: labelOf(i),
       label2: rows[i]?.label_2 ?? null,
@@ -201,11 +203,17 @@ export function evaluateRows(
     },
   );
 
-  const verdicts = new Map<number, PassiveVerdict>();
-  if (options.passive) {
-    rows.forEach((r, i) => verdicts.set(i, (options.passive as PassiveBaseline).judge(r)));
-  }
-  const passive = options.passive ? passiveResult(options.passive, rows, labelled, test, verdicts) : null;
+  const verdictsOf = (baseline: PassiveBaseline | null) =>
+    baseline ? rows.map((r) => baseline.judge(r)) : rows.map(() => undefined);
+  const verdicts = verdictsOf(options.passive);
+  const passive = options.passive
+    ? passiveResult(options.passive, 'given', rows, verdicts, NMAP_LABEL, { test, labelled, over: labelled })
+    : null;
+  const learned = options.learnedPassive?.learn(trainAll.map((i) => rows[i] as EvaluationRow)) ?? null;
+  const learnedVerdicts = verdictsOf(learned);
+  const learnedPassive = learned
+    ? passiveResult(learned, 'training-split', rows, learnedVerdicts, NMAP_LABEL, { test, train: trainAll, over: test })
+    : null;
 
   const role = new Map<number, RowRole>();
   for (const i of labelled) role.set(i, 'below-min-support');
@@ -214,7 +222,8 @@ export function evaluateRows(
   for (const i of test) role.set(i, 'test');
   const testPosition = new Map(test.map((i, k) => [i, k]));
   const predictions = rows.map((r, i): RowPrediction => {
-    const verdict = verdicts.get(i);
+    const verdict = verdicts[i];
+    const learnedVerdict = learnedVerdicts[i];
     const k = testPosition.get(i);
     const ranking = k === undefined ? undefined : forestRanking[k];
     return {
@@ -225,12 +234,36 @@ export function evaluateRows(
       p0f_label: verdict?.kind === 'match' ? verdict.label : null,
       p0f_quality: verdict === undefined ? 'not-run' : verdict.kind === 'match' ? verdict.quality : verdict.kind,
       p0f_agrees: verdict === undefined || !usable(r) ? null : agreesOnClass(r.label ?? '', verdict),
+      learned_label: learnedVerdict?.kind === 'match' ? learnedVerdict.label : null,
+      learned_quality:
+        learnedVerdict === undefined
+          ? 'not-run'
+          : learnedVerdict.kind === 'match'
+            ? learnedVerdict.quality
+            : learnedVerdict.kind,
+      learned_agrees: learnedVerdict === undefined || !usable(r) ? null : agreesOnClass(r.label ?? '', learnedVerdict),
       model_top1: ranking?.[0] === undefined ? null : (classes[ranking[0]] ?? null),
       model_top2: ranking?.[1] === undefined ? null : (classes[ranking[1]] ?? null),
     };
   });
 
-  const { passive: _omit, ...reportOptions } = options;
+  const truth = options.truth
+    ? truthTables({
+        rows,
+        truth: options.truth,
+        versionTaxonomy: typeof subject['taxonomyVersion'] === 'string' ? subject['taxonomyVersion'] : null,
+        test,
+        models: rankedClasses,
+        passive: [
+          ...(passive ? [{ name: passive.name, builtFrom: 'given' as const, verdicts }] : []),
+          ...(learnedPassive
+            ? [{ name: learnedPassive.name, builtFrom: 'training-split' as const, verdicts: learnedVerdicts }]
+            : []),
+        ],
+      })
+    : null;
+
+  const { passive: _omit, learnedPassive: _omitToo, truth: _omitTruth, ...reportOptions } = options;
   const count = (list: readonly number[], cls: string) => list.reduce((n, i) => n + (labelOf(i) === cls ? 1 : 0), 0);
   const report: EvaluationReport = {
     format: REPORT_FORMAT,
@@ -256,42 +289,55 @@ export function evaluateRows(
     models: results,
     featureImportance,
     passive,
+    learnedPassive,
+    ...(truth ? { truth } : {}),
   };
   return { report, predictions };
 }
 
+/**
+ * A database's figures against one reference: on the test split always; on
+ * every labelled row for a given database, on the training rows for a learned
+ * one; and the labels it said over `over`.
+ */
 function passiveResult(
   baseline: PassiveBaseline,
+  builtFrom: PassiveResult['builtFrom'],
   rows: readonly EvaluationRow[],
-  labelled: readonly number[],
-  test: readonly number[],
-  verdicts: ReadonlyMap<number, PassiveVerdict>,
+  verdicts: readonly (PassiveVerdict | undefined)[],
+  reference: Reference,
+  sets: { test: readonly number[]; labelled?: readonly number[]; train?: readonly number[]; over: readonly number[] },
 ): PassiveResult {
-  const judged = (indexes: readonly number[]) =>
-    indexes.map((i) => ({ label: rows[i]?.label ?? '', verdict: verdicts.get(i) ?? { kind: 'none' as const } }));
+  const scored = (indexes: readonly number[]) =>
+    indexes.flatMap((i) => {
+      const label = reference.classOf(rows[i] as EvaluationRow);
+      return label === null ? [] : [{ label, verdict: verdicts[i] ?? { kind: 'none' as const } }];
+    });
   const byLabel = new Map<string, { rows: number; classes: readonly string[]; agreeing: number }>();
-  for (const i of labelled) {
-    const verdict = verdicts.get(i);
+  for (const { label, verdict } of scored(sets.over)) {
     const key =
-      verdict?.kind === 'match'
+      verdict.kind === 'match'
         ? verdict.label
-        : verdict?.kind === 'unreadable'
+        : verdict.kind === 'unreadable'
           ? '(unreadable signature)'
           : '(no match)';
     const entry = byLabel.get(key) ?? {
       rows: 0,
-      classes: verdict?.kind === 'match' ? verdict.classes : [],
+      classes: verdict.kind === 'match' ? verdict.classes : [],
       agreeing: 0,
     };
     entry.rows++;
-    if (verdict && agreesOnClass(rows[i]?.label ?? '', verdict)) entry.agreeing++;
+    if (agreesOnClass(label, verdict)) entry.agreeing++;
     byLabel.set(key, entry);
   }
   return {
     name: baseline.name,
     source: baseline.source,
-    test: passiveFigures(judged(test)),
-    labelled: passiveFigures(judged(labelled)),
+    builtFrom,
+    reference: reference.name,
+    test: passiveFigures(scored(sets.test)),
+    labelled: sets.labelled ? passiveFigures(scored(sets.labelled)) : null,
+    train: sets.train ? passiveFigures(scored(sets.train)) : null,
     labels: [...byLabel.entries()]
       .map(([label, e]) => ({ label, ...e }))
       .sort((a, b) => b.rows - a.rows || a.label.localeCompare(b.label)),
@@ -302,12 +348,7 @@ function validateOptions(o: EvaluateOptions): void {
   const check = (ok: boolean, what: string) => {
     if (!ok) throw new EvaluationInputError(what);
   };
-  check(Number.isInteger(o.seed), `--seed must be an integer, got ${o.seed}`);
-  check(o.testFraction > 0 && o.testFraction < 1, `--test-fraction must be between 0 and 1, got ${o.testFraction}`);
-  check(
-    Number.isInteger(o.minSupport) && o.minSupport >= 2,
-    `--min-support must be an integer >= 2, got ${o.minSupport}`,
-  );
+  validateSplitOptions(o);
   check(Number.isInteger(o.trees) && o.trees >= 1, `--trees must be a positive integer, got ${o.trees}`);
   check(Number.isInteger(o.maxDepth) && o.maxDepth >= 1, `--max-depth must be a positive integer, got ${o.maxDepth}`);
   check(
