@@ -2,11 +2,13 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import {
+  describeProfile,
   labDown,
   labPlan,
   labStatus,
   labTargets,
   labUp,
+  loadProfile,
   maxTargets,
   TARGET_FORMATS,
   type TargetFormat,
@@ -30,10 +32,18 @@ function upCommand(): Command {
   return new Command('up')
     .description('Create the lab namespaces and start its servers and DNS (idempotent; needs root)')
     .addOption(prefixOption())
-    .action(async (options: PrefixOption) => {
-      const plan = await labUp(labOptions(options));
+    .option(
+      '--profile <profile>',
+      'network conditions of every host: "internet" (20-300 ms, loss, firewalls, SYN cookies), "none", or a JSON file; ' +
+        'default: what a running lab has, else none. A lab running with another profile is rebuilt',
+    )
+    .action(async (options: PrefixOption & { profile?: string }) => {
+      // Read and checked before anything is touched: a bad file is one clear message.
+      const profile = options.profile === undefined ? undefined : loadProfile(options.profile);
+      const plan = await labUp({ ...labOptions(options), ...(profile !== undefined && { profile }) });
       const lines = [
         `lab "${plan.prefix}" is up`,
+        `  profile ${describeProfile(plan.profile)}`,
         `  scanner namespace ${plan.scannerNamespace} (${plan.scannerAddress}); run tools there with: ip netns exec ${plan.scannerNamespace} <command>`,
         `  DNS ${plan.dnsServer} for *.${plan.domain}`,
         ...plan.personalities.map(
@@ -70,6 +80,7 @@ function statusCommand(): Command {
       } else {
         const lines = [
           `lab "${opts.prefix}" is ${status.up ? 'up' : status.namespaces.length > 0 ? 'partly up (run lab up to repair, or lab down)' : 'down'}`,
+          `  profile ${describeProfile(status.profile)}`,
           `  namespaces: ${status.namespaces.length > 0 ? status.namespaces.join(', ') : 'none'}`,
           ...status.processes.map(
             (p) => `  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'running' : 'NOT RUNNING'}`,
