@@ -8,6 +8,7 @@ import {
   realStageBodies,
   type CollectOptions,
 } from '@osfp/collector';
+import { describeProfile, type LabPlan } from '@osfp/lab';
 import { insideLab, labPrefixOf, reexecInLab, requireLab } from '../lab-exec.ts';
 import { loadOptions } from '../option-sources.ts';
 import { createProgressReporter } from '../progress-reporter.ts';
@@ -46,8 +47,9 @@ export function collectCommand(): Command {
     .option('--config <file>', 'JSON file of options (camelCase names); command line and OSFP_* env win over it')
     .action(async (_opts: unknown, command: Command) => {
       let options: CollectOptions = await loadOptions(command, CollectOptionsSchema, COLLECT_OPTION_KEYS);
+      let plan: LabPlan | undefined;
       if (options.lab !== undefined) {
-        const plan = await requireLab(labPrefixOf(options.lab));
+        plan = await requireLab(labPrefixOf(options.lab));
         if (!insideLab(plan)) {
           process.exitCode = await reexecInLab(plan);
           return;
@@ -56,10 +58,16 @@ export function collectCommand(): Command {
           ...options,
           dnsServer: options.dnsServer.length > 0 ? options.dnsServer : [plan.dnsServer],
           allow: options.allow.includes(plan.allowCidr) ? options.allow : [...options.allow, plan.allowCidr],
+          labProfile: plan.profile ? { ...plan.profile } : null,
         };
       }
 
       const logger = pino({ level: process.env['OSFP_LOG_LEVEL'] ?? 'info' }, destination(2));
+      if (options.lab !== undefined)
+        logger.info(
+          { profile: describeProfile(plan?.profile) },
+          'collecting in the lab (network profile recorded in the run)',
+        );
       const progress = createProgressReporter({ mode: options.progress, intervalMs: options.logInterval, logger });
       const shutdown = shutdownSignal((signal) =>
         logger.warn(`${signal}: finishing in-flight batches; press Ctrl-C again to exit at once`),

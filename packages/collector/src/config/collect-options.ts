@@ -90,6 +90,9 @@ export const CollectOptionsSchema = z
     localWorkers: bool.default(true),
     maxInFlight: intIn(1, 10_000).default(8),
     lab: z.union([z.string(), z.literal(true)]).optional(),
+    // Set by `collect --lab` from the lab's state, so the run (and every version built from it) says
+    // which network profile its lab had: the profile as the lab applied it, or null for a free network.
+    labProfile: z.looseObject({ name: z.string() }).nullable().optional(),
     progress: z.enum(['auto', 'tty', 'log']).default('auto'),
     logInterval: duration().default(10_000),
   })
