@@ -4,9 +4,24 @@
  * CI=true it fails, because CI must prove every capability for real.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export type Capability =
-  'root' | 'netns' | 'redis-server' | 'nmap' | 'p0f' | 'tcpdump' | 'tshark' | 'scapy' | 'dnsmasq' | 'sklearn';
+  | 'root'
+  | 'netns'
+  | 'redis-server'
+  | 'nmap'
+  | 'p0f'
+  | 'tcpdump'
+  | 'tshark'
+  | 'scapy'
+  | 'dnsmasq'
+  | 'sklearn'
+  | 'tmux'
+  | 'chromium';
+
+/** Debian's chromium: the browser the dashboard tests drive (never a downloaded one). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const probes: Record<Capability, () => string | null> = {
   root: () => (process.getuid?.() === 0 ? null : 'not running as root'),
@@ -24,6 +39,8 @@ const probes: Record<Capability, () => string | null> = {
     pythonWith('sklearn', 'pandas')
       ? null
       : 'scikit-learn and pandas are not installed for python3 (apt-get install python3-sklearn python3-pandas)',
+  tmux: () => (onPath('tmux') ? null : 'tmux is not installed (apt-get install tmux)'),
+  chromium: () => (existsSync(CHROMIUM_PATH) ? null : 'chromium is not installed (apt-get install chromium)'),
 };
 
 function onPath(command: string): boolean {

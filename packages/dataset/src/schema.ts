@@ -61,7 +61,7 @@ const col = <
 /** Every column of a dataset row, in file order. */
 export const COLUMNS = [
   col('identity', 'run_id', 'VARCHAR', false, 'collection run that produced the row'),
-  col('identity', 'ip', 'VARCHAR', false, 'IPv4 address of the server (dotted quad)'),
+  col('identity', 'ip', 'VARCHAR', false, 'address of the server: IPv4 dotted quad or IPv6 in RFC 5952 text'),
   col('identity', 'port', 'INTEGER', false, 'TCP port probed'),
   col('identity', 'domains', 'VARCHAR[]', false, 'every target name that resolved to this IP (empty for IP targets)'),
   col('identity', 'probed_at', 'TIMESTAMP', false, 'when the probe started (UTC)'),
@@ -70,8 +70,11 @@ export const COLUMNS = [
   col('probe', 'http_status', 'INTEGER', true, 'HTTP status code, when a response was read'),
   col('probe', 'http_server', 'VARCHAR', true, 'Server response header'),
   col('probe', 'rtt_ms', 'DOUBLE', true, 'SYN to SYN-ACK time in milliseconds'),
+  col('probe', 'synack_count', 'INTEGER', true, "SYN-ACKs seen for the row's connection (1 = no duplicate)"),
+  col('probe', 'syn_retransmitted', 'BOOLEAN', true, "the connection's SYN was sent more than once"),
 
-  col('ip', 'ip_ttl', 'INTEGER', false, 'TTL of the SYN-ACK as received'),
+  col('ip', 'ip_version', 'INTEGER', true, 'IP version of the SYN-ACK: 4 or 6'),
+  col('ip', 'ip_ttl', 'INTEGER', false, 'TTL (IPv6: hop limit) of the SYN-ACK as received'),
   col('ip', 'ip_ittl', 'INTEGER', false, 'inferred initial TTL (32, 64, 128 or 255)'),
   col('ip', 'ip_hops', 'INTEGER', false, 'ip_ittl - ip_ttl'),
   col('ip', 'ip_df', 'BOOLEAN', false, "IP Don't Fragment flag"),
@@ -79,6 +82,14 @@ export const COLUMNS = [
   col('ip', 'ip_tos', 'INTEGER', false, 'DSCP bits of the TOS byte (tos >> 2)'),
   col('ip', 'ip_ecn', 'INTEGER', false, 'ECN bits of the TOS byte (tos & 3)'),
   col('ip', 'ip_olen', 'INTEGER', false, 'length of IP options in bytes'),
+  col('ip', 'ip_flow', 'INTEGER', true, 'IPv6 flow label (null for IPv4)'),
+  col(
+    'ip',
+    'ip_ext',
+    'VARCHAR',
+    true,
+    'IPv6 extension headers before TCP, next-header numbers in order (null for IPv4)',
+  ),
 
   col('tcp', 'tcp_window', 'INTEGER', false, 'TCP window field of the SYN-ACK'),
   col('tcp', 'tcp_mss', 'INTEGER', true, 'MSS option value'),

@@ -10,6 +10,7 @@ import {
   evaluateRows,
   evaluateVersion,
   readEvaluation,
+  renderReportMarkdown,
   type EvaluateOptions,
   type EvaluationRow,
   type PassiveBaseline,
@@ -53,6 +54,20 @@ describe('evaluateRows on four synthetic personalities', () => {
     expect(perClass).toHaveLength(4);
     expect(perClass.reduce((n, c) => n + c.support, 0)).toBe(report.rows.test);
     for (const c of perClass) expect(c.recall).toBeGreaterThan(0.6);
+  });
+
+  it("holds the forest's confusion matrix on the test split, consistent with its per-class figures", () => {
+    const figures = modelNamed(report, 'random-forest');
+    const { labels, counts } = figures.confusion;
+    expect(labels).toEqual(report.classes.map((c) => c.label));
+    expect(counts.flat().reduce((a, b) => a + b, 0)).toBe(report.rows.test);
+    labels.forEach((label, k) => {
+      const c = figures.perClass.find((p) => p.label === label)!;
+      expect(counts[k]!.reduce((a, b) => a + b, 0)).toBe(c.support); // a row: the test rows of that class
+      expect(counts.reduce((n, row) => n + row[k]!, 0)).toBe(c.predicted); // a column: predicted as that class
+      expect(counts[k]![k]! / c.support).toBeCloseTo(c.recall, 10);
+    });
+    expect(renderReportMarkdown(report)).toContain('## Confusion matrix (random-forest, test split');
   });
 
   it('names the features that separate the personalities', () => {

@@ -14,6 +14,7 @@ import {
   ipToNumber,
   numberToIp,
 } from './plan.ts';
+import { labIpv6 } from './ipv6.ts';
 
 /** Name prefixes; each gives every personality address one more name. */
 export const ALIASES: readonly string[] = [
@@ -78,7 +79,14 @@ export function labName(ip: string, alias = 0): string | null {
   return null;
 }
 
-/** The address dnsmasq answers for a lab name, or null when the name is not in the zone. */
+/** The IPv6 address dnsmasq answers (AAAA) for a lab name, or null when the name has none (emulated OSes, unknown names). */
+export function labNameAddress6(name: string): string | null {
+  const v4 = labNameAddress(name);
+  if (v4 === null || /^[a-z]+-e/.test(name.toLowerCase())) return null;
+  return labIpv6(v4);
+}
+
+/** The IPv4 address dnsmasq answers (A) for a lab name, or null when the name is not in the zone. */
 export function labNameAddress(name: string): string | null {
   const match = /^([a-z]+)-(e?)(0|[1-9][0-9]*)\.(.+?)\.?$/.exec(name.toLowerCase());
   if (!match || match[4] !== LAB_DOMAIN) return null;
@@ -97,8 +105,14 @@ export function dnsmasqZoneOptions(): string[] {
   const personalityRange = `${numberToIp(PERSONALITY_BASE)},${numberToIp(PERSONALITY_RANGE_END)}`;
   const hostileRange = `${numberToIp(HOSTILE_BASE)},${numberToIp(HOSTILE_RANGE_END)}`;
   const emulatedRange = `${numberToIp(EMULATED_BASE)},${numberToIp(EMULATED_END)}`;
+  // AAAA: the personalities' and hostile hosts' IPv6 twins (ipv6.ts), with the same sequential numbers as their
+  // A records; the emulated OSes are IPv4 only. dnsmasq takes a sequential IPv6 range as a prefix only.
+  const personality6 = `${labIpv6(numberToIp(PERSONALITY_BASE))}/112`;
+  const hostile6 = `${labIpv6(numberToIp(HOSTILE_BASE))}/120`;
   return [
     ...ALIASES.map((word) => `--synth-domain=${LAB_DOMAIN},${personalityRange},${word}-*`),
+    ...ALIASES.map((word) => `--synth-domain=${LAB_DOMAIN},${personality6},${word}-*`),
+    `--synth-domain=${LAB_DOMAIN},${hostile6},${HOSTILE_NAME_PREFIX}-*`,
     ...ALIASES.map((word) => `--synth-domain=${LAB_DOMAIN},${emulatedRange},${word}-${EMULATED_NAME_MARK}*`),
     `--synth-domain=${LAB_DOMAIN},${hostileRange},${HOSTILE_NAME_PREFIX}-*`,
     // Names in the zone that no rule covers get NXDOMAIN here instead of a forward attempt.

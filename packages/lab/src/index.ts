@@ -91,4 +91,5 @@ export {
   MAX_NAMES,
   type TargetFormat,
 } from './targets.ts';
-export { labName, labNameAddress, ALIASES } from './dns-zone.ts';
+export { labName, labNameAddress, labNameAddress6, ALIASES } from './dns-zone.ts';
+export { labIpv6, labCidr6, LAB_CIDR6 } from './ipv6.ts';

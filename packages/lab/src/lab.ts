@@ -7,6 +7,8 @@
  *   scan ns: 198.18.0.10, routes only to the lab's blocks (no default route)
  *   one ns per personality: LAN 198.18.0.10x + its /18 as a `local` route
  *   hostile ns: LAN 198.18.0.200 + 198.18.250.0/24
+ *   scanners, personalities and hostile hosts are dual-stack: each IPv4
+ *     address and block has an IPv6 twin in fd00:18::/96 (ipv6.ts)
  *   emu ns: LAN 198.18.0.90, no address or route for the emulated blocks
  *     (198.18.4.0 - 198.18.247.255) and forwarding off, so its kernel stays
  *     silent; one responder process per emulated OS reads and writes frames
@@ -24,6 +26,7 @@ import { open, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsmasqZoneOptions } from './dns-zone.ts';
+import { IPV6_SYSCTLS, labCidr6, labIpv6, lanMac, writeNeighbours } from './ipv6.ts';
 import { extraSlug, type EmulatedOs, type EmulatedOsRequest } from './emulator/catalog.ts';
 import { DEFAULT_OS_DB, loadOsDb, requireFingerprint } from './emulator/os-db.ts';
 import { ip, listNamespaces, namespacePids, runIn, setSysctls } from './netns.ts';
@@ -42,6 +45,7 @@ import {
   LAN_CIDR,
   LAN_PREFIX_LENGTH,
   LAB_DOMAIN,
+  MAX_SCANNER_INDEX,
   hostileAddress,
   isLabNamespace,
   labNamespaces,
@@ -484,14 +488,20 @@ async function linkMac(namespace: string, device: string): Promise<string> {
   return mac;
 }
 
-async function addNamespace(name: string): Promise<void> {
+async function addNamespace(name: string, family: 'ipv4' | 'dual' = 'ipv4'): Promise<void> {
   await ip(['netns', 'add', name]);
+  // IPv6 only where a host answers on it (ipv6.ts), and quiet there: router
+  // solicitations, DAD and link-local chatter only add noise to captures.
+  await setSysctls(
+    name,
+    family === 'dual'
+      ? IPV6_SYSCTLS
+      : [
+          ['net.ipv6.conf.all.disable_ipv6', '1'],
+          ['net.ipv6.conf.default.disable_ipv6', '1'],
+        ],
+  );
   await ip(['-n', name, 'link', 'set', 'lo', 'up']);
-  // IPv6 off: the lab is IPv4, and router solicitations and DAD only add noise to captures.
-  await setSysctls(name, [
-    ['net.ipv6.conf.all.disable_ipv6', '1'],
-    ['net.ipv6.conf.default.disable_ipv6', '1'],
-  ]);
 }
 
 /**
@@ -506,10 +516,13 @@ async function plugIn(
   hubPort: string,
   address: string,
   metrics: string[] = [],
+  dual = false,
   behindPath: { port: string; inner: string } | null = null,
 ): Promise<void> {
   const hub = labNamespaces(prefix).hub;
-  await ip(['-n', hub, 'link', 'add', hubPort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace]);
+  // Dual-stack namespaces get a MAC derived from their address: their IPv6 neighbours are written down (ipv6.ts).
+  const mac = dual ? ['address', lanMac(address)] : [];
+  await ip(['-n', hub, 'link', 'add', hubPort, 'type', 'veth', 'peer', 'name', 'eth0', ...mac, 'netns', namespace]);
   if (behindPath) {
     await ip(['-n', hub, 'link', 'set', hubPort, 'up']);
     await ip(['-n', hub, 'link', 'add', behindPath.port, 'type', 'veth', 'peer', 'name', behindPath.inner]);
@@ -528,16 +541,30 @@ async function plugIn(
   // An explicit LAN route (not the kernel's) so it can carry the personality's metrics:
   // advmss, window and initrwnd act on connections to the scanners through this route.
   await ip(['-n', namespace, 'route', 'add', LAN_CIDR, 'dev', 'eth0', 'src', address, ...metrics]);
+  if (dual) {
+    const address6 = labIpv6(address);
+    await ip(['-n', namespace, '-6', 'addr', 'add', `${address6}/120`, 'dev', 'eth0', 'nodad', 'noprefixroute']);
+    await ip(['-n', namespace, '-6', 'route', 'add', labCidr6(LAN_CIDR), 'dev', 'eth0', 'src', address6, ...metrics]);
+  }
 }
 
 async function buildScanner(prefix: string, namespace: string, address: string, hubPort: string): Promise<void> {
-  await addNamespace(namespace);
-  await plugIn(prefix, namespace, hubPort, address);
-  // Routes to the lab's blocks only: anything else is unreachable from a scanner.
+  await addNamespace(namespace, 'dual');
+  await plugIn(prefix, namespace, hubPort, address, [], true);
+  // Routes to the lab's blocks only (IPv4 and their IPv6 twins): anything else is unreachable from a scanner.
   for (const [index] of PERSONALITIES.entries()) {
     await ip(['-n', namespace, 'route', 'add', personalityCidr(index), 'via', personalityLanAddress(index)]);
+    await ip([
+      ...['-n', namespace, '-6', 'route', 'add', labCidr6(personalityCidr(index))],
+      ...['via', labIpv6(personalityLanAddress(index))],
+    ]);
   }
   await ip(['-n', namespace, 'route', 'add', HOSTILE_CIDR, 'via', HOSTILE_LAN_ADDRESS]);
+  await ip(['-n', namespace, '-6', 'route', 'add', labCidr6(HOSTILE_CIDR), 'via', labIpv6(HOSTILE_LAN_ADDRESS)]);
+  await writeNeighbours(namespace, [
+    ...PERSONALITIES.map((_, index) => personalityLanAddress(index)),
+    HOSTILE_LAN_ADDRESS,
+  ]);
   for (const cidr of EMULATED_ROUTES) await ip(['-n', namespace, 'route', 'add', cidr, 'via', EMULATED_LAN_ADDRESS]);
   await setSysctls(namespace, [
     // Many short connections per second: plenty of ephemeral ports, reuse TIME_WAIT.
@@ -553,6 +580,9 @@ async function buildScanner(prefix: string, namespace: string, address: string, 
   );
 }
 
+/** The first scanner and every one addScanner may add: the servers' IPv6 neighbours, written at build. */
+const EVERY_SCANNER_ADDRESS = Array.from({ length: MAX_SCANNER_INDEX }, (_, i) => scannerAddress(i + 1));
+
 async function build(plan: LabPlan): Promise<void> {
   const { prefix } = plan;
   const ns = labNamespaces(prefix);
@@ -562,7 +592,12 @@ async function build(plan: LabPlan): Promise<void> {
 
   // The LAN.
   await addNamespace(ns.hub);
-  await ip(['-n', ns.hub, 'link', 'add', BRIDGE, 'address', BRIDGE_MAC, 'type', 'bridge', 'forward_delay', '0']);
+  // No multicast snooping: IPv6 neighbour discovery goes to solicited-node multicast groups, and with no MLD
+  // querier on the LAN a snooping bridge need not forward them.
+  await ip([
+    ...['-n', ns.hub, 'link', 'add', BRIDGE, 'address', BRIDGE_MAC, 'type', 'bridge'],
+    ...['forward_delay', '0', 'mcast_snooping', '0'],
+  ]);
   await ip(['-n', ns.hub, 'addr', 'add', `${DNS_ADDRESS}/${LAN_PREFIX_LENGTH}`, 'dev', BRIDGE]);
   await ip(['-n', ns.hub, 'link', 'set', BRIDGE, 'up']);
 
@@ -572,7 +607,7 @@ async function build(plan: LabPlan): Promise<void> {
   const bridges: { name: string; config: object }[] = [];
   for (const [index, personality] of PERSONALITIES.entries()) {
     const namespace = `${prefix}-${personality.name}`;
-    await addNamespace(namespace);
+    await addNamespace(namespace, 'dual');
     await setSysctls(namespace, [
       ...stackSysctls(personality.stack),
       ['net.core.somaxconn', '4096'],
@@ -590,9 +625,12 @@ async function build(plan: LabPlan): Promise<void> {
       hubPort,
       personalityLanAddress(index),
       stackRouteMetrics(personality.stack),
+      true,
       behindPath,
     );
     await ip(['-n', namespace, 'route', 'add', 'local', personalityCidr(index), 'dev', 'lo']);
+    await ip(['-n', namespace, '-6', 'route', 'add', 'local', labCidr6(personalityCidr(index)), 'dev', 'lo']);
+    await writeNeighbours(namespace, EVERY_SCANNER_ADDRESS);
     if (profile && behindPath) {
       bridges.push({
         name: personality.name,
@@ -608,10 +646,17 @@ async function build(plan: LabPlan): Promise<void> {
     }
   }
 
-  await addNamespace(ns.hostile);
-  await plugIn(prefix, ns.hostile, 'lan-hostile', HOSTILE_LAN_ADDRESS);
+  await addNamespace(ns.hostile, 'dual');
+  // Its servers bind single addresses of a `local` block: IPv4 allows that, IPv6 only with non-local binds on.
+  await setSysctls(ns.hostile, [['net.ipv6.ip_nonlocal_bind', '1']]);
+  await plugIn(prefix, ns.hostile, 'lan-hostile', HOSTILE_LAN_ADDRESS, [], true);
   await ip(['-n', ns.hostile, 'route', 'add', 'local', HOSTILE_CIDR, 'dev', 'lo']);
+  await ip(['-n', ns.hostile, '-6', 'route', 'add', 'local', labCidr6(HOSTILE_CIDR), 'dev', 'lo']);
+  await writeNeighbours(ns.hostile, EVERY_SCANNER_ADDRESS);
   await runIn(ns.hostile, 'iptables', ['-A', 'INPUT', '-d', hostileAddress('drop'), '-p', 'tcp', '-j', 'DROP']);
+  await runIn(ns.hostile, 'ip6tables', [
+    ...['-A', 'INPUT', '-d', labIpv6(hostileAddress('drop')), '-p', 'tcp', '-j', 'DROP'],
+  ]);
 
   // The emulated OSes: this namespace's kernel must never answer for their blocks.
   await addNamespace(ns.emulation);
@@ -671,7 +716,10 @@ async function build(plan: LabPlan): Promise<void> {
         'tsx',
         join(SERVERS_DIR, 'hostile-server.main.ts'),
         String(HOSTILE_PORT),
-        ...(['silent', 'garbage', 'endless'] as const).map((b) => `${b}=${hostileAddress(b)}`),
+        ...(['silent', 'garbage', 'endless'] as const).flatMap((b) => [
+          `${b}=${hostileAddress(b)}`,
+          `${b}=${labIpv6(hostileAddress(b))}`,
+        ]),
       ],
       PACKAGE_DIR,
     ),

@@ -147,6 +147,9 @@ export const PERSONALITIES: readonly PersonalityDefinition[] = [
 export function stackSysctls(stack: StackSettings): [string, string][] {
   return [
     ['net.ipv4.ip_default_ttl', String(stack.ttl)],
+    // Its IPv6 hop limit (the IPv4 tcp_* settings below govern TCP over IPv6 too).
+    ['net.ipv6.conf.all.hop_limit', String(stack.ttl)],
+    ['net.ipv6.conf.default.hop_limit', String(stack.ttl)],
     ['net.ipv4.tcp_timestamps', stack.timestamps ? '1' : '0'],
     ['net.ipv4.tcp_window_scaling', stack.windowScaling ? '1' : '0'],
     ['net.ipv4.tcp_sack', stack.sack ? '1' : '0'],

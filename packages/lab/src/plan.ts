@@ -52,6 +52,8 @@ export interface LabPlan {
   dnsServer: string;
   domain: string;
   allowCidr: '198.18.0.0/15';
+  /** The lab's IPv6 prefix (ipv6.ts): every dual-stack host's IPv6 address. */
+  allowCidr6: 'fd00:18::/96';
   personalities: Personality[];
   hostile: HostileHost[];
   /** Namespace of the emulated OSes' responders (one LAN address, no local address for their blocks). */
@@ -267,6 +269,7 @@ export function labPlan(opts?: LabOptions): LabPlan {
     dnsServer: DNS_ADDRESS,
     domain: LAB_DOMAIN,
     allowCidr: LAB_CIDR,
+    allowCidr6: 'fd00:18::/96',
     personalities: PERSONALITIES.map((p, index) => ({
       name: p.name,
       namespace: `${prefix}-${p.name}`,

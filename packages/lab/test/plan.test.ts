@@ -38,6 +38,7 @@ describe('labPlan', () => {
       dnsServer: '198.18.0.53',
       domain: 'osfp-lab.test',
       allowCidr: '198.18.0.0/15',
+      allowCidr6: 'fd00:18::/96',
     });
     expect(plan.personalities.map((p) => p.namespace)).toEqual(PERSONALITIES.map((p) => `abc-${p.name}`));
     for (const p of plan.personalities) {

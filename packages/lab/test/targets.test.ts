@@ -5,6 +5,9 @@ import {
   RESPONSIVE_ADDRESSES,
   labName,
   labNameAddress,
+  labNameAddress6,
+  labIpv6,
+  labCidr6,
   labPlan,
   labTargets,
   maxTargets,
@@ -58,8 +61,22 @@ describe('lab DNS zone', () => {
     const options = dnsmasqZoneOptions();
     expect(options).toContain('--synth-domain=osfp-lab.test,198.19.0.0,198.19.255.255,www-*');
     expect(options).toContain('--synth-domain=osfp-lab.test,198.18.4.0,198.18.247.255,www-e*');
-    expect(options.filter((o) => o.startsWith('--synth-domain='))).toHaveLength(2 * ALIASES.length + 1);
+    // AAAA: the same names, numbered the same way, for the dual-stack hosts (personalities and hostile ones).
+    expect(options).toContain('--synth-domain=osfp-lab.test,fd00:18::c613:0/112,www-*');
+    expect(options).toContain('--synth-domain=osfp-lab.test,fd00:18::c612:fa00/120,odd-*');
+    expect(options.filter((o) => o.startsWith('--synth-domain='))).toHaveLength(3 * ALIASES.length + 2);
     expect(options).toContain('--local=/osfp-lab.test/');
+  });
+});
+
+describe('the IPv6 twins of lab names', () => {
+  it('maps a dual-stack name to its IPv4 address embedded in fd00:18::/96, and emulated names to none', () => {
+    expect(labNameAddress6('www-5.osfp-lab.test')).toBe('fd00:18::c613:5');
+    expect(labIpv6('198.19.0.5')).toBe('fd00:18::c613:5');
+    expect(labNameAddress6('odd-1.osfp-lab.test')).toBe(labIpv6(labNameAddress('odd-1.osfp-lab.test')!));
+    expect(labNameAddress6('www-e5.osfp-lab.test')).toBeNull();
+    expect(labNameAddress6('nope.example')).toBeNull();
+    expect(labCidr6('198.19.64.0/18')).toBe('fd00:18::c613:4000/114');
   });
 });
 

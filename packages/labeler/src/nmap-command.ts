@@ -41,6 +41,7 @@ export const DEFAULT_TUNING: NmapTuning = {
  */
 export function nmapArgs(batch: NmapBatch, tuning: NmapTuning = DEFAULT_TUNING, normalOutput?: string): string[] {
   return [
+    ...(batch.family === 6 ? ['-6'] : []),
     '-O',
     ...(tuning.guess ? ['--osscan-guess'] : []),
     '--max-os-tries',

@@ -41,11 +41,11 @@ const summary = await collectRun(
     dnsConcurrency: 256,
     allow: ['198.18.0.0/15'],
     label: 'none',
-    timeout: 3000,
+    timeout: '3s',
     batchSize: 256,
     concurrency: 512,
     progress: 'log',
-    logInterval: 3_600_000,
+    logInterval: '1h',
   }),
   {
     stages: realStageBodies(),

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { numberToIpv4, type Ipv4Number } from '../targets/ipv4.ts';
+import { ipv4ToAddressNumber, numberToAddress, type AddressNumber } from '../targets/address.ts';
 
 /** One host of a batch: its address and every target name that resolved to it. */
 export interface IndexedHost {
@@ -25,6 +25,8 @@ export class TargetIndex {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    /** An index written before IPv6 (a run resumed across the upgrade) holds plain 32-bit IPv4 numbers. */
+    private readonly legacyIpv4: boolean,
   ) {}
 
   static async open(path: string): Promise<TargetIndex> {
@@ -36,11 +38,15 @@ export class TargetIndex {
       preserve_insertion_order: 'false',
     });
     const connection = await instance.connect();
-    await connection.run('CREATE TABLE IF NOT EXISTS pairs (ip UINTEGER NOT NULL, domain VARCHAR)');
+    await connection.run('CREATE TABLE IF NOT EXISTS pairs (ip UHUGEINT NOT NULL, domain VARCHAR)');
     await connection.run(
       'CREATE TABLE IF NOT EXISTS batch_outcomes (batch_no INTEGER PRIMARY KEY, outcome VARCHAR NOT NULL)',
     );
-    return new TargetIndex(instance, connection);
+    const types = await connection.runAndReadAll(
+      "SELECT data_type FROM information_schema.columns WHERE table_name IN ('pairs', 'pairs_by_ip') AND column_name = 'ip'",
+    );
+    const legacyIpv4 = types.getRowObjectsJS().some((row) => row['data_type'] === 'UINTEGER');
+    return new TargetIndex(instance, connection, legacyIpv4);
   }
 
   /** True once `seal` ran: the batches are fixed and ingest must not run again (resume). */
@@ -56,9 +62,10 @@ export class TargetIndex {
     await this.connection.run('DELETE FROM pairs');
   }
 
-  async add(ip: Ipv4Number, domain: string | null): Promise<void> {
+  /** `ip` as an address number (targets/address.ts): both families in one sortable column. */
+  async add(ip: AddressNumber, domain: string | null): Promise<void> {
     this.appender ??= await this.connection.createAppender('pairs');
-    this.appender.appendUInteger(ip);
+    this.appender.appendUHugeInt(ip);
     if (domain === null) this.appender.appendNull();
     else this.appender.appendVarchar(domain);
     this.appender.endRow();
@@ -110,10 +117,12 @@ export class TargetIndex {
     const reader = await this.connection.runAndReadAll(
       `SELECT ip, list_sort(list_distinct(list(domain))) AS domains FROM pairs_by_ip
        WHERE ip BETWEEN $1 AND $2 GROUP BY ip ORDER BY ip`,
-      [Number(range['lo']), Number(range['hi'])],
+      [String(range['lo']), String(range['hi'])],
     );
     return reader.getRowObjectsJS().map((row) => ({
-      ip: numberToIpv4(Number(row['ip'])),
+      ip: numberToAddress(
+        this.legacyIpv4 ? ipv4ToAddressNumber(Number(row['ip'])) : BigInt(row['ip'] as bigint | number),
+      ),
       domains: ((row['domains'] as (string | null)[] | null) ?? []).filter((d): d is string => d !== null),
     }));
   }

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Fuse from 'fuse.js';
+import { LabError } from '../lab-error.ts';
 
 export const DEFAULT_OS_DB = '/usr/share/nmap/nmap-os-db';
 
@@ -226,14 +227,14 @@ export function closestNames(db: OsDb, query: string, limit = 5): string[] {
   return fuse.search(query, { limit }).map((r) => r.item);
 }
 
-export class UnknownFingerprintError extends Error {
+/** A name that is no `Fingerprint` line of nmap-os-db: the user's to fix, with the closest names to pick from. */
+export class UnknownFingerprintError extends LabError {
   readonly closest: string[];
   constructor(name: string, closest: string[]) {
     super(
       `no fingerprint named "${name}" in nmap-os-db` +
         (closest.length > 0 ? `; closest names: ${closest.map((c) => `"${c}"`).join(', ')}` : ''),
     );
-    this.name = 'UnknownFingerprintError';
     this.closest = closest;
   }
 }

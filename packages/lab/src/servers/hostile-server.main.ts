@@ -54,7 +54,7 @@ const behaviours: Record<string, (socket: Socket) => void> = {
 
 let pending = assignments.length;
 for (const assignment of assignments) {
-  const [behaviour = '', address = ''] = assignment.split('=');
+  const [behaviour = '', address = ''] = assignment.split('='); // IPv6 addresses have no '='
   const handle = behaviours[behaviour];
   if (!handle || !address) {
     process.stderr.write(`hostile-server: unknown assignment "${assignment}" (want silent|garbage|endless=IP)\n`);

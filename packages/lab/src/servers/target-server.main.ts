@@ -1,7 +1,7 @@
 /**
  * A lab target: answers HTTP on 80 and HTTPS on 443 on every address of its
- * namespace (the personality's whole block is a `local` route, so binding
- * 0.0.0.0 covers it). Deliberately minimal so one process keeps up with the
+ * namespace, IPv4 and IPv6 (the personality's whole block and its IPv6 twin
+ * are `local` routes, so binding 0.0.0.0 and :: covers them). Deliberately minimal so one process keeps up with the
  * benchmarks' thousands of new connections per second.
  *
  * Run inside the personality's namespace:
@@ -33,9 +33,15 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
 
 // Large accept backlog: bursts of SYNs from the benchmarks must not overflow it.
 const backlog = 4096;
-const http = createHttpServer(answer);
-const https = createHttpsServer({ cert: readFileSync(certPath), key: readFileSync(keyPath) }, answer);
-for (const server of [http, https]) {
+const tlsFiles = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+// One server per family and port: a server listens once, and :: with ipv6Only leaves 0.0.0.0 to the IPv4 ones.
+const listeners = [
+  { server: createHttpServer(answer), port: 80, host: '0.0.0.0' },
+  { server: createHttpsServer(tlsFiles, answer), port: 443, host: '0.0.0.0' },
+  { server: createHttpServer(answer), port: 80, host: '::' },
+  { server: createHttpsServer(tlsFiles, answer), port: 443, host: '::' },
+];
+for (const { server } of listeners) {
   server.keepAliveTimeout = 2_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
@@ -45,10 +51,9 @@ for (const server of [http, https]) {
 let listening = 0;
 function ready(): void {
   listening++;
-  if (listening === 2) process.stdout.write(`ready: ${personality} on :80 and :443\n`);
+  if (listening === listeners.length) process.stdout.write(`ready: ${personality} on :80 and :443, IPv4 and IPv6\n`);
 }
-http.listen({ port: 80, host: '0.0.0.0', backlog }, ready);
-https.listen({ port: 443, host: '0.0.0.0', backlog }, ready);
+for (const { server, port, host } of listeners) server.listen({ port, host, backlog, ipv6Only: host === '::' }, ready);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => process.exit(0));
