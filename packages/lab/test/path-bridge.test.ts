@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { checksum, ipToInt, readIpv4, writeIcmpFrame, writeTcpFrame } from '../src/emulator/packets.ts';
 import { hostConditions, type PathSpec } from '../src/emulator/path.ts';
-import { completeChecksum, PathBridge } from '../src/path-bridge/path-bridge.ts';
+import { completeChecksum, PathBridge, readDatagram } from '../src/path-bridge/path-bridge.ts';
 
 const MAC_A = Buffer.from('020000000001', 'hex');
 const MAC_B = Buffer.from('020000000002', 'hex');
@@ -123,10 +123,46 @@ describe('path bridge', () => {
     const correct = frame.readUInt16BE(50);
     frame.writeUInt16BE(0xbeef, 50); // what a veth "offload" leaves: a partial sum
     const ip = readIpv4(frame, frame.length)!;
-    completeChecksum(frame, ip);
+    completeChecksum(frame, readDatagram(frame, frame.length)!);
     expect(frame.readUInt16BE(50)).toBe(correct);
     // The checksum over the segment with its pseudo-header now adds up.
     const pseudo = (ip.src >>> 16) + (ip.src & 0xffff) + (ip.dst >>> 16) + (ip.dst & 0xffff) + 6 + ip.l4Length;
     expect(checksum(frame, ip.l4, ip.l4 + ip.l4Length, pseudo)).toBe(0);
+  });
+
+  it('gives an IPv6 twin its IPv4 host path and completes its checksum; other IPv6 passes at once', async () => {
+    /** The TCP segment of an IPv4 frame to `dst` re-sent over IPv6, its checksum left partial. */
+    const ipv6Frame = (dstWords: number[], dst: number): Buffer => {
+      const v4 = tcpFrame(dst, 80);
+      const ip = readIpv4(v4, v4.length)!;
+      const segment = Buffer.from(v4.subarray(ip.l4, ip.l4 + ip.l4Length));
+      segment.writeUInt16BE(0xbeef, 16);
+      const frame = Buffer.alloc(14 + 40 + segment.length);
+      v4.copy(frame, 0, 0, 12);
+      frame.writeUInt16BE(0x86dd, 12);
+      frame.writeUInt32BE(0x6000_0000, 14);
+      frame.writeUInt16BE(segment.length, 18);
+      frame[20] = 6;
+      frame[21] = 64;
+      [0xfd00, 0x18, 0, 0, 0, 0, 0xc612, 0x000a].forEach((w, i) => frame.writeUInt16BE(w, 22 + 2 * i));
+      dstWords.forEach((w, i) => frame.writeUInt16BE(w, 38 + 2 * i));
+      segment.copy(frame, 54);
+      return frame;
+    };
+    const host = BLOCK + 5;
+    const twin = [0xfd00, 0x18, 0, 0, 0, 0, host >>> 16, host & 0xffff];
+    const { bridge, toHosts } = bridgeWith({ delay: { kind: 'fixed', ms: 40 } });
+    bridge.fromLan(ipv6Frame([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], host), 54 + 24);
+    expect(toHosts.length).toBe(1); // not a lab twin: no path, at once
+    bridge.fromLan(ipv6Frame(twin, host), 54 + 24);
+    expect(toHosts.length).toBe(1); // held for the host's delay
+    await until(() => toHosts.length === 2);
+    expect(toHosts[1]!.at - toHosts[0]!.at).toBeGreaterThanOrEqual(35);
+    for (const { frame } of toHosts) {
+      const datagram = readDatagram(frame, frame.length)!;
+      expect(checksum(frame, datagram.l4, datagram.l4 + datagram.l4Length, datagram.pseudo)).toBe(0);
+    }
+    expect(readDatagram(toHosts[1]!.frame, toHosts[1]!.frame.length)!.dst).toBe(host);
+    bridge.close();
   });
 });

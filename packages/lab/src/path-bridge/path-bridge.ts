@@ -8,15 +8,18 @@
  * the ones the emulator and the ground truth compute), and each frame leaves
  * on the other side when the `DelayLine` says it is due.
  *
- * Anything that is not IPv4 for a host of the block (ARP, the namespace's
- * own LAN address) passes at once: ARP is the LAN's, not the path's.
+ * IPv6 twins of the block's hosts (the lab's fd00:18::/96, whose last 32
+ * bits are the IPv4 address) get the same path as their IPv4 address: one
+ * host, one path. Anything else (ARP, the namespace's own LAN addresses,
+ * IPv6 with extension headers) passes at once: ARP is the LAN's, not the
+ * path's.
  *
  * Checksums: a Linux stack leaves TCP and UDP checksums for the device to
  * fill in (veths "offload" them, so they are never computed), and a frame
  * read with libpcap and written again is checked by the receiver. The bridge
- * completes them on every frame it forwards.
+ * completes them on every frame it forwards, IPv4 and IPv6.
  */
-import { checksum, PROTO_TCP, PROTO_UDP, readIpv4, type Ipv4View } from '../emulator/packets.ts';
+import { checksum, PROTO_TCP, PROTO_UDP, readIpv4, readIpv6 } from '../emulator/packets.ts';
 import { DelayLine, hostPath, pathSeed, type HostPath, type PathSpec } from '../emulator/path.ts';
 
 export type Direction = 'in' | 'out';
@@ -101,7 +104,7 @@ export class PathBridge {
 
   private forward(dir: Direction, frame: Buffer, length: number): void {
     if (length > MAX_FRAME) this.counters.oversize++;
-    const ip = readIpv4(frame, length);
+    const ip = readDatagram(frame, length);
     const address = ip === null ? null : dir === 'in' ? ip.dst : ip.src;
     if (ip === null || address === null || (address - this.o.blockBase) >>> 0 >= this.o.blockSize) {
       if (ip !== null) completeChecksum(frame, ip);
@@ -146,12 +149,55 @@ export class PathBridge {
   }
 }
 
+/** What the bridge needs of an IP datagram in a frame. */
+export interface Datagram {
+  /** The IPv4 addresses of its ends; for IPv6 the lab twins' IPv4 addresses, null for other IPv6 addresses. */
+  src: number | null;
+  dst: number | null;
+  protocol: number;
+  /** Offset of the transport header and bytes from there to the datagram's end. */
+  l4: number;
+  l4Length: number;
+  /** Sum of the pseudo-header's 16-bit words (what the transport checksum covers besides the segment). */
+  pseudo: number;
+}
+
+/** fd00:0018:0000:0000:0000:0000, the lab's IPv6 twins' /96 (ipv6.ts), as 16-bit words. */
+const LAB6_WORDS = [0xfd00, 0x0018, 0, 0, 0, 0];
+
+function twinAddress(frame: Buffer, at: number): number | null {
+  for (let i = 0; i < LAB6_WORDS.length; i++) if (frame.readUInt16BE(at + 2 * i) !== LAB6_WORDS[i]) return null;
+  return frame.readUInt32BE(at + 12);
+}
+
+/** The IPv4 datagram, or IPv6 one carrying TCP or UDP directly, of an Ethernet frame; null for anything else. */
+export function readDatagram(frame: Buffer, length: number): Datagram | null {
+  const v4 = readIpv4(frame, length);
+  if (v4) {
+    const { src, dst, protocol, l4, l4Length } = v4;
+    const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + l4Length;
+    return { src, dst, protocol, l4, l4Length, pseudo };
+  }
+  const v6 = readIpv6(frame, length);
+  if (!v6) return null;
+  let pseudo = v6.protocol + v6.l4Length;
+  for (let at = v6.ip + 8; at < v6.ip + 40; at += 2) pseudo += frame.readUInt16BE(at);
+  return {
+    src: twinAddress(frame, v6.ip + 8),
+    dst: twinAddress(frame, v6.ip + 24),
+    protocol: v6.protocol,
+    l4: v6.l4,
+    l4Length: v6.l4Length,
+    pseudo,
+  };
+}
+
 /**
- * Fills in the TCP or UDP checksum of an IPv4 frame in place (a UDP datagram
- * sent without a checksum keeps none). Fragments never get here (readIpv4
- * does not read them).
+ * Fills in the TCP or UDP checksum of a datagram in place (an IPv4 UDP
+ * datagram sent without a checksum keeps none). Fragments never get here
+ * (readDatagram does not read them).
  */
-export function completeChecksum(frame: Buffer, ip: Ipv4View): void {
+export function completeChecksum(frame: Buffer, ip: Datagram): void {
   let field: number;
   if (ip.protocol === PROTO_TCP && ip.l4Length >= 20) field = ip.l4 + 16;
   else if (ip.protocol === PROTO_UDP && ip.l4Length >= 8) {
@@ -159,7 +205,6 @@ export function completeChecksum(frame: Buffer, ip: Ipv4View): void {
     if (frame.readUInt16BE(field) === 0) return;
   } else return;
   frame.writeUInt16BE(0, field);
-  const pseudo = (ip.src >>> 16) + (ip.src & 0xffff) + (ip.dst >>> 16) + (ip.dst & 0xffff) + ip.protocol + ip.l4Length;
-  const sum = checksum(frame, ip.l4, ip.l4 + ip.l4Length, pseudo);
+  const sum = checksum(frame, ip.l4, ip.l4 + ip.l4Length, ip.pseudo);
   frame.writeUInt16BE(ip.protocol === PROTO_UDP && sum === 0 ? 0xffff : sum, field);
 }
