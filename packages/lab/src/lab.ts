@@ -374,6 +374,8 @@ export interface PathBridgeReport {
   pid: number;
   /** CPU time of the bridge process (user + system), microseconds. */
   cpuUs: number;
+  /** Its user part: the bridge's own work (system time also holds the receiving kernel's work on what it writes). */
+  cpuUserUs: number;
   /** Frames read on each side and what became of them (see PathBridgeStats). */
   bridge: PathBridgeStats;
   /** libpcap send errors on either side (a full socket buffer, an oversize frame). */
@@ -406,6 +408,7 @@ export async function pathBridgeReports(opts?: LabOptions): Promise<PathBridgeRe
           name: stats.name,
           pid: record.pid,
           cpuUs: stats.cpuUs,
+          cpuUserUs: stats.cpuUserUs,
           bridge: stats.bridge,
           sendErrors: (stats.lan?.sendErrors ?? 0) + (stats.hosts?.sendErrors ?? 0),
         });
@@ -422,6 +425,7 @@ interface BridgeStatsLine {
   name: string;
   at: number;
   cpuUs: number;
+  cpuUserUs: number;
   bridge: PathBridgeStats;
   lan?: { sendErrors: number };
   hosts?: { sendErrors: number };

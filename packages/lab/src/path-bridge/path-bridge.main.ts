@@ -70,6 +70,9 @@ const report = (): void => {
       name,
       at: Date.now(),
       cpuUs: cpu.user + cpu.system,
+      // System time includes what the receiving namespace's kernel does with a frame this process writes
+      // (a veth delivers it in the writer's context): the user part is the bridge's own.
+      cpuUserUs: cpu.user,
       bridge: bridge.stats,
       lan: lan?.stats,
       hosts: hosts?.stats,
