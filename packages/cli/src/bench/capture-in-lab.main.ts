@@ -24,6 +24,8 @@ interface Request {
   chunkSize: number;
   timeoutMs: number;
   undici: boolean;
+  /** The prober's capture methods to run beside the bare loop (default both). */
+  methods?: CaptureMethod[];
 }
 
 const request = JSON.parse(await text(process.stdin)) as Request;
@@ -77,6 +79,7 @@ async function undiciProbe(target: ProbeTarget, timeoutMs: number): Promise<bool
 }
 
 const { targets, concurrency, timeoutMs } = request;
+const methods = request.methods ?? ['pcap', 'raw-socket'];
 
 async function bareChunk(chunk: readonly ProbeTarget[]): Promise<{ bareSeconds: number; bareOk: number }> {
   let bareOk = 0;
@@ -127,8 +130,9 @@ const chunks = [];
 for (let at = 0, index = 0; at < targets.length; at += request.chunkSize, index++) {
   const chunk = targets.slice(at, at + request.chunkSize);
   // Alternating order, so that a change in the machine's load hits every side alike.
-  const sides = index % 2 === 0 ? (['bare', 'pcap', 'raw-socket'] as const) : (['raw-socket', 'pcap', 'bare'] as const);
-  const results: Partial<Record<(typeof sides)[number], unknown>> = {};
+  const sides: ('bare' | CaptureMethod)[] =
+    index % 2 === 0 ? ['bare', ...methods] : [...[...methods].reverse(), 'bare'];
+  const results: Partial<Record<'bare' | CaptureMethod, unknown>> = {};
   for (const side of sides) results[side] = side === 'bare' ? await bareChunk(chunk) : await proberChunk(chunk, side);
   chunks.push({ targets: chunk.length, ...results });
 }
