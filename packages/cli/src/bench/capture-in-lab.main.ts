@@ -42,6 +42,7 @@ interface Request {
   chunkSize: number;
   timeoutMs: number;
   undici: boolean;
+  /** What runs, chunk by chunk (default: the bare loop, then the prober with libpcap and with the raw socket). */
   sides?: Side[];
 }
 

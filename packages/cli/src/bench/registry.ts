@@ -2,6 +2,7 @@ import type { Benchmark } from './benchmark.ts';
 import { captureBenchmark } from './capture.ts';
 import { datasetExportBenchmark } from './dataset-export.ts';
 import { emulatedBenchmark } from './emulated.ts';
+import { internetBenchmark } from './internet.ts';
 import { labelerBenchmark } from './labeler.ts';
 import { pipelineMemoryBenchmark } from './pipeline-memory.ts';
 
@@ -12,4 +13,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   labelerBenchmark,
   datasetExportBenchmark,
   pipelineMemoryBenchmark,
+  internetBenchmark,
 ];
