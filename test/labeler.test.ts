@@ -74,8 +74,12 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap'))('labeler in the lab',
         expect(['Linux', 'embedded'], personality.name).toContain(f?.os_family);
         expect(f?.label, personality.name).toMatch(/^(Linux |embedded$)/);
         expect(f?.label_acc, personality.name).toBeGreaterThanOrEqual(85);
-        // Everything needed to relabel is kept: the stored guesses give back the same columns.
-        expect(relabel(f?.nmap_guesses ?? '', DEFAULT_TAXONOMY)).toEqual(f);
+        // Everything needed to relabel is kept: the stored guesses give back the same columns
+        // (how the scan went is not in the guesses; a relabelled row keeps its own).
+        const { nmap_closed_port, nmap_unreliable, nmap_too_many_matches, nmap_tries } = f!;
+        const quality = { nmap_closed_port, nmap_unreliable, nmap_too_many_matches, nmap_tries };
+        expect({ ...relabel(f?.nmap_guesses ?? '', DEFAULT_TAXONOMY), ...quality }).toEqual(f);
+        expect(nmap_tries, personality.name).toBe(1);
       }
     }
     // Hosts that answer the handshake are labelled whatever they do after it.
