@@ -1,13 +1,23 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { LABEL_COLUMNS, type LabelFields } from '@osfp/dataset';
 import { numberToIpv4, type Ipv4Number } from '../targets/ipv4.ts';
 
-/** One host of a batch: its address and every target name that resolved to it. */
+/** One host of a batch: its address, every target name that resolved to it, and a label it may reuse. */
 export interface IndexedHost {
   readonly ip: string;
   readonly domains: readonly string[];
+  /** The dataset's recent label of this address (--label-max-age), if it has one; see `importReusableLabels`. */
+  readonly reusableLabel: LabelFields | null;
 }
+
+const q = (name: string): string => `"${name}"`;
+const LABEL_LIST = LABEL_COLUMNS.map((c) => q(c.name)).join(', ');
+
+/** A dotted quad as the index's UINTEGER (null for anything else), in SQL. */
+const IPV4_TO_NUMBER = (column: string): string =>
+  `TRY_CAST(${[24, 16, 8, 0].map((shift, i) => `(TRY_CAST(split_part(${column}, '.', ${i + 1}) AS UBIGINT) << ${shift})`).join(' + ')} AS UINTEGER)`;
 
 /**
  * The run's set of targets, on disk (a DuckDB file in the run's directory, 24 MB of buffer that spills to disk):
@@ -21,6 +31,7 @@ export interface IndexedHost {
 export class TargetIndex {
   private appender: DuckDBAppender | null = null;
   private pendingRows = 0;
+  private reusable: boolean | undefined;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -107,15 +118,53 @@ export class TargetIndex {
       ])
     ).getRowObjectsJS()[0];
     if (!range || range['lo'] === null) return [];
+    const reuse = await this.hasReusableLabels();
+    // Both tables are sorted by address: the range reads only the blocks their zone maps select.
     const reader = await this.connection.runAndReadAll(
-      `SELECT ip, list_sort(list_distinct(list(domain))) AS domains FROM pairs_by_ip
-       WHERE ip BETWEEN $1 AND $2 GROUP BY ip ORDER BY ip`,
+      `WITH h AS (SELECT ip, list_sort(list_distinct(list(domain))) AS domains FROM pairs_by_ip
+                  WHERE ip BETWEEN $1 AND $2 GROUP BY ip)
+       SELECT h.ip, h.domains${reuse ? `, ${LABEL_COLUMNS.map((c) => `l.${q(c.name)}`).join(', ')}` : ''} FROM h
+       ${reuse ? 'LEFT JOIN reusable_labels l ON l.ip = h.ip AND l.ip BETWEEN $1 AND $2' : ''}
+       ORDER BY h.ip`,
       [Number(range['lo']), Number(range['hi'])],
     );
     return reader.getRowObjectsJS().map((row) => ({
       ip: numberToIpv4(Number(row['ip'])),
       domains: ((row['domains'] as (string | null)[] | null) ?? []).filter((d): d is string => d !== null),
+      reusableLabel: reuse && row['label_status'] != null ? labelOf(row) : null,
     }));
+  }
+
+  /** True once `importReusableLabels` ran for this run (a resumed run keeps the labels it started with). */
+  async hasReusableLabels(): Promise<boolean> {
+    this.reusable ??=
+      (
+        await this.connection.runAndReadAll(
+          "SELECT 1 FROM information_schema.tables WHERE table_name = 'reusable_labels'",
+        )
+      ).currentRowCount > 0;
+    return this.reusable;
+  }
+
+  /**
+   * Keeps, for --label-max-age, the labels of the run's hosts found in
+   * `parquetPath` (ip and label columns, as the store's writeLatestLabels
+   * writes them), sorted by address beside the hosts, so that each batch
+   * reads its own. On disk, like the rest of the index: a million labels do
+   * not stay in the coordinator's memory. Once per run; returns how many.
+   */
+  async importReusableLabels(parquetPath: string): Promise<number> {
+    if (!(await this.hasReusableLabels())) {
+      const source = `read_parquet('${parquetPath.replaceAll("'", "''")}')`;
+      await this.connection.run(`
+        CREATE TABLE reusable_labels AS
+        SELECT * FROM (SELECT ${IPV4_TO_NUMBER('ip')} AS ip, ${LABEL_LIST} FROM ${source})
+        WHERE ip IN (SELECT ip FROM hosts) ORDER BY ip`);
+      await this.connection.run('CHECKPOINT');
+      this.reusable = true;
+    }
+    const reader = await this.connection.runAndReadAll('SELECT count(*)::INTEGER AS n FROM reusable_labels');
+    return Number(reader.getRowObjectsJS()[0]?.['n'] ?? 0);
   }
 
   /** Records what joining a batch gave; idempotent (a batch joined twice keeps its last outcome). */
@@ -141,4 +190,10 @@ export class TargetIndex {
     this.connection.closeSync();
     this.instance.closeSync();
   }
+}
+
+function labelOf(row: Record<string, unknown>): LabelFields {
+  const fields: Record<string, unknown> = {};
+  for (const c of LABEL_COLUMNS) fields[c.name] = row[c.name] ?? null;
+  return fields as LabelFields;
 }
