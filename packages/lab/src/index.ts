@@ -29,3 +29,4 @@ export { LabError } from './lab-error.ts';
 export { inNamespace } from './netns.ts';
 export { labTargets, maxTargets, TARGET_FORMATS, RESPONSIVE_ADDRESSES, MAX_NAMES, type TargetFormat } from './targets.ts';
 export { labName, labNameAddress, ALIASES } from './dns-zone.ts';
+export { TARGET_HTTP_PORTS, TARGET_TLS_PORTS } from './servers/target-ports.ts';

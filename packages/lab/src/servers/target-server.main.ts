@@ -1,8 +1,9 @@
 /**
- * A lab target: answers HTTP on 80 and HTTPS on 443 on every address of its
- * namespace (the personality's whole block is a `local` route, so binding
- * 0.0.0.0 covers it). Deliberately minimal so one process keeps up with the
- * benchmarks' thousands of new connections per second.
+ * A lab target: answers HTTP on 80 (and on the extra ports of
+ * target-ports.ts) and HTTPS on 443 on every address of its namespace (the
+ * personality's whole block is a `local` route, so binding 0.0.0.0 covers
+ * it). Deliberately minimal so one process keeps up with the benchmarks'
+ * thousands of new connections per second.
  *
  * Run inside the personality's namespace:
  *   node --import tsx target-server.main.ts <personality> <cert.pem> <key.pem>
@@ -10,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { TARGET_HTTP_PORTS, TARGET_TLS_PORTS } from './target-ports.ts';
 
 const [personality, certPath, keyPath] = process.argv.slice(2);
 if (!personality || !certPath || !keyPath) {
@@ -31,9 +33,13 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
 
 // Large accept backlog: bursts of SYNs from the benchmarks must not overflow it.
 const backlog = 4096;
-const http = createHttpServer(answer);
-const https = createHttpsServer({ cert: readFileSync(certPath), key: readFileSync(keyPath) }, answer);
-for (const server of [http, https]) {
+const tls = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+// A Node server listens on one port: one per port, all with the same handler.
+const listeners = [
+  ...TARGET_HTTP_PORTS.map((port) => ({ server: createHttpServer(answer), port })),
+  ...TARGET_TLS_PORTS.map((port) => ({ server: createHttpsServer(tls, answer), port })),
+];
+for (const { server } of listeners) {
   server.keepAliveTimeout = 2_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
@@ -43,10 +49,11 @@ for (const server of [http, https]) {
 let listening = 0;
 function ready(): void {
   listening++;
-  if (listening === 2) process.stdout.write(`ready: ${personality} on :80 and :443\n`);
+  if (listening === listeners.length) {
+    process.stdout.write(`ready: ${personality} on :${listeners.map((l) => l.port).join(', :')}\n`);
+  }
 }
-http.listen({ port: 80, host: '0.0.0.0', backlog }, ready);
-https.listen({ port: 443, host: '0.0.0.0', backlog }, ready);
+for (const { server, port } of listeners) server.listen({ port, host: '0.0.0.0', backlog }, ready);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => process.exit(0));
