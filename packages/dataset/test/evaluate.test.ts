@@ -10,6 +10,7 @@ import {
   evaluateRows,
   evaluateVersion,
   readEvaluation,
+  readEvaluationRows,
   type EvaluateOptions,
   type EvaluationRow,
   type PassiveBaseline,
@@ -27,7 +28,9 @@ const modelNamed = (report: ReturnType<typeof evaluateRows>['report'], name: str
 
 describe('evaluateRows on four synthetic personalities', () => {
   const rows = syntheticRows({ perClass: [120, 80, 60, 40], labelNoise: 0.04 });
-  const { report, predictions } = evaluateRows(rows, OPTIONS, { name: 'synthetic', version: 1 });
+  const evaluation = evaluateRows(rows, OPTIONS, { name: 'synthetic', version: 1 });
+  const { report } = evaluation;
+  const predictions = [...evaluation.predictions];
 
   it('learns the personalities far better than the majority floor', () => {
     const forest = modelNamed(report, 'random-forest');
@@ -87,17 +90,18 @@ describe('honest evaluation', () => {
     const b = evaluateRows(rows, { ...OPTIONS, seed: 42 });
     const c = evaluateRows(rows, { ...OPTIONS, seed: 43 });
     expect(JSON.stringify(b.report)).toBe(JSON.stringify(a.report));
-    expect(b.predictions).toEqual(a.predictions);
-    expect(c.predictions.map((p) => p.role)).not.toEqual(a.predictions.map((p) => p.role));
+    expect([...b.predictions]).toEqual([...a.predictions]);
+    expect([...c.predictions].map((p) => p.role)).not.toEqual([...a.predictions].map((p) => p.role));
   });
 
   it('reports classes below --min-support instead of dropping them silently', () => {
     const rows = [...syntheticRows({ perClass: 20 }), ...rareRows(3, 'OpenBSD 6.X')];
     const { report, predictions } = evaluateRows(rows, { ...OPTIONS, minSupport: 5 });
+    const all = [...predictions];
     expect(report.classesBelowMinSupport).toEqual([{ label: 'OpenBSD 6.X', support: 3 }]);
     expect(report.rows.belowMinSupport).toBe(3);
     expect(report.classes.map((c) => c.label)).not.toContain('OpenBSD 6.X');
-    expect(predictions.filter((p) => p.role === 'below-min-support')).toHaveLength(3);
+    expect(all.filter((p) => p.role === 'below-min-support')).toHaveLength(3);
   });
 
   it('counts unlabelled rows and never trains on them', () => {
@@ -106,9 +110,10 @@ describe('honest evaluation', () => {
       .slice(0, 5)
       .map((r): EvaluationRow => ({ ...r, label: null, label_2: null, label_status: 'no-match' }));
     const { report, predictions } = evaluateRows([...rows, ...unlabelled], OPTIONS);
+    const all = [...predictions];
     expect(report.rows.unlabelled).toBe(5);
     expect(report.rows.total).toBe(85);
-    expect(predictions.filter((p) => p.role === 'unlabelled')).toHaveLength(5);
+    expect(all.filter((p) => p.role === 'unlabelled')).toHaveLength(5);
   });
 
   it('refuses a dataset with a single class, saying so', () => {
@@ -155,7 +160,7 @@ describe('a passive database beside the models', () => {
     expect(p?.labelled.classAgreementWhenMatched).toBe(1);
     expect(p?.test.rows).toBe(report.rows.test);
     expect(p?.labels[0]).toEqual({ label: '(no match)', rows: 75, classes: [], agreeing: 0 });
-    const linux = predictions.filter((x) => x.p0f_label === 'Linux 3.x');
+    const linux = [...predictions].filter((x) => x.p0f_label === 'Linux 3.x');
     expect(linux).toHaveLength(24);
     expect(linux.every((x) => x.p0f_agrees === true && x.p0f_quality === 'exact')).toBe(true);
   });
@@ -196,6 +201,21 @@ describe('evaluateVersion and readEvaluation', () => {
     expect((await readEvaluation(versionDir))?.report.options.seed).toBe(9);
     // No temporary directories are left behind; the version's own files are untouched.
     expect((await readdir(versionDir)).sort()).toEqual(['data.parquet', 'evaluation', 'manifest.json']);
+  });
+
+  it('reads a version into a columnar table that gives back every row, and the same report as the rows', async () => {
+    const rows = syntheticRows({ perClass: [30, 20, 15, 10], labelNoise: 0.05 });
+    rows[3] = { ...(rows[3] as EvaluationRow), label: null, label_2: null, label_status: 'no-match', tcp_mss: null };
+    const path = join(dir, 'table.parquet');
+    await writeParquet(path, rows);
+    const table = await readEvaluationRows(path);
+    expect(table.length).toBe(rows.length);
+    expect(Array.from({ length: table.length }, (_, i) => table.at(i))).toEqual(rows);
+    expect(table.at(rows.length)).toBeUndefined();
+    const fromTable = evaluateRows(table, OPTIONS);
+    const fromRows = evaluateRows(rows, OPTIONS);
+    expect(JSON.stringify(fromTable.report)).toBe(JSON.stringify(fromRows.report));
+    expect([...fromTable.predictions]).toEqual([...fromRows.predictions]);
   });
 
   it('names a missing or foreign data file', async () => {

@@ -6,10 +6,10 @@
  */
 import { majorityClassifier, randomForestClassifier, type Classifier } from './classifiers.ts';
 import { EvaluationInputError } from './evaluation-error.ts';
-import type { EvaluationRow } from './evaluation-row.ts';
+import type { EvaluationRow, EvaluationRows } from './evaluation-row.ts';
 import { familyOfClass } from './family.ts';
 import { fitFeatureEncoder } from './feature-encoding.ts';
-import { modelFigures, type ModelFigures } from './metrics.ts';
+import { modelFigures, type ModelFigures, type ScoredRow } from './metrics.ts';
 import type { PassiveBaseline, PassiveVerdict } from './passive-baseline.ts';
 import { agreesOnClass, passiveFigures, type PassiveFigures } from './passive-figures.ts';
 import { permutationImportance, type FeatureImportance } from './permutation-importance.ts';
@@ -19,6 +19,8 @@ export const REPORT_FORMAT = 'osfp-evaluation-1';
 
 /** Test rows used for permutation importance (a stratified sample beyond this). */
 export const IMPORTANCE_MAX_ROWS = 5_000;
+/** Test rows encoded and ranked at a time. */
+const SCORE_CHUNK_ROWS = 8_192;
 
 export interface EvaluateOptions {
   readonly seed: number;
@@ -113,28 +115,50 @@ export interface RowPrediction {
   readonly model_top2: string | null;
 }
 
-export interface Evaluation {
-  readonly report: EvaluationReport;
-  readonly predictions: readonly RowPrediction[];
+/**
+ * One prediction per row, in row order, built as it is read: at a million
+ * rows an array of them held ~200 MB.
+ */
+export interface Predictions extends Iterable<RowPrediction> {
+  readonly length: number;
 }
 
+export interface Evaluation {
+  readonly report: EvaluationReport;
+  readonly predictions: Predictions;
+}
+
+const ROLES: readonly RowRole[] = ['unlabelled', 'below-min-support', 'train-unused', 'train', 'test'];
+
+/**
+ * Runs the evaluation. Holds per row only a few numbers (its role, its p0f
+ * verdict, its model ranking when tested) beside the rows themselves, and
+ * the features of the training and test rows.
+ */
 export function evaluateRows(
-  rows: readonly EvaluationRow[],
+  rows: EvaluationRows,
   options: EvaluateOptions,
   subject: Readonly<Record<string, string | number | null>> = {},
 ): Evaluation {
   validateOptions(options);
+  const n = rows.length;
+  const rowAt = (i: number) => rows.at(i) as EvaluationRow;
   const usable = (r: EvaluationRow) => r.label_status === 'ok' && r.label !== null && r.label !== '';
-  const labelled = rows.flatMap((r, i) => (usable(r) ? [i] : []));
-  const labelOf = (i: number) => rows[i]?.label ?? '';
+  // Every row's label (shared strings) and usability, read once.
+  const labels: string[] = new Array<string>(n);
+  const labelled: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rowAt(i);
+    labels[i] = r.label ?? '';
+    if (usable(r)) labelled.push(i);
+  }
+  const labelOf = (i: number) => labels[i] ?? '';
 
   const supportByClass = new Map<string, number>();
   for (const i of labelled) supportByClass.set(labelOf(i), (supportByClass.get(labelOf(i)) ?? 0) + 1);
   const allClasses = [...supportByClass.keys()].sort();
   if (labelled.length === 0) {
-    throw new EvaluationInputError(
-      `nothing to evaluate: none of the ${rows.length} rows has a label (label_status ok)`,
-    );
+    throw new EvaluationInputError(`nothing to evaluate: none of the ${n} rows has a label (label_status ok)`);
   }
   if (allClasses.length < 2) {
     throw new EvaluationInputError(
@@ -151,35 +175,42 @@ export function evaluateRows(
     );
   }
 
-  const evaluated = labelled.filter((i) => classes.includes(labelOf(i)));
+  const evaluatedClass = new Set(classes);
+  const evaluated = labelled.filter((i) => evaluatedClass.has(labelOf(i)));
   const split = stratifiedSplit(evaluated.map(labelOf), options.testFraction, options.seed);
   const trainAll = split.train.map((k) => evaluated[k] ?? 0);
   const test = split.test.map((k) => evaluated[k] ?? 0);
-  const labels = rows.map((r) => r.label ?? '');
   const trainUsed = stratifiedSubsample(trainAll, labels, options.maxTrainRows, options.seed);
 
-  const encoder = fitFeatureEncoder(trainUsed.map((i) => rows[i] as EvaluationRow));
+  const encoder = fitFeatureEncoder(trainUsed.map(rowAt));
   const classIndex = new Map(classes.map((c, k) => [c, k]));
-  const xTrain = trainUsed.map((i) => encoder.encode(rows[i] as EvaluationRow));
+  const xTrain = trainUsed.map((i) => encoder.encode(rowAt(i)));
   const yTrain = trainUsed.map((i) => classIndex.get(labelOf(i)) ?? 0);
-  const xTest = test.map((i) => encoder.encode(rows[i] as EvaluationRow));
-  const yTest = test.map((i) => classIndex.get(labelOf(i)) ?? 0);
 
   const models: Classifier[] = [
     majorityClassifier(),
     randomForestClassifier({ trees: options.trees, seed: options.seed, maxDepth: options.maxDepth }),
   ];
   const results: ModelResult[] = [];
-  let forestRanking: number[][] = [];
+  // The forest's first two classes per test row: all the report and the predictions use of its ranking.
+  const forestTop = [new Int16Array(test.length).fill(-1), new Int16Array(test.length).fill(-1)] as const;
   for (const model of models) {
     model.fit(xTrain, yTrain, classes);
-    const ranked = model.rank(xTest);
-    if (model.name === 'random-forest') forestRanking = ranked;
-    const scored = test.map((i, k) => ({
-      label: labelOf(i),
-      label2: rows[i]?.label_2 ?? null,
-      ranked: (ranked[k] ?? []).map((c) => classes[c] ?? ''),
-    }));
+    // A chunk of test rows at a time (a row's ranking depends on it alone): a quarter of a million rows'
+    // features and rankings at once took most of a gigabyte.
+    const scored: ScoredRow[] = [];
+    for (let from = 0; from < test.length; from += SCORE_CHUNK_ROWS) {
+      const chunk = test.slice(from, from + SCORE_CHUNK_ROWS);
+      const ranked = model.rank(chunk.map((i) => encoder.encode(rowAt(i))));
+      chunk.forEach((i, j) => {
+        const top = (ranked[j] ?? []).slice(0, 2);
+        if (model.name === 'random-forest') {
+          forestTop[0][from + j] = top[0] ?? -1;
+          forestTop[1][from + j] = top[1] ?? -1;
+        }
+        scored.push({ label: labelOf(i), label2: rowAt(i).label_2, ranked: top.map((c) => classes[c] ?? '') });
+      });
+    }
     results.push({
       name: model.name,
       description: model.description,
@@ -188,12 +219,11 @@ export function evaluateRows(
   }
   const forest = models[1] as Classifier;
   // Every feature is re-scored `importanceRepeats` times: a capped, stratified share of the test rows is enough.
-  const importanceRows = new Set(stratifiedSubsample(test, labels, IMPORTANCE_MAX_ROWS, options.seed));
-  const importanceAt = test.flatMap((i, k) => (importanceRows.has(i) ? [k] : []));
+  const importanceRows = stratifiedSubsample(test, labels, IMPORTANCE_MAX_ROWS, options.seed);
   const featureImportance = permutationImportance(
     forest,
-    importanceAt.map((k) => xTest[k] as number[]),
-    importanceAt.map((k) => yTest[k] as number),
+    importanceRows.map((i) => encoder.encode(rowAt(i))),
+    importanceRows.map((i) => classIndex.get(labelOf(i)) ?? 0),
     encoder.featureNames,
     {
       seed: options.seed,
@@ -201,44 +231,51 @@ export function evaluateRows(
     },
   );
 
-  const verdicts = new Map<number, PassiveVerdict>();
-  if (options.passive) {
-    rows.forEach((r, i) => verdicts.set(i, (options.passive as PassiveBaseline).judge(r)));
-  }
-  const passive = options.passive ? passiveResult(options.passive, rows, labelled, test, verdicts) : null;
+  const verdicts = options.passive ? judgeAll(options.passive, rows) : null;
+  const passive =
+    options.passive && verdicts ? passiveResult(options.passive, labelOf, labelled, test, verdicts) : null;
 
-  const role = new Map<number, RowRole>();
-  for (const i of labelled) role.set(i, 'below-min-support');
-  for (const i of trainAll) role.set(i, 'train-unused');
-  for (const i of trainUsed) role.set(i, 'train');
-  for (const i of test) role.set(i, 'test');
-  const testPosition = new Map(test.map((i, k) => [i, k]));
-  const predictions = rows.map((r, i): RowPrediction => {
-    const verdict = verdicts.get(i);
-    const k = testPosition.get(i);
-    const ranking = k === undefined ? undefined : forestRanking[k];
+  const role = new Uint8Array(n); // ROLES[0]: unlabelled
+  const roleCode = (r: RowRole) => ROLES.indexOf(r);
+  for (const i of labelled) role[i] = roleCode('below-min-support');
+  for (const i of trainAll) role[i] = roleCode('train-unused');
+  for (const i of trainUsed) role[i] = roleCode('train');
+  for (const i of test) role[i] = roleCode('test');
+  const testPosition = new Int32Array(n).fill(-1);
+  test.forEach((i, k) => (testPosition[i] = k));
+  const predictionAt = (i: number): RowPrediction => {
+    const r = rowAt(i);
+    const verdict = verdicts?.of(i);
+    const k = testPosition[i] ?? -1;
+    const top = (j: 0 | 1) => (k < 0 ? null : (classes[forestTop[j][k] ?? -1] ?? null));
     return {
       ip: r.ip,
       port: r.port,
       label: usable(r) ? r.label : null,
-      role: role.get(i) ?? 'unlabelled',
+      role: ROLES[role[i] ?? 0] ?? 'unlabelled',
       p0f_label: verdict?.kind === 'match' ? verdict.label : null,
       p0f_quality: verdict === undefined ? 'not-run' : verdict.kind === 'match' ? verdict.quality : verdict.kind,
       p0f_agrees: verdict === undefined || !usable(r) ? null : agreesOnClass(r.label ?? '', verdict),
-      model_top1: ranking?.[0] === undefined ? null : (classes[ranking[0]] ?? null),
-      model_top2: ranking?.[1] === undefined ? null : (classes[ranking[1]] ?? null),
+      model_top1: top(0),
+      model_top2: top(1),
     };
-  });
+  };
+  const predictions: Predictions = {
+    length: n,
+    *[Symbol.iterator]() {
+      for (let i = 0; i < n; i++) yield predictionAt(i);
+    },
+  };
 
   const { passive: _omit, ...reportOptions } = options;
-  const count = (list: readonly number[], cls: string) => list.reduce((n, i) => n + (labelOf(i) === cls ? 1 : 0), 0);
+  const count = (list: readonly number[], cls: string) => list.reduce((m, i) => m + (labelOf(i) === cls ? 1 : 0), 0);
   const report: EvaluationReport = {
     format: REPORT_FORMAT,
     subject,
     options: reportOptions,
     rows: {
-      total: rows.length,
-      unlabelled: rows.length - labelled.length,
+      total: n,
+      unlabelled: n - labelled.length,
       belowMinSupport: labelled.length - evaluated.length,
       evaluated: evaluated.length,
       train: trainAll.length,
@@ -260,18 +297,46 @@ export function evaluateRows(
   return { report, predictions };
 }
 
+/** Every row's verdict. */
+interface Verdicts {
+  of(i: number): PassiveVerdict | undefined;
+}
+
+/**
+ * Judges every row, once per distinct (p0f_sig, tcp_window): all a verdict
+ * depends on (PassiveBaseline.judge). A dataset repeats a few thousand
+ * signatures over a million rows, so this is also what keeps it fast.
+ */
+function judgeAll(baseline: PassiveBaseline, rows: EvaluationRows): Verdicts {
+  const ids = new Int32Array(rows.length);
+  const found: PassiveVerdict[] = [];
+  const byKey = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows.at(i) as EvaluationRow;
+    const key = `${r.tcp_window}\u0000${r.p0f_sig}`;
+    let id = byKey.get(key);
+    if (id === undefined) {
+      id = found.length;
+      found.push(baseline.judge(r));
+      byKey.set(key, id);
+    }
+    ids[i] = id;
+  }
+  return { of: (i) => found[ids[i] ?? -1] };
+}
+
 function passiveResult(
   baseline: PassiveBaseline,
-  rows: readonly EvaluationRow[],
+  labelOf: (i: number) => string,
   labelled: readonly number[],
   test: readonly number[],
-  verdicts: ReadonlyMap<number, PassiveVerdict>,
+  verdicts: Verdicts,
 ): PassiveResult {
   const judged = (indexes: readonly number[]) =>
-    indexes.map((i) => ({ label: rows[i]?.label ?? '', verdict: verdicts.get(i) ?? { kind: 'none' as const } }));
+    indexes.map((i) => ({ label: labelOf(i), verdict: verdicts.of(i) ?? { kind: 'none' as const } }));
   const byLabel = new Map<string, { rows: number; classes: readonly string[]; agreeing: number }>();
   for (const i of labelled) {
-    const verdict = verdicts.get(i);
+    const verdict = verdicts.of(i);
     const key =
       verdict?.kind === 'match'
         ? verdict.label
@@ -284,7 +349,7 @@ function passiveResult(
       agreeing: 0,
     };
     entry.rows++;
-    if (verdict && agreesOnClass(rows[i]?.label ?? '', verdict)) entry.agreeing++;
+    if (verdict && agreesOnClass(labelOf(i), verdict)) entry.agreeing++;
     byLabel.set(key, entry);
   }
   return {

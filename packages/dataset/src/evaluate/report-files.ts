@@ -11,6 +11,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { duckdbConfig } from '../duckdb-files.ts';
 import { REPORT_FORMAT, type Evaluation, type EvaluationReport, type RowPrediction } from './evaluate-rows.ts';
 import { renderReportMarkdown } from './report-markdown.ts';
 
@@ -63,8 +64,8 @@ export async function writeEvaluation(versionDir: string, evaluation: Evaluation
   return final;
 }
 
-async function writePredictions(path: string, predictions: readonly RowPrediction[]): Promise<void> {
-  const instance = await DuckDBInstance.create(':memory:');
+async function writePredictions(path: string, predictions: Iterable<RowPrediction>): Promise<void> {
+  const instance = await DuckDBInstance.create(':memory:', duckdbConfig());
   const conn = await instance.connect();
   try {
     await conn.run(`CREATE TABLE predictions (${PREDICTION_COLUMNS.map(([n, t]) => `"${n}" ${t}`).join(', ')})`);
