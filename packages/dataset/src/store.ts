@@ -468,20 +468,27 @@ class DuckDBStore implements DatasetStore {
         targetsSha256: r.targetsSha256,
         options: r.options,
       }));
-      return writeVersion(
-        this.dataDir,
-        dataset,
-        {
-          connection: this.conn,
-          sorted: {
-            fromSql: `SELECT * FROM ${rows}`,
-            project: columnList(columns),
-            orderBy: VERSION_ORDER,
+      // The sort reads the row files once per range of addresses: their footers are parsed once, not per
+      // range (a 1M-row file's footer cost ~30 ms of CPU each time). Only while no row file can change.
+      await this.conn.run('SET parquet_metadata_cache = true');
+      try {
+        return await writeVersion(
+          this.dataDir,
+          dataset,
+          {
+            connection: this.conn,
+            sorted: {
+              fromSql: `SELECT * FROM ${rows}`,
+              project: columnList(columns),
+              orderBy: VERSION_ORDER,
+            },
+            columns,
           },
-          columns,
-        },
-        { runs: manifestRuns, counts, provenance, formats: opts.formats ?? [] },
-      );
+          { runs: manifestRuns, counts, provenance, formats: opts.formats ?? [] },
+        );
+      } finally {
+        await this.conn.run('RESET parquet_metadata_cache');
+      }
     });
   }
 

@@ -1,6 +1,7 @@
 import type { Benchmark } from './benchmark.ts';
 import { captureBenchmark } from './capture.ts';
 import { datasetExportBenchmark } from './dataset-export.ts';
+import { datasetScaleBenchmark } from './dataset-scale.ts';
 import { labelerBenchmark } from './labeler.ts';
 import { pipelineMemoryBenchmark } from './pipeline-memory.ts';
 
@@ -9,5 +10,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   captureBenchmark,
   labelerBenchmark,
   datasetExportBenchmark,
+  datasetScaleBenchmark,
   pipelineMemoryBenchmark,
 ];
