@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
+# tmux and chromium: the tests that read the terminal panel and drive the dashboard in a real browser.
 APT_PACKAGES=(
   nmap redis-server p0f tcpdump tshark iproute2 iptables python3-scapy dnsmasq-base
-  openssl procps psmisc libpcap-dev docker-compose ca-certificates
+  openssl procps psmisc libpcap-dev docker-compose ca-certificates tmux chromium
+  python3-numpy python3-pandas python3-sklearn
 )
 
 if [ "$(id -u)" -ne 0 ]; then

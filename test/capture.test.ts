@@ -6,56 +6,23 @@
  * behaviour, no leaked sockets, timers or file descriptors, and an archive
  * that p0f itself reads to the same signatures.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabPlan } from '@osfp/lab';
-import type { ProbeOutcome, ProbeTarget, ProberOptions } from '../packages/collector/src/probe/index.ts';
+import type { ProbeTarget, ProberOptions } from '@osfp/collector';
 import { needs } from '@osfp/test-support';
 import { sharedLab } from './lab-support/shared-lab.ts';
+import { probeInNamespace, type ProbeRunResult } from './lab-support/probe-run.ts';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const probeRun = join(repoRoot, 'packages/collector/src/probe/probe-run.main.ts');
-
-interface ResourceCount {
-  sockets: number;
-  timers: number;
-  fds: number;
-}
-
-interface RunResult {
-  syn: { syn_olayout: string; syn_mss: number | null };
-  outcomes: (Omit<ProbeOutcome, 'probed_at'> & { probed_at: string })[];
-  capture: { table: { matched: number; missed: number } };
-  resources: Record<'beforeProber' | 'beforeBatch' | 'afterBatch' | 'afterClose', ResourceCount>;
-}
+type RunResult = ProbeRunResult;
 
 /** Runs one prober batch inside the scanner namespace and returns its JSON report. */
 function probeInLab(plan: LabPlan, targets: ProbeTarget[], options: Omit<ProberOptions, 'signal'>): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', plan.scannerNamespace, process.execPath, '--import', 'tsx', probeRun], {
-      cwd: repoRoot,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`probe-run exited ${code}: ${stderr}`));
-      try {
-        resolve(JSON.parse(stdout) as RunResult);
-      } catch (error) {
-        reject(new Error(`probe-run printed no JSON (${String(error)}): ${stdout.slice(0, 500)} ${stderr}`));
-      }
-    });
-    child.stdin.end(JSON.stringify({ targets, options }));
-  });
+  return probeInNamespace(plan.scannerNamespace, targets, options);
 }
 
 /** Next address after `ip` (lab blocks are /18s, so a few hosts past firstHost stay inside). */

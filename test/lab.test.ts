@@ -25,6 +25,7 @@ import {
   labStatus,
   labUp,
   personalityHost,
+  runningPlan,
   type LabPlan,
 } from '@osfp/lab';
 import { needs } from '@osfp/test-support';
@@ -170,13 +171,18 @@ describe.skipIf(skip)('lab (end to end)', () => {
     const started = Date.now();
     const again = await labUp({ prefix: plan.prefix });
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(again).toEqual(plan);
+    // The same plan; other tests may have added extra emulated OSes after the defaults.
+    expect({ ...again, emulated: again.emulated.slice(0, plan.emulated.length) }).toEqual(plan);
+    expect(again).toEqual(await runningPlan({ prefix: plan.prefix }));
     const after = await labStatus({ prefix: plan.prefix });
     expect(after.up).toBe(true);
     expect(after.processes.map((p) => p.pid).sort()).toEqual(before.processes.map((p) => p.pid).sort());
-    expect(after.processes.map((p) => p.name).sort()).toEqual(
+    const names = after.processes.map((p) => p.name);
+    expect(names.filter((n) => !n.startsWith('emu-')).sort()).toEqual(
       ['dns', 'server-hostile', ...plan.personalities.map((p) => `server-${p.name}`)].sort(),
     );
+    // One responder process per default emulated OS, and any that extras added by other tests share.
+    for (const os of plan.emulated) expect(names).toContain(`emu-${os.slug}`);
   });
 
   it('every personality answers HTTP and HTTPS, and its SYN-ACK carries its own TTL and options', async () => {
@@ -317,6 +323,15 @@ describe.skipIf(skip)('lab (end to end)', () => {
     expect(routes.length).toBeGreaterThan(0);
     for (const route of routes) expect(route.dst, 'scanner route').toMatch(/^198\.1[89]\./);
     await expect(runIn(plan.scannerNamespace, 'ip', ['route', 'get', '192.0.2.1'])).rejects.toThrow(/unreachable/i);
+    // IPv6 likewise: only the lab's ULA twins (fd00:18::/96), nothing else reachable.
+    const routes6 = JSON.parse(await runIn(plan.scannerNamespace, 'ip', ['-6', '-j', 'route', 'show'])) as {
+      dst: string;
+    }[];
+    expect(routes6.length).toBeGreaterThan(0);
+    for (const route of routes6) expect(route.dst, 'scanner IPv6 route').toMatch(/^fd00:18::c61[23]:/);
+    await expect(runIn(plan.scannerNamespace, 'ip', ['-6', 'route', 'get', '2001:db8::1'])).rejects.toThrow(
+      /unreachable/i,
+    );
 
     // No packets needed to prove it: no lab address, link or route exists in the root namespace.
     const { stdout: addrs } = await execFileAsync('ip', ['-j', '-4', 'addr', 'show']);
@@ -325,6 +340,12 @@ describe.skipIf(skip)('lab (end to end)', () => {
     }
     const { stdout: rootRoutes } = await execFileAsync('ip', ['-j', 'route', 'show', 'table', 'all']);
     for (const route of JSON.parse(rootRoutes) as { dst: string }[]) expect(route.dst).not.toMatch(/^198\.1[89]\./);
+    const { stdout: addrs6 } = await execFileAsync('ip', ['-j', '-6', 'addr', 'show']);
+    for (const link of JSON.parse(addrs6) as { ifname: string; addr_info: { local: string }[] }[]) {
+      for (const a of link.addr_info) expect(a.local, `address on ${link.ifname}`).not.toMatch(/^fd00:18:/);
+    }
+    const { stdout: rootRoutes6 } = await execFileAsync('ip', ['-6', '-j', 'route', 'show', 'table', 'all']);
+    for (const route of JSON.parse(rootRoutes6) as { dst: string }[]) expect(route.dst).not.toMatch(/^fd00:18:/);
     const { stdout: links } = await execFileAsync('ip', ['-j', 'link', 'show']);
     for (const link of JSON.parse(links) as { ifname: string }[]) {
       expect(link.ifname).not.toMatch(/^(lan-|br0$)/);

@@ -2,7 +2,8 @@
  * Crash safety (issue 5, item 6), each case against the real lab, prober and
  * store: a worker killed with -9 mid-batch, the coordinator killed with -9
  * then `collect --resume`, and Redis restarted mid-run. Every case must end
- * with a dataset holding every responsive lab host exactly once.
+ * with a dataset holding every responsive lab host exactly once - over both
+ * families (`--ip-version both`: the dual-stack hosts once per address).
  */
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -41,6 +42,9 @@ async function setup(
     plan.dnsServer,
     '--allow',
     plan.allowCidr,
+    plan.allowCidr6,
+    '--ip-version',
+    'both',
     '--timeout',
     '3s',
     '--progress',
@@ -52,7 +56,7 @@ async function setup(
 }
 
 async function expectComplete(targets: string, dataDir: string): Promise<void> {
-  const expected = await expectedResponsive(targets);
+  const expected = await expectedResponsive(targets, new Set([4, 6]));
   const { rows } = await latestRows(dataDir, 'crash-list');
   expect(rows.length).toBe(expected.size);
   expect(checkEveryHostOnce(rows, expected)).toEqual([]);

@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { inNamespace, labNameAddress, whoAnswers } from '@osfp/lab';
+import { inNamespace, labNameAddress, labNameAddress6, whoAnswers } from '@osfp/lab';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliMain = join(repoRoot, 'packages', 'cli', 'src', 'main.ts');
@@ -91,6 +91,9 @@ export function startRedisIn(namespace: string, options: { bind: string; port: n
 
 export interface DatasetRowLite {
   ip: string;
+  ip_version: number | null;
+  synack_count: number | null;
+  syn_retransmitted: boolean | null;
   port: number;
   domains: string[];
   p0f_sig: string;
@@ -114,7 +117,7 @@ export async function latestRows(
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   const reader = await conn.runAndReadAll(
-    `SELECT ip, port, domains, p0f_sig, tcp_window, label, label_status, probe_status FROM read_parquet('${join(dir, `v${version}`, 'data.parquet')}') ORDER BY ip, port`,
+    `SELECT ip, ip_version, synack_count, syn_retransmitted, port, domains, p0f_sig, tcp_window, label, label_status, probe_status FROM read_parquet('${join(dir, `v${version}`, 'data.parquet')}') ORDER BY ip, port`,
   );
   const rows = reader.getRowObjectsJS() as unknown as DatasetRowLite[];
   conn.closeSync();
@@ -122,8 +125,15 @@ export async function latestRows(
   return { version, rows };
 }
 
-/** Address -> names of a Tranco-format lab list, for the hosts that complete a handshake. */
-export async function expectedResponsive(targetsFile: string): Promise<Map<string, string[]>> {
+/**
+ * Address -> names of a Tranco-format lab list, for the hosts that complete a
+ * handshake; with IPv6 (`--ip-version both`), the IPv6 twins of the
+ * dual-stack hosts too (the emulated OSes are IPv4 only).
+ */
+export async function expectedResponsive(
+  targetsFile: string,
+  families: ReadonlySet<4 | 6> = new Set([4]),
+): Promise<Map<string, string[]>> {
   const expected = new Map<string, string[]>();
   for (const line of (await readFile(targetsFile, 'utf8')).split('\n')) {
     const name = line.split(',')[1]?.trim();
@@ -131,10 +141,15 @@ export async function expectedResponsive(targetsFile: string): Promise<Map<strin
     const ip = labNameAddress(name);
     if (ip === null) continue;
     const who = whoAnswers(ip);
-    // Hosts that complete the handshake: every personality, and the hostile hosts that accept.
-    const answers = who !== null && ('personality' in who || ['silent', 'garbage', 'endless'].includes(who.hostile));
+    // Hosts that complete the handshake: every personality and emulated OS, and the hostile hosts that accept.
+    const answers =
+      who !== null &&
+      ('personality' in who || 'emulated' in who || ['silent', 'garbage', 'endless'].includes(who.hostile));
     if (!answers) continue;
-    expected.set(ip, [...(expected.get(ip) ?? []), name].sort());
+    const ip6 = labNameAddress6(name);
+    for (const address of [families.has(4) ? ip : null, families.has(6) ? ip6 : null]) {
+      if (address !== null) expected.set(address, [...(expected.get(address) ?? []), name].sort());
+    }
   }
   return expected;
 }

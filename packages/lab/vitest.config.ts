@@ -1,5 +1,6 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'lab', include: ['test/**/*.test.ts'] },
+  // Real tools, processes and files: on a busy 2-core machine a test can take several seconds.
+  test: { name: 'lab', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
 });

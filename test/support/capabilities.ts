@@ -4,9 +4,24 @@
  * CI=true it fails, because CI must prove every capability for real.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export type Capability =
-  'root' | 'netns' | 'redis-server' | 'nmap' | 'p0f' | 'tcpdump' | 'tshark' | 'scapy' | 'dnsmasq';
+  | 'root'
+  | 'netns'
+  | 'redis-server'
+  | 'nmap'
+  | 'p0f'
+  | 'tcpdump'
+  | 'tshark'
+  | 'scapy'
+  | 'dnsmasq'
+  | 'sklearn'
+  | 'tmux'
+  | 'chromium';
+
+/** Debian's chromium: the browser the dashboard tests drive (never a downloaded one). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const probes: Record<Capability, () => string | null> = {
   root: () => (process.getuid?.() === 0 ? null : 'not running as root'),
@@ -20,6 +35,12 @@ const probes: Record<Capability, () => string | null> = {
   tshark: () => (onPath('tshark') ? null : 'tshark is not installed (apt-get install tshark)'),
   scapy: () => (pythonWith('scapy') ? null : 'Scapy is not installed (apt-get install python3-scapy)'),
   dnsmasq: () => (onPath('dnsmasq') ? null : 'dnsmasq is not installed (apt-get install dnsmasq-base)'),
+  sklearn: () =>
+    pythonWith('sklearn', 'pandas')
+      ? null
+      : 'scikit-learn and pandas are not installed for python3 (apt-get install python3-sklearn python3-pandas)',
+  tmux: () => (onPath('tmux') ? null : 'tmux is not installed (apt-get install tmux)'),
+  chromium: () => (existsSync(CHROMIUM_PATH) ? null : 'chromium is not installed (apt-get install chromium)'),
 };
 
 function onPath(command: string): boolean {
@@ -35,11 +56,11 @@ function onPath(command: string): boolean {
 // so the system interpreter is tried too.
 const PYTHONS = ['python3', '/usr/bin/python3'];
 
-/** The first Python interpreter that can import `module`, or null. */
-export function pythonWith(module: string): string | null {
+/** The first Python interpreter that can import every one of `modules`, or null. */
+export function pythonWith(...modules: [string, ...string[]]): string | null {
   for (const python of PYTHONS) {
     try {
-      execFileSync(python, ['-c', `import ${module}`], { stdio: 'ignore' });
+      execFileSync(python, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
       return python;
     } catch {
       // try the next interpreter

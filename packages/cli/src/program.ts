@@ -7,6 +7,8 @@ import { featuresCommand } from './commands/features.ts';
 import { importPcapCommand } from './commands/import-pcap.ts';
 import { labCommand } from './commands/lab.ts';
 import { benchCommand } from './commands/bench.ts';
+import { uiCommand } from './commands/ui.ts';
+import { systemErrorMessage } from './system-error.ts';
 
 export function buildProgram(): Command {
   const program = new Command('osfp')
@@ -25,10 +27,19 @@ export function buildProgram(): Command {
     featuresCommand(),
     importPcapCommand(),
     labCommand(),
+    uiCommand(),
     benchCommand(),
   ]) {
     program.addCommand(sub);
   }
+  // addCommand() does not pass these on: without them a subcommand's usage error would exit the process.
+  const inherit = (command: Command): void => {
+    for (const sub of command.commands) {
+      sub.exitOverride().showHelpAfterError('(run with --help for usage)');
+      inherit(sub);
+    }
+  };
+  inherit(program);
   return program;
 }
 
@@ -47,6 +58,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (isUserFixable(error)) {
       process.stderr.write(`osfp: ${error.message}\n`);
       return error.exitCode ?? 1;
+    }
+    const system = systemErrorMessage(error);
+    if (system !== null) {
+      process.stderr.write(`osfp: ${system}\n`);
+      return 1;
     }
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`osfp: unexpected error: ${message}\n`);

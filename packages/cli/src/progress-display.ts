@@ -1,28 +1,4 @@
-import type { ProgressSnapshot } from '@osfp/collector';
-
-/** Where this session's collecting started: its counts then (a resumed run starts from its earlier sessions' counts). */
-export interface RateBaseline {
-  readonly atMs: number;
-  readonly probed: number;
-  readonly joined: number;
-}
-
-/** Below this, a rate is noise (one batch in a few milliseconds reads as millions per second). */
-const MIN_RATE_WINDOW_MS = 1000;
-
-/** Probes per second in this session, and the time left at this session's pace; null while there is too little to tell. */
-export function rateAndEta(
-  s: ProgressSnapshot,
-  base: RateBaseline,
-  nowMs: number,
-): { probesPerSec: number | null; etaMs: number | null } {
-  const elapsedMs = nowMs - base.atMs;
-  if (elapsedMs < MIN_RATE_WINDOW_MS) return { probesPerSec: null, etaMs: null };
-  const probesPerSec = (s.probed - base.probed) / (elapsedMs / 1000);
-  const joinedNow = s.joined - base.joined;
-  if (s.batches === 0 || joinedNow <= 0) return { probesPerSec, etaMs: null };
-  return { probesPerSec, etaMs: Math.round((elapsedMs / joinedNow) * (s.batches - s.joined)) };
-}
+import type { ProgressSnapshot, StageProgress } from '@osfp/collector';
 
 const n = (v: number) => v.toLocaleString('en-US');
 
@@ -34,17 +10,64 @@ export function formatDuration(ms: number | null): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** The multi-line display for a terminal. */
-export function formatProgress(
-  s: ProgressSnapshot,
-  rate: { probesPerSec: number | null; etaMs: number | null },
-): string {
+/** A rate for people: "?" until known, one decimal below 10/s. */
+export function formatRate(perSec: number | null, unit: string): string {
+  if (perSec === null) return `? ${unit}/s`;
+  const shown = perSec < 10 ? perSec.toFixed(1) : n(Math.round(perSec));
+  return `${shown} ${unit}/s`;
+}
+
+/** "2m10s (label is the slowest stage)", "≥ 40s (...)" while a stage has no pace yet, "?" before any. */
+export function formatEta(eta: ProgressSnapshot['eta']): string {
+  if (eta.ms === null) return '?';
+  const time = `${eta.lowerBound ? '≥ ' : ''}${formatDuration(eta.ms)}`;
+  return eta.stage === null ? time : `${time} (${eta.stage} is the slowest stage)`;
+}
+
+function stageLine(name: string, counts: string, stage: StageProgress, total: number, unit: string): string {
+  const rate = total > 0 && stage.batches >= total ? 'done' : formatRate(stage.countPerSec, unit);
+  return `  ${name.padEnd(8)} ${counts.padEnd(40)} ${`${n(stage.batches)}/${n(total)} batches`.padEnd(22)} ${rate}`;
+}
+
+/** The multi-line panel for a terminal. */
+export function formatProgress(s: ProgressSnapshot, options: { logFile?: string | null } = {}): string {
   const i = s.ingest;
-  return [
-    `osfp collect ${s.runId} — ${s.phase}, ${formatDuration(s.elapsedMs)}`,
-    `  targets   read ${n(i.lines)} lines · names ${n(i.names)} · resolved ${n(i.resolved)} · unresolved ${n(i.unresolved)} · excluded ${n(i.excluded)} · malformed ${n(i.malformed)}`,
-    `  batches   ${n(s.joined)}/${n(s.batches)} written · ${n(s.enqueued - s.joined)} in flight (probing ${n(s.probing)}, labelling ${n(s.labelling)})`,
-    `  hosts     ${n(s.hosts)} addresses · probed ${n(s.probed)} · responsive ${n(s.responsive)} · labelled ${n(s.labelled)} · rows written ${n(s.written)}`,
-    `  rate      ${rate.probesPerSec === null ? '?' : n(Math.round(rate.probesPerSec))} probes/s · ETA ${formatDuration(rate.etaMs)}`,
-  ].join('\n');
+  const lines = [
+    `osfp collect ${s.runId} (${s.dataset}) — ${s.phase}, ${formatDuration(s.elapsedMs)}`,
+    `  targets  read ${n(i.lines)} lines · names ${n(i.names)} · resolved ${n(i.resolved)} · unresolved ${n(i.unresolved)} · excluded ${n(i.excluded)} · malformed ${n(i.malformed)}`,
+    `  hosts    ${n(s.hosts)} addresses in ${n(s.batches)} batches · ${n(s.enqueued - s.joined)} in flight (probing ${n(s.probing)}, labelling ${n(s.labelling)})`,
+    stageLine('probe', `probed ${n(s.probed)} · responsive ${n(s.responsive)}`, s.stages.probe, s.batches, 'probes'),
+    stageLine('label', `labelled ${n(s.labelled)}`, s.stages.label, s.batches, 'labels'),
+    stageLine('write', `rows written ${n(s.written)}`, s.stages.write, s.batches, 'rows'),
+    `  ETA      ${formatEta(s.eta)}`,
+  ];
+  if (options.logFile) lines.push(`  log      ${options.logFile} (JSON; warnings also above)`);
+  return lines.join('\n');
+}
+
+/** The fields of one progress log line (off a terminal). */
+export function progressLogFields(s: ProgressSnapshot): Record<string, unknown> {
+  const rate = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
+  return {
+    run: s.runId,
+    phase: s.phase,
+    lines: s.ingest.lines,
+    resolved: s.ingest.resolved,
+    excluded: s.ingest.excluded,
+    hosts: s.hosts,
+    batches: s.batches,
+    joined: s.joined,
+    inFlight: s.enqueued - s.joined,
+    probed: s.probed,
+    responsive: s.responsive,
+    labelled: s.labelled,
+    written: s.written,
+    batchesProbed: s.stages.probe.batches,
+    batchesLabelled: s.stages.label.batches,
+    probesPerSec: rate(s.stages.probe.countPerSec),
+    labelsPerSec: rate(s.stages.label.countPerSec),
+    rowsPerSec: rate(s.stages.write.countPerSec),
+    etaMs: s.eta.ms,
+    etaStage: s.eta.stage,
+  };
 }

@@ -109,16 +109,40 @@ describe('collect options', () => {
     expect(userAgentFor(undefined)).toMatch(/^osfp\/0\.1 /);
   });
 
-  it('parses durations', () => {
+  it('parses durations; a bare number is seconds, as in Nmap', () => {
     expect([
       parseDuration('500ms'),
       parseDuration('5s'),
       parseDuration('10m'),
       parseDuration('2h'),
       parseDuration('30d'),
-      parseDuration('250'),
-    ]).toEqual([500, 5000, 600_000, 7_200_000, 2_592_000_000, 250]);
+      parseDuration('5'),
+      parseDuration('0.5'),
+      parseDuration(5),
+    ]).toEqual([500, 5000, 600_000, 7_200_000, 2_592_000_000, 5000, 500, 5000]);
     expect(parseDuration('soon')).toBeNull();
+    // --timeout 5 is five seconds (it was five milliseconds: every probe ended as a timeout).
+    expect(CollectOptionsSchema.parse({ targets: 't', timeout: '5' }).timeout).toBe(5000);
+    expect(CollectOptionsSchema.parse({ targets: 't', timeout: 5 }).timeout).toBe(5000);
+    expect(() => CollectOptionsSchema.parse({ targets: 't', timeout: '5ms' })).toThrow(
+      /out of range: from 100ms to 1h/,
+    );
+    expect(() => CollectOptionsSchema.parse({ targets: 't', dnsTimeout: '0' })).toThrow(/out of range/);
+  });
+
+  it('refuses names that would become bad paths, with one rule for datasets and run ids', () => {
+    for (const [key, value] of [
+      ['dataset', 'a..b'],
+      ['dataset', '../x'],
+      ['dataset', '.hidden'],
+      ['dataset', 'a/b'],
+      ['resume', '..'],
+      ['resume', 'run/1'],
+    ] as const) {
+      expect(() => validateOptions(CollectOptionsSchema, [{ targets: 't', [key]: value }]), `${key} ${value}`).toThrow(
+        /is not a valid (dataset name|run id): use 1-100 letters, digits/,
+      );
+    }
   });
 });
 

@@ -2,7 +2,11 @@
 export { collectRun, CollectInputError, type CollectDeps } from './coordinator/collect-run.ts';
 export { formatRunSummary, summarizeRun, type RunSummary } from './coordinator/run-summary.ts';
 export type { BatchOutcome } from './coordinator/row-join.ts';
-export type { ProgressSnapshot, ProgressReporter } from './coordinator/run-progress.ts';
+export type { ProgressSnapshot, ProgressReporter, StageProgress } from './coordinator/run-progress.ts';
+export { STAGE_NAMES, type Eta, type StageName } from './coordinator/stage-rates.ts';
+export { publishedRunIds, readPublishedProgress, type PublishedProgress } from './coordinator/progress-publisher.ts';
+export { parseStageRecords, type BatchStageRecord } from './queue/stage-records.ts';
+export { joinQueueName, QUEUES, runKeys } from './queue/queue-names.ts';
 
 // Options of a run and of a worker, validated once.
 export {
@@ -20,8 +24,9 @@ export {
   type WorkerOptions,
   type WorkerRole,
 } from './config/worker-options.ts';
-export { parseDuration } from './config/duration.ts';
-export { resumedOptions, type RunRecord } from './run/run-record.ts';
+export { DURATION_HELP, formatDurationMs, parseDuration } from './config/duration.ts';
+export { checkCollectInputs } from './config/input-files.ts';
+export { loadRunRecordFile, loadRunSummary, resumedOptions, runDir, runIds, type RunRecord } from './run/run-record.ts';
 
 // Workers and the stage bodies they run.
 export { startWorkerNode, lockSettings, type WorkerNode, type WorkerNodeOptions } from './worker/worker-node.ts';
@@ -37,8 +42,8 @@ export {
   type ExchangeResult,
   type ExchangeTarget,
 } from './probe/http-exchange.ts';
-export type { CaptureStats } from './sniffer/sniffer.ts';
+export type { CaptureStats, CaptureMethod } from './sniffer/sniffer.ts';
 
 // Redis.
-export { connectRedis, redactRedisUrl, redisUsedMemory } from './redis/redis-connection.ts';
-export { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.ts';
+export { connectRedis, isRedisUrl, redactRedisUrl, redisUsedMemory } from './redis/redis-connection.ts';
+export { findEmbeddedRedis, startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.ts';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { needs } from '@osfp/test-support';
 import { CollectOptionsSchema } from '../src/config/collect-options.ts';
 import { collectRun } from '../src/coordinator/collect-run.ts';
-import { fakeStageBodies } from './support/fake-stage-bodies.ts';
+import { fakeStageBodies } from '../testing/index.ts';
 
 const logger = pino({ level: 'silent' });
 

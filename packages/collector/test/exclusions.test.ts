@@ -3,19 +3,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExclusionPolicy, readExcludeFile } from '../src/exclusions/exclusion-policy.ts';
-import { IANA_SPECIAL_PURPOSE_IPV4 } from '../src/exclusions/special-purpose.ts';
-import { ipv4ToNumber, numberToIpv4, parseCidr } from '../src/targets/ipv4.ts';
+import { IANA_SPECIAL_PURPOSE_IPV4, IANA_SPECIAL_PURPOSE_IPV6 } from '../src/exclusions/special-purpose.ts';
+import { addressToNumber, numberToAddress, parseAddressCidr } from '../src/targets/address.ts';
 
 describe('default exclusions', () => {
   const policy = new ExclusionPolicy();
 
-  it('excludes the first, last and a middle address of every IANA special-purpose range', () => {
-    for (const { cidr } of IANA_SPECIAL_PURPOSE_IPV4) {
-      const { first, last } = parseCidr(cidr);
-      for (const n of [first, last, first + Math.floor((last - first) / 2)]) {
-        expect(policy.reasonFor(n), `${numberToIpv4(n)} in ${cidr}`).toBe('special-purpose');
+  it('excludes the first, last and a middle address of every IANA special-purpose range, IPv4 and IPv6', () => {
+    for (const { cidr } of [...IANA_SPECIAL_PURPOSE_IPV4, ...IANA_SPECIAL_PURPOSE_IPV6]) {
+      const { first, last } = parseAddressCidr(cidr);
+      for (const n of [first, last, first + (last - first) / 2n]) {
+        expect(policy.reasonFor(n), `${numberToAddress(n)} in ${cidr}`).toBe('special-purpose');
+        expect(policy.reasonFor(numberToAddress(n)), `${numberToAddress(n)} in ${cidr}`).toBe('special-purpose');
       }
     }
+  });
+
+  it('names the well-known IPv6 ranges and leaves only global unicast open', () => {
+    const cidrs = IANA_SPECIAL_PURPOSE_IPV6.map((e) => e.cidr);
+    for (const c of ['::1/128', '::ffff:0:0/96', 'fc00::/7', 'fe80::/10', 'ff00::/8', '2001:db8::/32', '2002::/16']) {
+      expect(cidrs).toContain(c);
+    }
+    for (const ip of ['2a00:1450:4001:81c::200e', '2606:4700::6810:84e5', '2001:4860:4860::8888', '2c0f:fb50::1']) {
+      expect(policy.reasonFor(ip), ip).toBeNull();
+    }
+    for (const ip of ['::1', 'fd00:18::2', 'fe80::1', 'ff02::1', '2001:db8::1', '3fff::1', '4000::1']) {
+      expect(policy.reasonFor(ip), ip).toBe('special-purpose');
+    }
+    // The IPv6 registry's IPv4-mapped block does not close IPv4 addresses.
+    expect(policy.reasonFor('8.8.8.8')).toBeNull();
   });
 
   it('names the well-known ranges', () => {
@@ -82,11 +98,22 @@ describe('--allow and --exclude', () => {
     expect(policy.reasonFor('5.5.5.6')).toBeNull();
   });
 
+  it('--allow and exclude entries take IPv6 too', () => {
+    const policy = new ExclusionPolicy({ allow: ['fd00:18::/32'], exclude: ['fd00:18:1::/48', '2a00::1'] });
+    expect(policy.reasonFor('fd00:18::2')).toBeNull();
+    expect(policy.reasonFor('fd00:18:1::5')).toBe('exclude-file');
+    expect(policy.reasonFor('fd00:19::1')).toBe('special-purpose');
+    expect(policy.reasonFor('2a00::1')).toBe('exclude-file');
+    expect(policy.reasonFor('2a00::2')).toBeNull();
+    // An IPv4 allow opens no IPv6 address and the reverse.
+    expect(new ExclusionPolicy({ allow: ['::/0'] }).reasonFor('10.0.0.1')).toBe('special-purpose');
+  });
+
   it('reads a ZMap-style exclude file and names a bad line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'osfp-excl-'));
     const good = join(dir, 'good.txt');
-    await writeFile(good, '# opt-outs\r\n5.5.5.0/24\r\n6.6.6.6 # single\r\n\r\n');
-    expect(await readExcludeFile(good)).toEqual(['5.5.5.0/24', '6.6.6.6/32']);
+    await writeFile(good, '# opt-outs\r\n5.5.5.0/24\r\n6.6.6.6 # single\r\n2a00:1::/32\r\n2A00:2:0::1\r\n\r\n');
+    expect(await readExcludeFile(good)).toEqual(['5.5.5.0/24', '6.6.6.6/32', '2a00:1::/32', '2a00:2::1/128']);
     const bad = join(dir, 'bad.txt');
     await writeFile(bad, '5.5.5.0/24\nfoo\n');
     await expect(readExcludeFile(bad)).rejects.toThrow(/bad.txt, line 2/);
@@ -95,6 +122,7 @@ describe('--allow and --exclude', () => {
 
   it('rejects a malformed --allow', () => {
     expect(() => new ExclusionPolicy({ allow: ['198.18.0.1/15'] })).toThrow(/--allow.*host bits/);
-    expect(ipv4ToNumber('198.18.0.0')).toBe(parseCidr('198.18.0.0/15').first);
+    expect(() => new ExclusionPolicy({ allow: ['fd00::1/64'] })).toThrow(/--allow.*host bits/);
+    expect(addressToNumber('198.18.0.0')).toBe(parseAddressCidr('198.18.0.0/15').first);
   });
 });

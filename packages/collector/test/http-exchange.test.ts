@@ -78,6 +78,8 @@ describe('buildRequest', () => {
     expect(buildRequest({ ip: '198.19.0.1', port: 443 }, 'ua', true)).toMatch(
       /^GET \/ HTTP\/1\.1\r\nHost: 198\.19\.0\.1\r\nUser-Agent: ua\r\n.*Connection: close\r\n\r\n$/s,
     );
+    expect(buildRequest({ ip: 'fd00:18::2', port: 80 }, 'ua', false)).toContain('\r\nHost: [fd00:18::2]\r\n');
+    expect(buildRequest({ ip: 'fd00:18::2', port: 8080 }, 'ua', false)).toContain('\r\nHost: [fd00:18::2]:8080\r\n');
   });
 });
 

@@ -10,7 +10,13 @@ try { await createProber({ timeoutMs: 1000, concurrency: 1, userAgent: 'osfp-tes
 catch (error) { console.log(error.message); }
 `;
 
-describe('createProber without the right to open a raw socket', () => {
+const MESSAGES = {
+  pcap: /SYN-ACK capture could not start \(run the worker as root or with CAP_NET_RAW\): cannot open libpcap on "any": .*Operation not permitted/,
+  'raw-socket':
+    /SYN-ACK capture could not start \(run the worker as root or with CAP_NET_RAW\): cannot open a raw TCP socket: Operation not permitted/,
+} as const;
+
+describe.each(['pcap', 'raw-socket'] as const)('createProber (%s capture) without CAP_NET_RAW', (method) => {
   it('rejects with a message that says what to do', async () => {
     const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
     // As root, drop CAP_NET_RAW for the child; as anyone else it is missing anyway.
@@ -19,9 +25,8 @@ describe('createProber without the right to open a raw socket', () => {
     const { stdout } = await promisify(execFile)(command!, args, {
       cwd: fileURLToPath(new URL('../../..', import.meta.url)),
       timeout: 60_000,
+      env: { ...process.env, OSFP_CAPTURE_METHOD: method },
     });
-    expect(stdout).toMatch(
-      /SYN-ACK capture could not start \(run the worker as root or with CAP_NET_RAW\): cannot open a raw TCP socket: Operation not permitted/,
-    );
+    expect(stdout).toMatch(MESSAGES[method]);
   }, 70_000);
 });

@@ -43,6 +43,9 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
         '--host-record=multi.test,198.18.1.3',
         '--host-record=multi.test,198.18.1.4',
         '--host-record=private.test,10.1.2.3',
+        '--host-record=dual.test,198.18.1.5,fd00:18::5',
+        '--host-record=six.test,fd00:18::6',
+        '--local=/six.test/', // answered here: no A record is NODATA, not a refused forward
         '--address=/nx.test/',
       ],
       { stdio: 'ignore' },
@@ -83,6 +86,7 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
       index,
       resolver,
       policy,
+      families: new Set([4]),
       counts: emptyIngestCounts(),
       onMalformed: (m) => malformed.push(m),
     });
@@ -115,6 +119,60 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
     reopened.close();
   });
 
+  it('with IPv6: A and AAAA records, literals and small prefixes of the families asked for, in one index', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'osfp-ingest6-'));
+    const file = join(dir, 'targets.txt');
+    await writeFile(
+      file,
+      ['dual.test', 'six.test', 'fd00:18::1:0/126', 'FD00:18::0:9', '::1', '198.18.1.9'].join('\n'),
+    );
+    const run = async (families: Set<4 | 6>) => {
+      const index = await TargetIndex.open(join(dir, `index-${[...families].join('')}.duckdb`));
+      const resolver = new NameResolver({ servers: [server], concurrency: 4, timeoutMs: 2000, families });
+      const policy = new ExclusionPolicy({ allow: ['198.18.0.0/15', 'fd00:18::/96'] });
+      const counts = await ingestTargets({
+        file,
+        index,
+        resolver,
+        policy,
+        families,
+        counts: emptyIngestCounts(),
+        onMalformed: () => undefined,
+      });
+      await index.seal(100);
+      const hosts = await index.batch(0);
+      index.close();
+      return { counts, hosts };
+    };
+    const both = await run(new Set([4, 6]));
+    expect(both.hosts).toEqual([
+      { ip: '198.18.1.5', domains: ['dual.test'] },
+      { ip: '198.18.1.9', domains: [] },
+      { ip: 'fd00:18::5', domains: ['dual.test'] },
+      { ip: 'fd00:18::6', domains: ['six.test'] },
+      { ip: 'fd00:18::9', domains: [] },
+      { ip: 'fd00:18::1:0', domains: [] },
+      { ip: 'fd00:18::1:1', domains: [] },
+      { ip: 'fd00:18::1:2', domains: [] },
+      { ip: 'fd00:18::1:3', domains: [] },
+    ]);
+    expect(both.counts.excludedByReason).toEqual({ 'special-purpose': 1 }); // ::1
+    const v4 = await run(new Set([4]));
+    expect(v4.hosts.map((h) => h.ip)).toEqual(['198.18.1.5', '198.18.1.9']);
+    expect(v4.counts).toMatchObject({ unresolved: 1, unresolvedByReason: { 'no-address': 1 } }); // six.test has no A
+    expect(v4.counts.excludedByReason).toEqual({ 'ip-version': 6 });
+    const v6 = await run(new Set([6]));
+    expect(v6.hosts.map((h) => h.ip)).toEqual([
+      'fd00:18::5',
+      'fd00:18::6',
+      'fd00:18::9',
+      'fd00:18::1:0',
+      'fd00:18::1:1',
+      'fd00:18::1:2',
+      'fd00:18::1:3',
+    ]);
+  });
+
   it('counts names whose DNS server never answers as timeouts, not as names without an address', async () => {
     // A server that swallows every query.
     const silent = createSocket('udp4');
@@ -136,6 +194,7 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
         index,
         resolver,
         policy,
+        families: new Set([4]),
         counts: emptyIngestCounts(),
         onMalformed: () => undefined,
       });

@@ -1,7 +1,8 @@
 /**
  * DuckDB statements that read and write the version files. DuckDB's own
- * Parquet and CSV writers are used because they stream in constant memory and
- * run in parallel, far faster than any JS writer (see the dataset-export bench).
+ * Parquet and CSV writers are used because they stream in constant memory,
+ * far faster than any JS writer (docs/benchmarks.md#dataset-export); they run
+ * on one thread, which keeps their memory flat.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /** Copies a version out of the data directory as Parquet or CSV, atomically (temp name, then rename). */
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, lstat, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, lstat, rename, rm, stat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { copyToCsv, csvProjection, openScratch, readParquetSql, readingFile } from './duckdb-files.ts';
 import { DatasetInputError, messageOf } from './errors.ts';
@@ -35,6 +35,10 @@ export async function exportVersion(
       `--out ${opts.out} already exists; choose another path or remove it (exports never overwrite)`,
     );
   }
+  const outDir = await stat(dirname(opts.out)).catch(() => null);
+  if (outDir === null)
+    throw new DatasetInputError(`--out ${opts.out}: its directory ${dirname(opts.out)} does not exist`);
+  if (!outDir.isDirectory()) throw new DatasetInputError(`--out ${opts.out}: ${dirname(opts.out)} is not a directory`);
   const tmp = join(dirname(opts.out), `.${basename(opts.out)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const parquet = join(v.dir, DATA_PARQUET);

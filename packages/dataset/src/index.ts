@@ -3,7 +3,14 @@ export { UserError, DatasetInputError, isUserFixable, messageOf } from './errors
 export { NO_LABEL, unlabelledFields } from './label-columns.ts';
 export { OSFP_VERSION } from './tool-version.ts';
 export { sha256File, sha256OfInput } from './file-hash.ts';
-export { parseVersionRef, validateDatasetName, formatVersionRef, type VersionRef } from './version-ref.ts';
+export {
+  parseVersionRef,
+  validateDatasetName,
+  validateRunId,
+  formatVersionRef,
+  type VersionRef,
+} from './version-ref.ts';
+export { checkPathName, isPathName, PATH_NAME_RULE, type PathNameKind } from './path-name.ts';
 export type { Provenance, StageCounts } from './provenance.ts';
 export { openStore, type DatasetStore, type RunInfo, type BuildOptions } from './store.ts';
 export { MANIFEST_FORMAT, type VersionManifest, type ManifestRun, type ManifestColumn } from './manifest.ts';

@@ -16,6 +16,8 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { duckdbConfig, PARQUET_ROW_GROUP_ROWS } from './duckdb-files.ts';
 import { DatasetInputError } from './errors.ts';
+import { isPathName, PATH_NAME_RULE } from './path-name.ts';
+import { validateRunId } from './version-ref.ts';
 import {
   COMPACTED_FILE_PREFIX,
   MIGRATED_ROW_FILE,
@@ -39,15 +41,11 @@ export const ROW_FILE_COLUMNS: readonly Pick<ColumnSpec, 'name' | 'type'>[] = [
 // NOT NULL of the record is enforced when a batch is staged; flow columns are nullable (live rows have none).
 const STAGED_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE staged (batch_id VARCHAR NOT NULL, ${columnDefinitions(COLUMNS)}, ${columnDefinitions(FLOW_COLUMNS, { allNullable: true })})`;
 
-/** Run and batch ids become path segments: keep them to a safe alphabet. */
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
-
+/** Run and batch ids become path segments: run ids follow the one rule for names (path-name.ts), batch ids too. */
 export function checkRowFileId(kind: 'run' | 'batch', id: string): void {
-  if (!SAFE_ID.test(id) || id.includes('..')) {
-    throw new DatasetInputError(
-      `${kind} id "${id}" cannot name a row file: use letters, digits, '_', '.', ':' or '-' (at most 200)`,
-    );
-  }
+  if (kind === 'run') validateRunId(id);
+  else if (!isPathName(id))
+    throw new DatasetInputError(`batch id "${id}" cannot name a row file: use ${PATH_NAME_RULE}`);
 }
 
 /**

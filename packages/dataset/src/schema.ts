@@ -1,6 +1,6 @@
 /**
  * The record schema: the one place that names the dataset's columns and their
- * types. Column names are a contract read by other tools (DESIGN.md): add
+ * types. Column names are a contract read by other tools (docs/record-schema.md): add
  * columns freely, never rename these.
  *
  * One row per responsive host and port. A host is responsive when its SYN-ACK
@@ -23,8 +23,8 @@ export type ProbeStatus = (typeof PROBE_STATUSES)[number];
 
 /** The closed set of outcomes of labelling one host with Nmap. */
 export const LABEL_STATUSES = [
-  'ok', // at least one osmatch
-  'no-match', // Nmap ran but made no OS guess
+  'ok', // a class: derived from an Nmap osclass, reused from an earlier run, or given by an imported capture
+  'no-match', // Nmap ran but made no guess that carries an osclass
   'failed', // Nmap crashed or its output could not be used
   'timeout', // the batch's deadline passed
   'skipped', // not labelled by policy (--label none or not sampled)
@@ -60,7 +60,7 @@ const col = <
 /** Every column of a dataset row, in file order. */
 export const COLUMNS = [
   col('identity', 'run_id', 'VARCHAR', false, 'collection run that produced the row'),
-  col('identity', 'ip', 'VARCHAR', false, 'IPv4 address of the server (dotted quad)'),
+  col('identity', 'ip', 'VARCHAR', false, 'address of the server: IPv4 dotted quad or IPv6 in RFC 5952 text'),
   col('identity', 'port', 'INTEGER', false, 'TCP port probed'),
   col('identity', 'domains', 'VARCHAR[]', false, 'every target name that resolved to this IP (empty for IP targets)'),
   col('identity', 'probed_at', 'TIMESTAMP', false, 'when the probe started (UTC)'),
@@ -69,8 +69,11 @@ export const COLUMNS = [
   col('probe', 'http_status', 'INTEGER', true, 'HTTP status code, when a response was read'),
   col('probe', 'http_server', 'VARCHAR', true, 'Server response header'),
   col('probe', 'rtt_ms', 'DOUBLE', true, 'SYN to SYN-ACK time in milliseconds'),
+  col('probe', 'synack_count', 'INTEGER', true, "SYN-ACKs seen for the row's connection (1 = no duplicate)"),
+  col('probe', 'syn_retransmitted', 'BOOLEAN', true, "the connection's SYN was sent more than once"),
 
-  col('ip', 'ip_ttl', 'INTEGER', false, 'TTL of the SYN-ACK as received'),
+  col('ip', 'ip_version', 'INTEGER', true, 'IP version of the SYN-ACK: 4 or 6'),
+  col('ip', 'ip_ttl', 'INTEGER', false, 'TTL (IPv6: hop limit) of the SYN-ACK as received'),
   col('ip', 'ip_ittl', 'INTEGER', false, 'inferred initial TTL (32, 64, 128 or 255)'),
   col('ip', 'ip_hops', 'INTEGER', false, 'ip_ittl - ip_ttl'),
   col('ip', 'ip_df', 'BOOLEAN', false, "IP Don't Fragment flag"),
@@ -78,6 +81,14 @@ export const COLUMNS = [
   col('ip', 'ip_tos', 'INTEGER', false, 'DSCP bits of the TOS byte (tos >> 2)'),
   col('ip', 'ip_ecn', 'INTEGER', false, 'ECN bits of the TOS byte (tos & 3)'),
   col('ip', 'ip_olen', 'INTEGER', false, 'length of IP options in bytes'),
+  col('ip', 'ip_flow', 'INTEGER', true, 'IPv6 flow label (null for IPv4)'),
+  col(
+    'ip',
+    'ip_ext',
+    'VARCHAR',
+    true,
+    'IPv6 extension headers before TCP, next-header numbers in order (null for IPv4)',
+  ),
 
   col('tcp', 'tcp_window', 'INTEGER', false, 'TCP window field of the SYN-ACK'),
   col('tcp', 'tcp_mss', 'INTEGER', true, 'MSS option value'),
@@ -88,7 +99,7 @@ export const COLUMNS = [
   col('tcp', 'tcp_options', 'VARCHAR', false, 'raw TCP options, lowercase hex'),
   col('tcp', 'tcp_olayout', 'VARCHAR', false, 'p0f option layout, e.g. mss,sok,ts,nop,ws'),
   col('tcp', 'tcp_quirks', 'VARCHAR', false, 'p0f quirk list, comma-separated as p0f prints it, e.g. df,id+'),
-  col('tcp', 'tcp_wsize', 'VARCHAR', false, 'p0f window expression, e.g. mss*44, 65535, %8192'),
+  col('tcp', 'tcp_wsize', 'VARCHAR', false, 'p0f window expression, e.g. mss*44, mtu*4, 65535'),
   col('tcp', 'p0f_sig', 'VARCHAR', false, 'whole p0f v3 raw signature, byte-identical to p0f 3.09b raw_sig'),
 
   col('syn', 'syn_olayout', 'VARCHAR', false, "option layout of the probe's own SYN"),
@@ -148,7 +159,7 @@ export const FLOW_COLUMNS = [
 export type FlowColumnName = (typeof FLOW_COLUMNS)[number]['name'];
 
 /** Bumped whenever a column is added or its meaning changes; recorded in manifests. */
-export const FEATURE_SCHEMA_VERSION = 1;
+export const FEATURE_SCHEMA_VERSION = 2;
 
 type TsType<T extends ColumnType> = T extends 'VARCHAR'
   ? string

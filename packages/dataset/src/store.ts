@@ -38,7 +38,7 @@ import {
   type FlowStats,
 } from './schema.ts';
 import { columnList, ident, literal } from './sql.ts';
-import { validateDatasetName } from './version-ref.ts';
+import { validateDatasetName, validateRunId } from './version-ref.ts';
 import { writeVersion, type ExportFormat } from './version-writer.ts';
 
 export interface RunInfo {
@@ -431,6 +431,7 @@ class DuckDBStore implements DatasetStore {
 
   buildVersion(dataset: string, opts: BuildOptions): Promise<VersionManifest> {
     validateDatasetName(dataset);
+    for (const runId of opts.runs) validateRunId(runId);
     return this.serial(async () => {
       const runIds = [...new Set(opts.runs)].sort();
       if (runIds.length === 0) throw new DatasetInputError(`build ${dataset}: name at least one run`);

@@ -1,4 +1,5 @@
 import { DatasetInputError } from './errors.ts';
+import { checkPathName } from './path-name.ts';
 
 /** A dataset version as the user names it: NAME, NAME@3, NAME@v3 or NAME@latest. */
 export interface VersionRef {
@@ -6,17 +7,14 @@ export interface VersionRef {
   readonly version: number | 'latest';
 }
 
-// Names become directory names: keep them to a portable, unambiguous set.
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-/** Throws a DatasetInputError naming the input when `name` cannot be a dataset name. */
+/** Throws a DatasetInputError naming the input when `name` cannot be a dataset name (it becomes a directory). */
 export function validateDatasetName(name: string): string {
-  if (!NAME.test(name) || name.includes('..')) {
-    throw new DatasetInputError(
-      `"${name}" is not a valid dataset name: use 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit`,
-    );
-  }
-  return name;
+  return checkPathName('dataset name', name);
+}
+
+/** Throws a DatasetInputError naming the input when `runId` cannot be a run id (it becomes a directory). */
+export function validateRunId(runId: string): string {
+  return checkPathName('run id', runId);
 }
 
 export function parseVersionRef(s: string): VersionRef {

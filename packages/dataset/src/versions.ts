@@ -27,7 +27,9 @@ export async function datasetNames(dataDir: string): Promise<string[]> {
       .map((e) => e.name)
       .sort();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR') throw new DatasetInputError(`data directory ${dataDir} is not a directory`);
     throw error;
   }
 }

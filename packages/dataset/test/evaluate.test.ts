@@ -1,4 +1,4 @@
-import { mkdtemp, rm, mkdir, writeFile, readdir } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, writeFile, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -11,6 +11,7 @@ import {
   evaluateVersion,
   readEvaluation,
   readEvaluationRows,
+  renderReportMarkdown,
   type EvaluateOptions,
   type EvaluationRow,
   type PassiveBaseline,
@@ -56,6 +57,20 @@ describe('evaluateRows on four synthetic personalities', () => {
     expect(perClass).toHaveLength(4);
     expect(perClass.reduce((n, c) => n + c.support, 0)).toBe(report.rows.test);
     for (const c of perClass) expect(c.recall).toBeGreaterThan(0.6);
+  });
+
+  it("holds the forest's confusion matrix on the test split, consistent with its per-class figures", () => {
+    const figures = modelNamed(report, 'random-forest');
+    const { labels, counts } = figures.confusion;
+    expect(labels).toEqual(report.classes.map((c) => c.label));
+    expect(counts.flat().reduce((a, b) => a + b, 0)).toBe(report.rows.test);
+    labels.forEach((label, k) => {
+      const c = figures.perClass.find((p) => p.label === label)!;
+      expect(counts[k]!.reduce((a, b) => a + b, 0)).toBe(c.support); // a row: the test rows of that class
+      expect(counts.reduce((n, row) => n + row[k]!, 0)).toBe(c.predicted); // a column: predicted as that class
+      expect(counts[k]![k]! / c.support).toBeCloseTo(c.recall, 10);
+    });
+    expect(renderReportMarkdown(report)).toContain('## Confusion matrix (random-forest, test split');
   });
 
   it('names the features that separate the personalities', () => {
@@ -216,6 +231,24 @@ describe('evaluateVersion and readEvaluation', () => {
     const fromRows = evaluateRows(rows, OPTIONS);
     expect(JSON.stringify(fromTable.report)).toBe(JSON.stringify(fromRows.report));
     expect([...fromTable.predictions]).toEqual([...fromRows.predictions]);
+  });
+
+  it('writes the split as CSV too (ip, port, role in row order) for readers without Parquet', async () => {
+    const versionDir = join(dir, 'datasets', 'split', 'v1');
+    await mkdir(versionDir, { recursive: true });
+    const rows = [...syntheticRows({ perClass: 20 }), ...rareRows(3, 'Solaris 11')];
+    rows.push({ ...(rows[0] as EvaluationRow), ip: '198.18.9.9', label: null, label_status: 'no-match' });
+    await writeParquet(join(versionDir, 'data.parquet'), rows);
+    const { predictions } = await evaluateVersion(versionDir, OPTIONS);
+
+    const csv = await readFile(join(versionDir, 'evaluation', 'split.csv'), 'utf8');
+    const [header, ...lines] = csv.trimEnd().split('\n');
+    expect(header).toBe('ip,port,role');
+    expect(lines).toEqual([...predictions].map((p) => `${p.ip},${p.port},${p.role}`));
+    // The version's row order, so a CSV export of the version lines up with it row for row.
+    expect(lines.map((l) => l.split(',').slice(0, 2).join(','))).toEqual(rows.map((r) => `${r.ip},${r.port}`));
+    const roles = new Set(lines.map((l) => l.split(',')[2]));
+    expect(roles).toEqual(new Set(['train', 'test', 'below-min-support', 'unlabelled']));
   });
 
   it('names a missing or foreign data file', async () => {

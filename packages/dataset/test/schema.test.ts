@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { COLUMNS, COLUMN_NAMES } from '../src/schema.ts';
 
 describe('record schema', () => {
-  it('keeps the contract column names of DESIGN.md, each once', () => {
+  it('keeps the contract column names of docs/record-schema.md, each once', () => {
     const contract = [
       'run_id',
       'ip',

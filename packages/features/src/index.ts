@@ -14,8 +14,10 @@ export {
   isSynAck,
   isOpeningSyn,
   dottedQuad,
+  ipv6Text,
+  locateTcp,
 } from './packet-header.ts';
-export type { SegmentHeader } from './packet-header.ts';
+export type { SegmentHeader, TcpLocation } from './packet-header.ts';
 
 // Capture files: pcap/pcapng reading and writing, feature records from a file.
 export { readCapture } from './capture-file/read-capture.ts';
@@ -24,7 +26,12 @@ export { createPcapWriter } from './capture-file/pcap-writer.ts';
 export type { PcapWriter } from './capture-file/pcap-writer.ts';
 export { CaptureError } from './capture-file/capture-error.ts';
 export { LINKTYPE, ipPacketOf, isSupportedLinkType } from './capture-file/link-layer.ts';
-export { featuresFromCapture, newStats, FEATURE_COLUMNS } from './capture-file/capture-features.ts';
+export {
+  featuresFromCapture,
+  newStats,
+  FEATURE_COLUMNS,
+  SYN_ANSWER_WINDOW_MS,
+} from './capture-file/capture-features.ts';
 export type { CaptureFeatureRecord, CaptureFeatureStats } from './capture-file/capture-features.ts';
 
 // p0f's fingerprint database, matched the way p0f does, as an evaluation baseline.

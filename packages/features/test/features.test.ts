@@ -60,6 +60,7 @@ describe('extractSynAck', () => {
       srcPort: 80,
       dstPort: 40000,
       features: {
+        ip_version: 4,
         ip_ttl: 61,
         ip_ittl: 64,
         ip_hops: 3,
@@ -68,6 +69,8 @@ describe('extractSynAck', () => {
         ip_tos: 4,
         ip_ecn: 2,
         ip_olen: 0,
+        ip_flow: null,
+        ip_ext: null,
         tcp_window: 65160,
         tcp_mss: 1460,
         tcp_wscale: 7,

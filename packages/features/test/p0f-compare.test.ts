@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs, pythonWith } from '@osfp/test-support';
-import { featuresFromCapture, QUIRK_ORDER, type CaptureFeatureRecord } from '../src/index.ts';
+import { featuresFromCapture, newStats, QUIRK_ORDER, type CaptureFeatureRecord } from '../src/index.ts';
 import { createPcapWriter, readCapture } from '../src/index.ts';
 
 const GENERATOR = fileURLToPath(new URL('./fixtures/gen_synacks.py', import.meta.url));
+const GENERATOR6 = fileURLToPath(new URL('./fixtures/gen_synacks6.py', import.meta.url));
 const P0F_DB = '/etc/p0f/p0f.fp';
 
 /** client port -> raw_sig of every SYN+ACK p0f reported. */
@@ -25,7 +26,7 @@ function runP0f(pcap: string, dir: string): Map<number, string> {
   const sigs = new Map<number, string>();
   for (const line of readFileSync(log, 'utf8').split('\n')) {
     if (!line.includes(' mod=syn+ack|')) continue;
-    const port = /\|cli=[\d.]+\/(\d+)\|/.exec(line)?.[1];
+    const port = /\|cli=[^/|]+\/(\d+)\|/.exec(line)?.[1];
     const sig = /\|raw_sig=(.*)$/.exec(line)?.[1];
     if (port === undefined || sig === undefined) throw new Error(`unexpected p0f line: ${line}`);
     sigs.set(Number(port), sig);
@@ -161,3 +162,80 @@ describe.skipIf(needs('scapy', 'tshark'))(
     });
   },
 );
+
+describe.skipIf(needs('p0f', 'scapy'))('osfp p0f_sig vs p0f 3.09b raw_sig on Scapy-generated IPv6 SYN-ACKs', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'osfp-p0f6-'));
+    const seed = String(process.env['OSFP_SYNACK_SEED'] ?? 5);
+    console.info(`gen_synacks6.py seed ${seed} (set OSFP_SYNACK_SEED to change)`);
+    execFileSync(pythonWith('scapy')!, [GENERATOR6, dir, seed], { stdio: ['ignore', 'ignore', 'ignore'] });
+  }, 120_000);
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints byte-identical 6: signatures for every IPv6 SYN-ACK p0f reports', async () => {
+    const path = join(dir, 'raw6.pcap');
+    const p0f = runP0f(path, dir);
+    const ours = await collect(path);
+    expect(p0f.size).toBeGreaterThan(300);
+    expect(withSyn(ours)).toEqual(p0f);
+    expect(ours.filter((r) => !r.syn).length).toBe(3);
+    for (const { features: f } of ours) {
+      expect(f.p0f_sig.startsWith('6:')).toBe(true);
+      expect([f.ip_version, f.ip_olen, f.ip_df, f.ip_id, f.ip_ext]).toEqual([6, 0, false, 0, '']);
+      const [, ttl, olen, , win, olayout, quirks] = f.p0f_sig.split(':');
+      expect(ttl).toBe(f.ip_hops > 35 ? `${f.ip_ttl}+?` : `${f.ip_ttl}+${f.ip_hops}`);
+      expect([olen, win, olayout, quirks]).toEqual([
+        '0',
+        `${f.tcp_wsize},${f.tcp_wscale ?? 0}`,
+        f.tcp_olayout,
+        f.tcp_quirks,
+      ]);
+      expect(f.tcp_quirks.split(',').includes('flow')).toBe((f.ip_flow ?? 0) !== 0);
+    }
+  });
+
+  it('covers every quirk p0f can print for an IPv6 SYN-ACK and the IPv6-only window divisors', async () => {
+    const ours = await collect(join(dir, 'raw6.pcap'));
+    const quirks = new Set(ours.flatMap((r) => r.features.tcp_quirks.split(',')));
+    // df, id+, id- and 0+ are IPv4-only; ack+ and ts2+ only ever set on a bare SYN.
+    const v4Only = ['df', 'id+', 'id-', '0+', 'ack+', 'ts2+'];
+    for (const q of QUIRK_ORDER.filter((q) => !v4Only.includes(q))) expect(quirks, q).toContain(q);
+    for (const q of ['df', 'id+', 'id-', '0+']) expect(quirks, q).not.toContain(q);
+    const sigs = ours.map((r) => r.features.p0f_sig);
+    // 1440 and 1428 (1500 - 60 [- 12]) as MSS multiples, and mss + 60 as an MTU, exist only for IPv6.
+    expect(sigs.some((s) => /^6:[^:]+:0:1300:mss\*\d+,/.test(s))).toBe(true);
+    expect(sigs.some((s) => /^6:[^:]+:0:1300:mtu\*\d+,/.test(s))).toBe(true);
+  });
+
+  it('reads SYN-ACKs behind extension headers (p0f drops them) as p0f reads them without', async () => {
+    const stats = newStats();
+    const ours: CaptureFeatureRecord[] = [];
+    for await (const r of featuresFromCapture(join(dir, 'ext6.pcap'), stats)) ours.push(r);
+    expect(runP0f(join(dir, 'ext6.pcap'), dir).size).toBe(0);
+    const stripped = runP0f(join(dir, 'ext6-stripped.pcap'), dir);
+    expect(stripped.size).toBe(60);
+    expect(withSyn(ours)).toEqual(stripped);
+    expect(new Set(ours.map((r) => r.features.ip_ext))).toEqual(new Set(['0', '60', '43', '44', '0,60', '0,43,60']));
+    expect(stats.skipped.get('non-first IP fragments')).toBe(1);
+  });
+
+  it('reads PPP, PPP-in-HDLC, Cisco HDLC, NFLOG and 802.11 radiotap captures like raw IP', async () => {
+    const reference = (await collect(join(dir, 'links-raw.pcap'))).map(({ comments: _c, ...r }) => r);
+    expect(reference.map((r) => r.features.ip_version)).toEqual([4, 6, 4, 6]);
+    expect(reference.every((r) => r.syn !== null)).toBe(true);
+    for (const file of [
+      'links-ppp.pcap',
+      'links-ppp-hdlc.pcap',
+      'links-chdlc.pcap',
+      'links-nflog.pcap',
+      'links-radiotap.pcap',
+      'links-radiotap-qos.pcap',
+    ]) {
+      const records = (await collect(join(dir, file))).map(({ comments: _c, ...r }) => r);
+      expect(records, file).toEqual(reference);
+    }
+  });
+});

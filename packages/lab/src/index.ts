@@ -16,6 +16,11 @@ export {
   DNS_ADDRESS,
   HOSTILE_CIDR,
   HOSTS_PER_PERSONALITY,
+  HOSTS_PER_EMULATED,
+  MAX_EMULATED,
+  EMULATED_LAN_ADDRESS,
+  emulatedHost,
+  emulatedCidr,
   MAX_SCANNER_INDEX,
   type LabOptions,
   type LabPlan,
@@ -23,10 +28,55 @@ export {
   type HostileBehaviour,
   type HostileHost,
 } from './plan.ts';
-export { PERSONALITIES, type PersonalityDefinition, type PersonalityExpectation, type StackSettings } from './personalities.ts';
-export { labUp, labDown, labStatus, addScanner, LabPermissionError, type LabStatus } from './lab.ts';
+export {
+  PERSONALITIES,
+  type PersonalityDefinition,
+  type PersonalityExpectation,
+  type StackSettings,
+} from './personalities.ts';
+export {
+  labUp,
+  labDown,
+  labStatus,
+  addScanner,
+  runningPlan,
+  withExtras,
+  LabPermissionError,
+  type LabStatus,
+} from './lab.ts';
+export {
+  DEFAULT_EMULATED,
+  fingerprintClass,
+  classOfLine,
+  sampleFingerprintNames,
+  type EmulatedOs,
+  type EmulatedOsDefinition,
+  type EmulatedOsRequest,
+} from './emulator/catalog.ts';
+export {
+  loadOsDb,
+  parseOsDb,
+  findFingerprint,
+  requireFingerprint,
+  closestNames,
+  UnknownFingerprintError,
+  DEFAULT_OS_DB,
+  type OsDb,
+  type Fingerprint,
+  type OsClass,
+} from './emulator/os-db.ts';
+export { labTruth, kernelClassLine, type TruthRecord } from './emulator/truth.ts';
+export type { PathSpec, Distribution } from './emulator/path.ts';
 export { LabError } from './lab-error.ts';
 export { inNamespace } from './netns.ts';
-export { labTargets, maxTargets, TARGET_FORMATS, RESPONSIVE_ADDRESSES, MAX_NAMES, type TargetFormat } from './targets.ts';
-export { labName, labNameAddress, ALIASES } from './dns-zone.ts';
+export {
+  labTargets,
+  maxTargets,
+  TARGET_FORMATS,
+  RESPONSIVE_ADDRESSES,
+  MAX_NAMES,
+  type TargetFormat,
+} from './targets.ts';
+export { labName, labNameAddress, labNameAddress6, ALIASES } from './dns-zone.ts';
+export { labIpv6, labCidr6, LAB_CIDR6 } from './ipv6.ts';
 export { TARGET_HTTP_PORTS, TARGET_TLS_PORTS } from './servers/target-ports.ts';

@@ -7,6 +7,12 @@
  *   scan ns: 198.18.0.10, routes only to the lab's blocks (no default route)
  *   one ns per personality: LAN 198.18.0.10x + its /18 as a `local` route
  *   hostile ns: LAN 198.18.0.200 + 198.18.250.0/24
+ *   scanners, personalities and hostile hosts are dual-stack: each IPv4
+ *     address and block has an IPv6 twin in fd00:18::/96 (ipv6.ts)
+ *   emu ns: LAN 198.18.0.90, no address or route for the emulated blocks
+ *     (198.18.4.0 - 198.18.247.255) and forwarding off, so its kernel stays
+ *     silent; one responder process per emulated OS reads and writes frames
+ *     for its block with libpcap
  *
  * Veth pairs are created inside the hub and moved straight into the other
  * namespace, so neither end ever exists in the root namespace.
@@ -15,16 +21,26 @@ import { open, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsmasqZoneOptions } from './dns-zone.ts';
+import { IPV6_SYSCTLS, labCidr6, labIpv6, lanMac, writeNeighbours } from './ipv6.ts';
+import { extraSlug, type EmulatedOs, type EmulatedOsRequest } from './emulator/catalog.ts';
+import { DEFAULT_OS_DB, loadOsDb, requireFingerprint } from './emulator/os-db.ts';
 import { ip, listNamespaces, namespacePids, runIn, setSysctls } from './netns.ts';
 import { PERSONALITIES, stackRouteMetrics, stackSysctls } from './personalities.ts';
 import {
   DNS_ADDRESS,
+  EMULATED_LAN_ADDRESS,
+  EMULATED_ROUTES,
+  MAX_EMULATED,
+  defaultEmulated,
+  emulatedCidr,
+  emulatedHost,
   HOSTILE_CIDR,
   HOSTILE_LAN_ADDRESS,
   HOSTILE_PORT,
   LAN_CIDR,
   LAN_PREFIX_LENGTH,
   LAB_DOMAIN,
+  MAX_SCANNER_INDEX,
   hostileAddress,
   isLabNamespace,
   labNamespaces,
@@ -52,6 +68,8 @@ import { checkLabTools } from './preflight.ts';
 import { makeSelfSignedCertificate } from './tls.ts';
 
 const SERVERS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'servers');
+const RESPONDER = join(dirname(fileURLToPath(import.meta.url)), 'emulator', 'responder.main.ts');
+const EMULATED_STATE = 'emulated.json';
 const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BRIDGE = 'br0';
 /**
@@ -124,7 +142,57 @@ async function ownNamespaces(prefix: string): Promise<string[]> {
 
 function baseNamespaces(prefix: string): string[] {
   const ns = labNamespaces(prefix);
-  return [ns.hub, ns.scanner, ns.hostile, ...ns.personalities];
+  return [ns.hub, ns.scanner, ns.hostile, ns.emulation, ...ns.personalities];
+}
+
+/** The emulated OSes a built lab runs (recorded at up), or null when none is recorded. */
+async function recordedEmulated(prefix: string): Promise<EmulatedOs[] | null> {
+  try {
+    return JSON.parse(await readFile(join(stateDir(prefix), EMULATED_STATE), 'utf8')) as EmulatedOs[];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The emulated OSes after adding `requests` to `current`: a request already
+ * running (same fingerprint, slug and path) is not added twice; new ones take
+ * the next free blocks. Names are checked against nmap-os-db first, so an
+ * unknown one fails before anything changes.
+ */
+export function withExtras(
+  current: readonly EmulatedOs[],
+  requests: readonly EmulatedOsRequest[] = [],
+  osDb = DEFAULT_OS_DB,
+): EmulatedOs[] {
+  const out = [...current];
+  if (requests.length === 0) return out;
+  const db = loadOsDb(osDb);
+  for (const request of requests) {
+    const r = typeof request === 'string' ? { fingerprint: request } : request;
+    requireFingerprint(db, r.fingerprint);
+    const same = out.find(
+      (e) =>
+        e.fingerprint === r.fingerprint &&
+        (r.slug === undefined || e.slug === r.slug) &&
+        JSON.stringify(e.path ?? null) === JSON.stringify(r.path ?? null),
+    );
+    if (same) continue;
+    const index = Math.max(-1, ...out.map((e) => e.index)) + 1;
+    if (index >= MAX_EMULATED)
+      throw new Error(
+        `the lab has room for ${MAX_EMULATED} emulated OSes; "${r.fingerprint}" would be number ${index + 1}`,
+      );
+    out.push({
+      slug: r.slug ?? extraSlug(index, r.fingerprint),
+      fingerprint: r.fingerprint,
+      index,
+      cidr: emulatedCidr(index),
+      firstHost: emulatedHost(index, 0),
+      ...(r.path !== undefined && { path: r.path }),
+    });
+  }
+  return out;
 }
 
 async function statusOf(prefix: string): Promise<LabStatus> {
@@ -133,7 +201,10 @@ async function statusOf(prefix: string): Promise<LabStatus> {
   const processes = await Promise.all(
     records.map(async (r) => ({ name: r.name, pid: r.pid, alive: await isAlive(r) })),
   );
-  const marker = await readFile(join(stateDir(prefix), UP_MARKER), 'utf8').then(() => true, () => false);
+  const marker = await readFile(join(stateDir(prefix), UP_MARKER), 'utf8').then(
+    () => true,
+    () => false,
+  );
   const up =
     marker &&
     baseNamespaces(prefix).every((name) => namespaces.includes(name)) &&
@@ -148,14 +219,28 @@ export async function labStatus(opts?: LabOptions): Promise<LabStatus> {
   return statusOf(prefix);
 }
 
-/** Brings the lab up; when it is already up and healthy, does nothing. */
+/**
+ * Brings the lab up; when it is already up and healthy, does nothing but
+ * start the responders of extra emulated OSes asked for in `opts.os`. A lab
+ * whose only fault is dead responders gets just those restarted; anything
+ * else half-built is rebuilt from nothing.
+ */
 export async function labUp(opts?: LabOptions): Promise<LabPlan> {
-  const plan = labPlan(opts);
+  const base = labPlan(opts);
   requireRoot('up');
   await checkLabTools();
-  return withLock(plan.prefix, async () => {
-    if ((await statusOf(plan.prefix)).up) return plan;
+  // Unknown fingerprint names fail here, before the lab is touched.
+  withExtras(base.emulated, opts?.os);
+  return withLock(base.prefix, async () => {
+    const status = await statusOf(base.prefix);
+    const recorded = await recordedEmulated(base.prefix);
+    if (recorded && (status.up || (await onlyRespondersDead(base.prefix, status)))) {
+      const plan = { ...base, emulated: withExtras(recorded, opts?.os) };
+      await startResponders(plan, status);
+      return publicPlan(plan);
+    }
     // Half a lab (an interrupted up, a crashed server) is rebuilt from nothing.
+    const plan = { ...base, emulated: withExtras(base.emulated, opts?.os).map((os) => ({ ...os })) };
     await tearDown(plan.prefix);
     try {
       await build(plan);
@@ -163,8 +248,88 @@ export async function labUp(opts?: LabOptions): Promise<LabPlan> {
       await tearDown(plan.prefix);
       throw error;
     }
-    return plan;
+    return publicPlan(plan);
   });
+}
+
+/** The plan callers see: which process serves an OS is the lab's own business (kept in its state). */
+function publicPlan(plan: LabPlan): LabPlan {
+  return { ...plan, emulated: plan.emulated.map(({ process: _process, ...os }) => os) };
+}
+
+/** True when every namespace and every process but some emulated-OS responders is there. */
+async function onlyRespondersDead(prefix: string, status: LabStatus): Promise<boolean> {
+  const marker = await readFile(join(stateDir(prefix), UP_MARKER), 'utf8').then(
+    () => true,
+    () => false,
+  );
+  if (!marker || !baseNamespaces(prefix).every((n) => status.namespaces.includes(n))) return false;
+  return status.processes.every((p) => p.alive || p.name.startsWith('emu-'));
+}
+
+/** Extras started together share a responder process, this many OSes at most. */
+const EXTRAS_PER_PROCESS = 20;
+
+/**
+ * Starts the responder of every emulated OS of `plan` that is not running
+ * (each default alone; extras without a process in groups), and records the
+ * set. A dead process is restarted with the OSes it served.
+ */
+async function startResponders(plan: LabPlan, status: LabStatus | null): Promise<void> {
+  const alive = new Set((status?.processes ?? []).filter((p) => p.alive).map((p) => p.name));
+  const defaults = new Set(defaultEmulated().map((d) => d.slug));
+  for (const os of plan.emulated) {
+    if (os.process === undefined && defaults.has(os.slug) && os.index < defaults.size) os.process = `emu-${os.slug}`;
+  }
+  const fresh = plan.emulated.filter((os) => os.process === undefined);
+  for (let i = 0; i < fresh.length; i += EXTRAS_PER_PROCESS) {
+    const group = fresh.slice(i, i + EXTRAS_PER_PROCESS);
+    for (const os of group) os.process = `emu-${group[0]!.slug}`;
+  }
+  const groups = new Map<string, EmulatedOs[]>();
+  for (const os of plan.emulated) {
+    const name = os.process ?? `emu-${os.slug}`;
+    groups.set(name, [...(groups.get(name) ?? []), os]);
+  }
+  const started = [];
+  for (const [name, group] of groups) {
+    if (alive.has(name)) continue;
+    const tls = {
+      cert: join(stateDir(plan.prefix), 'tls', 'cert.pem'),
+      key: join(stateDir(plan.prefix), 'tls', 'key.pem'),
+    };
+    const configs = group.map((os) => ({
+      slug: os.slug,
+      fingerprint: os.fingerprint,
+      cidr: os.cidr,
+      device: 'eth0',
+      tls,
+      ...(os.path !== undefined && { path: os.path }),
+    }));
+    // A little ahead of ordinary processes: a kernel stack answers in softirq context, before any
+    // process runs, and a responder that waits behind a loaded machine's run queue adds that wait
+    // to every round trip (measured: the prober's rate against emulated hosts nearly halves).
+    started.push(
+      await startDetached(
+        plan.prefix,
+        name,
+        plan.emulationNamespace,
+        'nice',
+        ['-n', '-5', process.execPath, '--import', 'tsx', RESPONDER, JSON.stringify(configs)],
+        PACKAGE_DIR,
+      ),
+    );
+  }
+  // Responders parse nmap-os-db and score their profiles at start: a few seconds per OS on a loaded machine.
+  for (const record of started) await waitForLog(plan.prefix, record, 'ready:', 300_000);
+  await writeFile(join(stateDir(plan.prefix), EMULATED_STATE), `${JSON.stringify(plan.emulated, null, 2)}\n`);
+}
+
+/** The running lab's plan, with any extra emulated OSes it was given (the static plan when none is recorded). */
+export async function runningPlan(opts?: LabOptions): Promise<LabPlan> {
+  const base = labPlan(opts);
+  const recorded = await recordedEmulated(base.prefix);
+  return recorded ? publicPlan({ ...base, emulated: recorded }) : base;
 }
 
 export async function labDown(opts?: LabOptions): Promise<void> {
@@ -220,36 +385,66 @@ async function tearDown(prefix: string): Promise<void> {
   await removeState(prefix);
 }
 
-async function addNamespace(name: string): Promise<void> {
+async function addNamespace(name: string, family: 'ipv4' | 'dual' = 'ipv4'): Promise<void> {
   await ip(['netns', 'add', name]);
+  // IPv6 only where a host answers on it (ipv6.ts), and quiet there: router
+  // solicitations, DAD and link-local chatter only add noise to captures.
+  await setSysctls(
+    name,
+    family === 'dual'
+      ? IPV6_SYSCTLS
+      : [
+          ['net.ipv6.conf.all.disable_ipv6', '1'],
+          ['net.ipv6.conf.default.disable_ipv6', '1'],
+        ],
+  );
   await ip(['-n', name, 'link', 'set', 'lo', 'up']);
-  // IPv6 off: the lab is IPv4, and router solicitations and DAD only add noise to captures.
-  await setSysctls(name, [
-    ['net.ipv6.conf.all.disable_ipv6', '1'],
-    ['net.ipv6.conf.default.disable_ipv6', '1'],
-  ]);
 }
 
 /** Plugs `namespace` into the LAN with `address`; `metrics` go on its route to the LAN. */
-async function plugIn(prefix: string, namespace: string, hubPort: string, address: string, metrics: string[] = []): Promise<void> {
+async function plugIn(
+  prefix: string,
+  namespace: string,
+  hubPort: string,
+  address: string,
+  metrics: string[] = [],
+  dual = false,
+): Promise<void> {
   const hub = labNamespaces(prefix).hub;
-  await ip(['-n', hub, 'link', 'add', hubPort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace]);
+  // Dual-stack namespaces get a MAC derived from their address: their IPv6 neighbours are written down (ipv6.ts).
+  const mac = dual ? ['address', lanMac(address)] : [];
+  await ip(['-n', hub, 'link', 'add', hubPort, 'type', 'veth', 'peer', 'name', 'eth0', ...mac, 'netns', namespace]);
   await ip(['-n', hub, 'link', 'set', hubPort, 'master', BRIDGE, 'up']);
   await ip(['-n', namespace, 'addr', 'add', `${address}/${LAN_PREFIX_LENGTH}`, 'dev', 'eth0', 'noprefixroute']);
   await ip(['-n', namespace, 'link', 'set', 'eth0', 'up']);
   // An explicit LAN route (not the kernel's) so it can carry the personality's metrics:
   // advmss, window and initrwnd act on connections to the scanners through this route.
   await ip(['-n', namespace, 'route', 'add', LAN_CIDR, 'dev', 'eth0', 'src', address, ...metrics]);
+  if (dual) {
+    const address6 = labIpv6(address);
+    await ip(['-n', namespace, '-6', 'addr', 'add', `${address6}/120`, 'dev', 'eth0', 'nodad', 'noprefixroute']);
+    await ip(['-n', namespace, '-6', 'route', 'add', labCidr6(LAN_CIDR), 'dev', 'eth0', 'src', address6, ...metrics]);
+  }
 }
 
 async function buildScanner(prefix: string, namespace: string, address: string, hubPort: string): Promise<void> {
-  await addNamespace(namespace);
-  await plugIn(prefix, namespace, hubPort, address);
-  // Routes to the lab's blocks only: anything else is unreachable from a scanner.
+  await addNamespace(namespace, 'dual');
+  await plugIn(prefix, namespace, hubPort, address, [], true);
+  // Routes to the lab's blocks only (IPv4 and their IPv6 twins): anything else is unreachable from a scanner.
   for (const [index] of PERSONALITIES.entries()) {
     await ip(['-n', namespace, 'route', 'add', personalityCidr(index), 'via', personalityLanAddress(index)]);
+    await ip([
+      ...['-n', namespace, '-6', 'route', 'add', labCidr6(personalityCidr(index))],
+      ...['via', labIpv6(personalityLanAddress(index))],
+    ]);
   }
   await ip(['-n', namespace, 'route', 'add', HOSTILE_CIDR, 'via', HOSTILE_LAN_ADDRESS]);
+  await ip(['-n', namespace, '-6', 'route', 'add', labCidr6(HOSTILE_CIDR), 'via', labIpv6(HOSTILE_LAN_ADDRESS)]);
+  await writeNeighbours(namespace, [
+    ...PERSONALITIES.map((_, index) => personalityLanAddress(index)),
+    HOSTILE_LAN_ADDRESS,
+  ]);
+  for (const cidr of EMULATED_ROUTES) await ip(['-n', namespace, 'route', 'add', cidr, 'via', EMULATED_LAN_ADDRESS]);
   await setSysctls(namespace, [
     // Many short connections per second: plenty of ephemeral ports, reuse TIME_WAIT.
     ['net.ipv4.ip_local_port_range', '1024 65535'],
@@ -264,6 +459,9 @@ async function buildScanner(prefix: string, namespace: string, address: string, 
   );
 }
 
+/** The first scanner and every one addScanner may add: the servers' IPv6 neighbours, written at build. */
+const EVERY_SCANNER_ADDRESS = Array.from({ length: MAX_SCANNER_INDEX }, (_, i) => scannerAddress(i + 1));
+
 async function build(plan: LabPlan): Promise<void> {
   const { prefix } = plan;
   const ns = labNamespaces(prefix);
@@ -273,7 +471,12 @@ async function build(plan: LabPlan): Promise<void> {
 
   // The LAN.
   await addNamespace(ns.hub);
-  await ip(['-n', ns.hub, 'link', 'add', BRIDGE, 'address', BRIDGE_MAC, 'type', 'bridge', 'forward_delay', '0']);
+  // No multicast snooping: IPv6 neighbour discovery goes to solicited-node multicast groups, and with no MLD
+  // querier on the LAN a snooping bridge need not forward them.
+  await ip([
+    ...['-n', ns.hub, 'link', 'add', BRIDGE, 'address', BRIDGE_MAC, 'type', 'bridge'],
+    ...['forward_delay', '0', 'mcast_snooping', '0'],
+  ]);
   await ip(['-n', ns.hub, 'addr', 'add', `${DNS_ADDRESS}/${LAN_PREFIX_LENGTH}`, 'dev', BRIDGE]);
   await ip(['-n', ns.hub, 'link', 'set', BRIDGE, 'up']);
 
@@ -281,20 +484,48 @@ async function build(plan: LabPlan): Promise<void> {
 
   for (const [index, personality] of PERSONALITIES.entries()) {
     const namespace = `${prefix}-${personality.name}`;
-    await addNamespace(namespace);
+    await addNamespace(namespace, 'dual');
     await setSysctls(namespace, [
       ...stackSysctls(personality.stack),
       ['net.core.somaxconn', '4096'],
       ['net.ipv4.tcp_max_syn_backlog', '8192'],
     ]);
-    await plugIn(prefix, namespace, `lan-${personality.name}`, personalityLanAddress(index), stackRouteMetrics(personality.stack));
+    await plugIn(
+      prefix,
+      namespace,
+      `lan-${personality.name}`,
+      personalityLanAddress(index),
+      stackRouteMetrics(personality.stack),
+      true,
+    );
     await ip(['-n', namespace, 'route', 'add', 'local', personalityCidr(index), 'dev', 'lo']);
+    await ip(['-n', namespace, '-6', 'route', 'add', 'local', labCidr6(personalityCidr(index)), 'dev', 'lo']);
+    await writeNeighbours(namespace, EVERY_SCANNER_ADDRESS);
   }
 
-  await addNamespace(ns.hostile);
-  await plugIn(prefix, ns.hostile, 'lan-hostile', HOSTILE_LAN_ADDRESS);
+  await addNamespace(ns.hostile, 'dual');
+  // Its servers bind single addresses of a `local` block: IPv4 allows that, IPv6 only with non-local binds on.
+  await setSysctls(ns.hostile, [['net.ipv6.ip_nonlocal_bind', '1']]);
+  await plugIn(prefix, ns.hostile, 'lan-hostile', HOSTILE_LAN_ADDRESS, [], true);
   await ip(['-n', ns.hostile, 'route', 'add', 'local', HOSTILE_CIDR, 'dev', 'lo']);
+  await ip(['-n', ns.hostile, '-6', 'route', 'add', 'local', labCidr6(HOSTILE_CIDR), 'dev', 'lo']);
+  await writeNeighbours(ns.hostile, EVERY_SCANNER_ADDRESS);
   await runIn(ns.hostile, 'iptables', ['-A', 'INPUT', '-d', hostileAddress('drop'), '-p', 'tcp', '-j', 'DROP']);
+  await runIn(ns.hostile, 'ip6tables', [
+    ...['-A', 'INPUT', '-d', labIpv6(hostileAddress('drop')), '-p', 'tcp', '-j', 'DROP'],
+  ]);
+
+  // The emulated OSes: this namespace's kernel must never answer for their blocks.
+  await addNamespace(ns.emulation);
+  await setSysctls(ns.emulation, [
+    ['net.ipv4.ip_forward', '0'],
+    ['net.ipv4.conf.all.forwarding', '0'],
+  ]);
+  await plugIn(prefix, ns.emulation, 'lan-emu', EMULATED_LAN_ADDRESS);
+  // Belt and braces: libpcap taps frames before netfilter, so dropping them here silences only the kernel.
+  for (const cidr of EMULATED_ROUTES) {
+    await runIn(ns.emulation, 'iptables', ['-t', 'raw', '-A', 'PREROUTING', '-d', cidr, '-j', 'DROP']);
+  }
 
   const tls = await makeSelfSignedCertificate(join(state, 'tls'));
   // Servers start from the package directory so `--import tsx` resolves like it does for us.
@@ -303,26 +534,53 @@ async function build(plan: LabPlan): Promise<void> {
   started.push({
     marker: 'started, version',
     record: await startDetached(prefix, 'dns', ns.hub, 'dnsmasq', [
-      '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll',
-      '--log-facility=-', '--pid-file=', `--listen-address=${DNS_ADDRESS}`, '--bind-interfaces',
-      '--cache-size=0', ...dnsmasqZoneOptions(),
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--no-poll',
+      '--log-facility=-',
+      '--pid-file=',
+      `--listen-address=${DNS_ADDRESS}`,
+      '--bind-interfaces',
+      '--cache-size=0',
+      ...dnsmasqZoneOptions(),
     ]),
   });
   for (const personality of PERSONALITIES) {
     started.push({
       marker: 'ready:',
-      record: await startDetached(prefix, `server-${personality.name}`, `${prefix}-${personality.name}`, node, [
-        '--import', 'tsx', join(SERVERS_DIR, 'target-server.main.ts'), personality.name, tls.cert, tls.key,
-      ], PACKAGE_DIR),
+      record: await startDetached(
+        prefix,
+        `server-${personality.name}`,
+        `${prefix}-${personality.name}`,
+        node,
+        ['--import', 'tsx', join(SERVERS_DIR, 'target-server.main.ts'), personality.name, tls.cert, tls.key],
+        PACKAGE_DIR,
+      ),
     });
   }
   started.push({
     marker: 'ready:',
-    record: await startDetached(prefix, 'server-hostile', ns.hostile, node, [
-      '--import', 'tsx', join(SERVERS_DIR, 'hostile-server.main.ts'), String(HOSTILE_PORT),
-      ...(['silent', 'garbage', 'endless'] as const).map((b) => `${b}=${hostileAddress(b)}`),
-    ], PACKAGE_DIR),
+    record: await startDetached(
+      prefix,
+      'server-hostile',
+      ns.hostile,
+      node,
+      [
+        '--import',
+        'tsx',
+        join(SERVERS_DIR, 'hostile-server.main.ts'),
+        String(HOSTILE_PORT),
+        ...(['silent', 'garbage', 'endless'] as const).flatMap((b) => [
+          `${b}=${hostileAddress(b)}`,
+          `${b}=${labIpv6(hostileAddress(b))}`,
+        ]),
+      ],
+      PACKAGE_DIR,
+    ),
   });
   for (const { record, marker } of started) await waitForLog(prefix, record, marker);
+  await startResponders(plan, null);
   await writeFile(join(state, UP_MARKER), `${JSON.stringify({ at: new Date().toISOString(), pid: process.pid })}\n`);
 }

@@ -13,7 +13,9 @@ export class CommandError extends Error {
   readonly stderr: string;
   readonly code: number | null;
   constructor(command: string, args: readonly string[], code: number | null, stderr: string) {
-    super(`command failed (exit ${code ?? 'signal'}): ${[command, ...args].join(' ')}${stderr ? `\n${stderr.trim()}` : ''}`);
+    super(
+      `command failed (exit ${code ?? 'signal'}): ${[command, ...args].join(' ')}${stderr ? `\n${stderr.trim()}` : ''}`,
+    );
     this.name = 'CommandError';
     this.stderr = stderr;
     this.code = code;
@@ -21,7 +23,11 @@ export class CommandError extends Error {
 }
 
 /** Runs a command to completion; resolves with stdout, rejects with CommandError. */
-export function run(command: string, args: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { timeoutMs?: number; input?: string } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       command,

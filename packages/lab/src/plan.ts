@@ -6,12 +6,19 @@
  * Every lab lives in its own namespaces with nothing in the root namespace, so
  * two labs with different prefixes use the same addresses without meeting.
  */
+import { DEFAULT_EMULATED, type EmulatedOs, type EmulatedOsRequest } from './emulator/catalog.ts';
 import { LabError } from './lab-error.ts';
 import { PERSONALITIES, type PersonalityExpectation } from './personalities.ts';
 
 export interface LabOptions {
   /** Namespace name prefix; default process.env.OSFP_LAB_PREFIX ?? 'osfp'. */
   prefix?: string;
+  /**
+   * Extra emulated OSes, by nmap-os-db `Fingerprint` name (optionally with
+   * path conditions), on top of the defaults. An unknown name is an error
+   * listing the closest names.
+   */
+  os?: EmulatedOsRequest[];
 }
 
 export interface Personality {
@@ -38,8 +45,14 @@ export interface LabPlan {
   dnsServer: string;
   domain: string;
   allowCidr: '198.18.0.0/15';
+  /** The lab's IPv6 prefix (ipv6.ts): every dual-stack host's IPv6 address. */
+  allowCidr6: 'fd00:18::/96';
   personalities: Personality[];
   hostile: HostileHost[];
+  /** Namespace of the emulated OSes' responders (one LAN address, no local address for their blocks). */
+  emulationNamespace: string;
+  /** Emulated OSes: the defaults, then any extras. */
+  emulated: EmulatedOs[];
 }
 
 export const LAB_CIDR = '198.18.0.0/15';
@@ -59,6 +72,32 @@ export const PERSONALITY_BLOCK_BITS = 14;
 export const PERSONALITY_BLOCK_SIZE = 2 ** PERSONALITY_BLOCK_BITS;
 /** Host offsets 1..size-2 inside a block: the all-zero and all-one addresses stay unused. */
 export const HOSTS_PER_PERSONALITY = PERSONALITY_BLOCK_SIZE - 2;
+
+/**
+ * Emulated OSes: block k is 198.18.(4 + 4k).0/22 (1,022 hosts: the first and
+ * last address of a block are never used), k = 0..60, all inside
+ * 198.18.4.0 - 198.18.247.255: away from the LAN (198.18.0.0/24), the hostile
+ * block and the personalities (198.19.0.0/16).
+ */
+export const EMULATED_BASE = ipToNumber('198.18.4.0');
+export const EMULATED_BLOCK_BITS = 10;
+export const EMULATED_BLOCK_SIZE = 2 ** EMULATED_BLOCK_BITS;
+export const HOSTS_PER_EMULATED = EMULATED_BLOCK_SIZE - 2;
+export const MAX_EMULATED = 61;
+export const EMULATED_END = EMULATED_BASE + MAX_EMULATED * EMULATED_BLOCK_SIZE - 1;
+export const EMULATED_LAN_ADDRESS = '198.18.0.90';
+/** Prefixes that exactly cover every possible emulated block: the scanners' routes to the emulation namespace. */
+export const EMULATED_ROUTES: readonly string[] = [
+  '198.18.4.0/22',
+  '198.18.8.0/21',
+  '198.18.16.0/20',
+  '198.18.32.0/19',
+  '198.18.64.0/18',
+  '198.18.128.0/18',
+  '198.18.192.0/19',
+  '198.18.224.0/20',
+  '198.18.240.0/21',
+];
 
 export const HOSTILE_CIDR = '198.18.250.0/24';
 export const HOSTILE_BASE = ipToNumber('198.18.250.0');
@@ -101,6 +140,7 @@ export interface LabNamespaces {
   scanner: string;
   hostile: string;
   personalities: string[];
+  emulation: string;
 }
 
 export function labNamespaces(prefix: string): LabNamespaces {
@@ -109,13 +149,14 @@ export function labNamespaces(prefix: string): LabNamespaces {
     scanner: `${prefix}-scan`,
     hostile: `${prefix}-hostile`,
     personalities: PERSONALITIES.map((p) => `${prefix}-${p.name}`),
+    emulation: `${prefix}-emu`,
   };
 }
 
 /** True for every namespace name a lab with this prefix may own, extra scanners included. */
 export function isLabNamespace(prefix: string, name: string): boolean {
   const own = labNamespaces(prefix);
-  if ([own.hub, own.scanner, own.hostile, ...own.personalities].includes(name)) return true;
+  if ([own.hub, own.scanner, own.hostile, own.emulation, ...own.personalities].includes(name)) return true;
   const extra = new RegExp(`^${prefix}-scan([0-9]+)$`).exec(name);
   const index = Number(extra?.[1] ?? NaN);
   return index >= 2 && index <= MAX_SCANNER_INDEX && String(index) === extra?.[1];
@@ -133,7 +174,9 @@ export function scannerAddress(index: number): string {
 
 function checkScannerIndex(index: number): void {
   if (!Number.isInteger(index) || index < 1 || index > MAX_SCANNER_INDEX) {
-    throw new Error(`scanner index ${index} is out of range: use 2..${MAX_SCANNER_INDEX} for extra scanners (1 is the main scanner)`);
+    throw new Error(
+      `scanner index ${index} is out of range: use 2..${MAX_SCANNER_INDEX} for extra scanners (1 is the main scanner)`,
+    );
   }
 }
 
@@ -150,17 +193,54 @@ export function personalityCidr(index: number): string {
 
 /** Address of host `host` (0-based) of personality `index`. */
 export function personalityHost(index: number, host: number): string {
-  if (host < 0 || host >= HOSTS_PER_PERSONALITY) throw new RangeError(`host ${host} is outside 0..${HOSTS_PER_PERSONALITY - 1}`);
+  if (host < 0 || host >= HOSTS_PER_PERSONALITY)
+    throw new RangeError(`host ${host} is outside 0..${HOSTS_PER_PERSONALITY - 1}`);
   return numberToIp(PERSONALITY_BASE + index * PERSONALITY_BLOCK_SIZE + 1 + host);
+}
+
+export function emulatedCidr(index: number): string {
+  return `${numberToIp(EMULATED_BASE + index * EMULATED_BLOCK_SIZE)}/${32 - EMULATED_BLOCK_BITS}`;
+}
+
+/** Address of host `host` (0-based) of emulated block `index`. */
+export function emulatedHost(index: number, host: number): string {
+  if (host < 0 || host >= HOSTS_PER_EMULATED)
+    throw new RangeError(`host ${host} is outside 0..${HOSTS_PER_EMULATED - 1}`);
+  if (index < 0 || index >= MAX_EMULATED)
+    throw new RangeError(`emulated block ${index} is outside 0..${MAX_EMULATED - 1}`);
+  return numberToIp(EMULATED_BASE + index * EMULATED_BLOCK_SIZE + 1 + host);
+}
+
+/** The default emulated OSes with their blocks. */
+export function defaultEmulated(): EmulatedOs[] {
+  return DEFAULT_EMULATED.map((d, index) => ({
+    slug: d.slug,
+    fingerprint: d.fingerprint,
+    index,
+    cidr: emulatedCidr(index),
+    firstHost: emulatedHost(index, 0),
+  }));
 }
 
 export function hostileAddress(behaviour: HostileBehaviour): string {
   return numberToIp(HOSTILE_BASE + 1 + HOSTILE_BEHAVIOURS.indexOf(behaviour));
 }
 
-/** Which personality (by name) or hostile behaviour answers on `ip`, or null outside the lab's blocks. */
-export function whoAnswers(ip: string): { personality: string } | { hostile: HostileBehaviour } | null {
+/**
+ * Which personality (by name), emulated OS (by slug; `extra-<k>` for a block
+ * beyond the defaults) or hostile behaviour answers on `ip`, or null outside
+ * the lab's blocks.
+ */
+export function whoAnswers(
+  ip: string,
+): { personality: string } | { emulated: string } | { hostile: HostileBehaviour } | null {
   const value = ipToNumber(ip);
+  if (value >= EMULATED_BASE && value <= EMULATED_END) {
+    const index = Math.floor((value - EMULATED_BASE) / EMULATED_BLOCK_SIZE);
+    const offset = (value - EMULATED_BASE) % EMULATED_BLOCK_SIZE;
+    if (offset === 0 || offset === EMULATED_BLOCK_SIZE - 1) return null;
+    return { emulated: DEFAULT_EMULATED[index]?.slug ?? `extra-${index}` };
+  }
   const offset = value - PERSONALITY_BASE;
   if (offset >= 0 && offset < PERSONALITIES.length * PERSONALITY_BLOCK_SIZE) {
     const personality = PERSONALITIES[Math.floor(offset / PERSONALITY_BLOCK_SIZE)];
@@ -180,6 +260,7 @@ export function labPlan(opts?: LabOptions): LabPlan {
     dnsServer: DNS_ADDRESS,
     domain: LAB_DOMAIN,
     allowCidr: LAB_CIDR,
+    allowCidr6: 'fd00:18::/96',
     personalities: PERSONALITIES.map((p, index) => ({
       name: p.name,
       namespace: `${prefix}-${p.name}`,
@@ -188,5 +269,7 @@ export function labPlan(opts?: LabOptions): LabPlan {
       expect: { ...p.expect },
     })),
     hostile: HOSTILE_BEHAVIOURS.map((behaviour) => ({ behaviour, ip: hostileAddress(behaviour), port: HOSTILE_PORT })),
+    emulationNamespace: `${prefix}-emu`,
+    emulated: defaultEmulated(),
   };
 }

@@ -4,7 +4,7 @@
  * can kill exactly them later (a bare pid could have been reused).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inNamespace } from './netns.ts';
@@ -22,6 +22,8 @@ export interface ProcessRecord {
   /** Field 22 of /proc/PID/stat: tells this process from a later one with the same pid. */
   startTime: string;
   command: string[];
+  /** Size of the (appended) log when this process started: readiness is looked for after it. */
+  logOffset?: number;
 }
 
 function pidDir(prefix: string): string {
@@ -57,15 +59,20 @@ export async function startDetached(
   await mkdir(pidDir(prefix), { recursive: true });
   await mkdir(join(stateDir(prefix), 'logs'), { recursive: true });
   const log = openSync(logPath(prefix, name), 'a');
+  const logOffset = fstatSync(log).size;
   const [cmd, full] = inNamespace(namespace, command, args);
   try {
-    const child = spawn(cmd, full, { detached: true, stdio: ['ignore', log, log], ...(cwd === undefined ? {} : { cwd }) });
+    const child = spawn(cmd, full, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      ...(cwd === undefined ? {} : { cwd }),
+    });
     const pid = child.pid;
     if (pid === undefined) throw new Error(`could not start ${name}: ${cmd} ${full.join(' ')}`);
     child.unref();
     // `ip netns exec` execs the command in place, so this pid is the server's own.
     const startTime = (await processStartTime(pid)) ?? '';
-    const record: ProcessRecord = { name, namespace, pid, startTime, command: [cmd, ...full] };
+    const record: ProcessRecord = { name, namespace, pid, startTime, command: [cmd, ...full], logOffset };
     // Written aside and renamed: a record that exists is whole, even if this `up` is killed mid-write.
     const recordPath = join(pidDir(prefix), `${name}.json`);
     await writeFile(`${recordPath}.tmp`, `${JSON.stringify(record)}\n`);
@@ -131,12 +138,18 @@ export async function killPids(pids: readonly number[], graceMs = 2_000): Promis
 }
 
 /** Waits until the process's log contains `marker` (it is ready), or fails with the log's tail. */
-export async function waitForLog(prefix: string, record: ProcessRecord, marker: string, timeoutMs = 20_000): Promise<void> {
+export async function waitForLog(
+  prefix: string,
+  record: ProcessRecord,
+  marker: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let text = '';
     try {
-      text = await readFile(logPath(prefix, record.name), 'utf8');
+      // A restarted process appends to its predecessor's log: only what it wrote counts.
+      text = (await readFile(logPath(prefix, record.name))).subarray(record.logOffset ?? 0).toString('utf8');
     } catch {
       // Not written yet.
     }

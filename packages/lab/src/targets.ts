@@ -3,28 +3,39 @@
  * given count is always the first `count` lines of one fixed sequence, so a
  * smaller list is a prefix of a larger one (like a top-N list).
  *
- * Order: consecutive lines cycle through the personalities; in each pass over
- * the addresses an address gets 1, 2 or 3 names in turn (several names per
+ * Order: consecutive lines cycle through the kernel personalities and the
+ * default emulated OSes (13 sources) while the emulated blocks last (1,022
+ * hosts each), then through the personalities alone; in each pass over the
+ * addresses an address gets 1, 2 or 3 names in turn (several names per
  * address, as on the web), and later passes add further aliases.
  */
 import { ALIASES, labName } from './dns-zone.ts';
+import { DEFAULT_EMULATED } from './emulator/catalog.ts';
+import { EMULATED_NAME_MARK } from './dns-zone.ts';
 import { PERSONALITIES } from './personalities.ts';
 import {
+  EMULATED_BASE,
+  EMULATED_BLOCK_SIZE,
   HOSTILE_BEHAVIOURS,
+  HOSTS_PER_EMULATED,
   HOSTS_PER_PERSONALITY,
   LAB_DOMAIN,
   PERSONALITY_BLOCK_SIZE,
   hostileAddress,
   labPrefix,
-  personalityHost,
+  numberToIp,
   type LabOptions,
 } from './plan.ts';
 
 export type TargetFormat = 'tranco' | 'domains' | 'ips';
 export const TARGET_FORMATS: readonly TargetFormat[] = ['tranco', 'domains', 'ips'];
 
-/** Responsive addresses: every usable host of every personality. */
-export const RESPONSIVE_ADDRESSES = PERSONALITIES.length * HOSTS_PER_PERSONALITY;
+const SOURCES = PERSONALITIES.length + DEFAULT_EMULATED.length;
+/** Slots in which every source (personality or default emulated OS) still has hosts. */
+const MIXED_SLOTS = SOURCES * HOSTS_PER_EMULATED;
+/** Responsive addresses: every usable host of every personality and default emulated OS. */
+export const RESPONSIVE_ADDRESSES =
+  PERSONALITIES.length * HOSTS_PER_PERSONALITY + DEFAULT_EMULATED.length * HOSTS_PER_EMULATED;
 const NAMES_PER_PASS_CYCLE = [1, 2, 3] as const;
 const PASSES = Math.floor(ALIASES.length / NAMES_PER_PASS_CYCLE.length);
 /** Sum over addresses of 1, 2, 3, 1, 2, 3, ... */
@@ -38,23 +49,39 @@ export const MAX_NAMES = PASSES * NAMES_PER_PASS;
 const HOSTILE_EVERY = 10;
 const HOSTILE_FIRST = 4;
 
-function responsiveAddress(slot: number): string {
-  return personalityHost(slot % PERSONALITIES.length, Math.floor(slot / PERSONALITIES.length));
+/**
+ * The slot's address and the number in its names: personality hosts count
+ * from 198.19.0.0 (`www-5`), emulated hosts from 198.18.4.0 (`www-e5`).
+ */
+function slotTarget(slot: number): { emulated: boolean; offset: number } {
+  if (slot < MIXED_SLOTS) {
+    const source = slot % SOURCES;
+    const host = Math.floor(slot / SOURCES);
+    if (source < PERSONALITIES.length) return { emulated: false, offset: source * PERSONALITY_BLOCK_SIZE + 1 + host };
+    return { emulated: true, offset: (source - PERSONALITIES.length) * EMULATED_BLOCK_SIZE + 1 + host };
+  }
+  const rest = slot - MIXED_SLOTS;
+  const source = rest % PERSONALITIES.length;
+  const host = HOSTS_PER_EMULATED + Math.floor(rest / PERSONALITIES.length);
+  return { emulated: false, offset: source * PERSONALITY_BLOCK_SIZE + 1 + host };
 }
 
-/** Offset of a slot's address from 198.19.0.0: the number in its synthesized names. */
-function responsiveOffset(slot: number): number {
-  return (slot % PERSONALITIES.length) * PERSONALITY_BLOCK_SIZE + 1 + Math.floor(slot / PERSONALITIES.length);
+const PERSONALITY_BASE_NUMBER = 0xc6130000; // 198.19.0.0
+
+function responsiveAddress(slot: number): string {
+  const t = slotTarget(slot);
+  return numberToIp((t.emulated ? EMULATED_BASE : PERSONALITY_BASE_NUMBER) + t.offset);
 }
 
 function* responsiveNames(): Generator<string> {
   for (let pass = 0; pass < PASSES; pass++) {
     for (let slot = 0; slot < RESPONSIVE_ADDRESSES; slot++) {
       const names = NAMES_PER_PASS_CYCLE[slot % 3] ?? 1;
-      const offset = responsiveOffset(slot);
+      const { emulated, offset } = slotTarget(slot);
+      const mark = emulated ? EMULATED_NAME_MARK : '';
       for (let j = 0; j < names; j++) {
         // Same names as labName(ip, alias), built directly: this loop makes a million of them.
-        yield `${ALIASES[pass * NAMES_PER_PASS_CYCLE.length + j] ?? ''}-${offset}.${LAB_DOMAIN}`;
+        yield `${ALIASES[pass * NAMES_PER_PASS_CYCLE.length + j] ?? ''}-${mark}${offset}.${LAB_DOMAIN}`;
       }
     }
   }

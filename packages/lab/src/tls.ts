@@ -17,10 +17,23 @@ export async function makeSelfSignedCertificate(directory: string): Promise<TlsF
   await mkdir(directory, { recursive: true });
   const files = { cert: join(directory, 'cert.pem'), key: join(directory, 'key.pem') };
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-days', '30', '-subj', `/CN=*.${LAB_DOMAIN}`,
-    '-addext', `subjectAltName=DNS:*.${LAB_DOMAIN},DNS:${LAB_DOMAIN}`,
-    '-keyout', files.key, '-out', files.cert,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '30',
+    '-subj',
+    `/CN=*.${LAB_DOMAIN}`,
+    '-addext',
+    `subjectAltName=DNS:*.${LAB_DOMAIN},DNS:${LAB_DOMAIN}`,
+    '-keyout',
+    files.key,
+    '-out',
+    files.cert,
   ]);
   return files;
 }

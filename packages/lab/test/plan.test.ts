@@ -15,6 +15,15 @@ import {
   whoAnswers,
 } from '../src/index.ts';
 import { stackRouteMetrics, stackSysctls } from '../src/personalities.ts';
+import {
+  EMULATED_BASE,
+  EMULATED_END,
+  EMULATED_ROUTES,
+  MAX_EMULATED,
+  emulatedCidr,
+  emulatedHost,
+  HOSTS_PER_EMULATED,
+} from '../src/plan.ts';
 
 const LAB = [ipToNumber('198.18.0.0'), ipToNumber('198.19.255.255')] as const;
 const inLab = (ip: string): boolean => ipToNumber(ip) >= LAB[0] && ipToNumber(ip) <= LAB[1];
@@ -29,6 +38,7 @@ describe('labPlan', () => {
       dnsServer: '198.18.0.53',
       domain: 'osfp-lab.test',
       allowCidr: '198.18.0.0/15',
+      allowCidr6: 'fd00:18::/96',
     });
     expect(plan.personalities.map((p) => p.namespace)).toEqual(PERSONALITIES.map((p) => `abc-${p.name}`));
     for (const p of plan.personalities) {
@@ -88,7 +98,8 @@ describe('names and addresses', () => {
   it('converts addresses both ways', () => {
     expect(ipToNumber('198.19.64.1')).toBe(3323150337);
     expect(numberToIp(3323150337)).toBe('198.19.64.1');
-    for (const bad of ['1.2.3', '1.2.3.256', 'a.b.c.d', '1.2.3.4.5']) expect(() => ipToNumber(bad)).toThrow(/not an IPv4/);
+    for (const bad of ['1.2.3', '1.2.3.256', 'a.b.c.d', '1.2.3.4.5'])
+      expect(() => ipToNumber(bad)).toThrow(/not an IPv4/);
   });
 
   it('maps hosts of each personality into its own block, and back', () => {
@@ -118,12 +129,59 @@ describe('names and addresses', () => {
     for (const name of [own.hub, own.scanner, own.hostile, ...own.personalities, 'osfp-scan2', 'osfp-scan40']) {
       expect(isLabNamespace('osfp', name), name).toBe(true);
     }
-    for (const name of ['osfpt-hub', 'osfpt-scan', 'osfp-scan1', 'osfp-scan02', 'osfp-scan41', 'osfp-other', 'osfp', 'xosfp-hub']) {
+    for (const name of [
+      'osfpt-hub',
+      'osfpt-scan',
+      'osfp-scan1',
+      'osfp-scan02',
+      'osfp-scan41',
+      'osfp-other',
+      'osfp',
+      'xosfp-hub',
+    ]) {
       expect(isLabNamespace('osfp', name), name).toBe(false);
     }
   });
 
   it('builds `ip netns exec` command lines', () => {
-    expect(inNamespace('osfp-scan', 'nmap', ['-O', '198.19.0.1'])).toEqual(['ip', ['netns', 'exec', 'osfp-scan', 'nmap', '-O', '198.19.0.1']]);
+    expect(inNamespace('osfp-scan', 'nmap', ['-O', '198.19.0.1'])).toEqual([
+      'ip',
+      ['netns', 'exec', 'osfp-scan', 'nmap', '-O', '198.19.0.1'],
+    ]);
+  });
+});
+
+describe('emulated OS blocks', () => {
+  const range = (cidr: string): [number, number] => {
+    const [addr = '', bits = '32'] = cidr.split('/');
+    const base = ipToNumber(addr);
+    return [base, base + 2 ** (32 - Number(bits)) - 1];
+  };
+
+  it('gives each default emulated OS its own /22 inside 198.18.0.0/15, clear of the LAN, the hostile block and the personalities', () => {
+    const plan = labPlan({ prefix: 'abc' });
+    expect(plan.emulationNamespace).toBe('abc-emu');
+    expect(plan.emulated.length).toBeGreaterThanOrEqual(9);
+    const taken = [range('198.18.0.0/24'), range('198.18.250.0/24'), range('198.19.0.0/16')];
+    for (const e of plan.emulated) {
+      const [lo, hi] = range(e.cidr);
+      expect(hi - lo + 1).toBe(1024);
+      expect(inLab(numberToIp(lo)) && inLab(numberToIp(hi))).toBe(true);
+      for (const [tlo, thi] of taken) expect(hi < tlo || lo > thi, e.cidr).toBe(true);
+      expect(e.firstHost).toBe(emulatedHost(e.index, 0));
+    }
+    expect(new Set(plan.emulated.map((e) => e.cidr)).size).toBe(plan.emulated.length);
+    expect(HOSTS_PER_EMULATED).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('routes exactly the range every possible block lies in', () => {
+    const routes = EMULATED_ROUTES.map(range).sort((a, b) => a[0] - b[0]);
+    expect(routes[0]?.[0]).toBe(EMULATED_BASE);
+    for (let i = 1; i < routes.length; i++) expect(routes[i]?.[0]).toBe((routes[i - 1]?.[1] ?? 0) + 1);
+    expect(routes[routes.length - 1]?.[1]).toBe(EMULATED_END);
+    expect(range(emulatedCidr(MAX_EMULATED - 1))[1]).toBe(EMULATED_END);
+    expect(() => emulatedHost(MAX_EMULATED, 0)).toThrow(RangeError);
+    expect(isLabNamespace('osfp', 'osfp-emu')).toBe(true);
+    expect(isLabNamespace('osfp', 'osfpx-emu')).toBe(false);
   });
 });

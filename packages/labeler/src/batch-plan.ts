@@ -1,8 +1,9 @@
 /**
  * Which hosts go to which Nmap process. Targets reach Nmap only as validated
- * IPv4 addresses and port numbers, never as strings from outside.
+ * IPv4 or IPv6 addresses and port numbers, never as strings from outside.
+ * One Nmap scans one family (`nmap -6` for IPv6), so batches never mix them.
  */
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 
 export interface LabelTarget {
   readonly ip: string;
@@ -21,18 +22,20 @@ export interface LabelTarget {
 export const DEFAULT_FALLBACK_CLOSED_PORT = 1;
 
 export interface NmapBatch {
+  /** 6: every target is IPv6 and Nmap runs with -6. */
+  readonly family: 4 | 6;
   readonly targets: readonly LabelTarget[];
   /** -p argument: the union of the batch's ports, TCP only. */
   readonly portSpec: string;
 }
 
-/** Throws a clear error for the first target that is not an IPv4 address with valid ports. */
+/** Throws a clear error for the first target that is not an IPv4 or IPv6 address with valid ports. */
 export function validateTargets(targets: readonly LabelTarget[]): void {
   for (const [i, t] of targets.entries()) {
     const where = `label target #${i} (${JSON.stringify(t.ip)})`;
-    if (typeof t.ip !== 'string' || !isIPv4(t.ip)) {
+    if (typeof t.ip !== 'string' || !(isIPv4(t.ip) || (isIPv6(t.ip) && !t.ip.includes('%')))) {
       throw new Error(
-        `${where}: not an IPv4 address in dotted-quad form; only validated IPv4 addresses are passed to Nmap`,
+        `${where}: not an IPv4 address in dotted-quad form or an IPv6 address; only validated addresses are passed to Nmap`,
       );
     }
     if (!isPort(t.openPort)) throw new Error(`${where}: openPort ${String(t.openPort)} is not a TCP port (1-65535)`);
@@ -58,6 +61,25 @@ export function planBatches(
   processes: number,
   fallbackClosedPort: number | null = DEFAULT_FALLBACK_CLOSED_PORT,
 ): NmapBatch[] {
+  const v4 = targets.filter((t) => isIPv4(t.ip));
+  const v6 = targets.filter((t) => !isIPv4(t.ip));
+  if (v6.length === 0) return planFamily(4, v4, batchSize, processes, fallbackClosedPort);
+  if (v4.length === 0) return planFamily(6, v6, batchSize, processes, fallbackClosedPort);
+  // Both families: the processes are shared in proportion, each family getting at least one.
+  const v6Processes = Math.min(processes - 1, Math.max(1, Math.round((processes * v6.length) / targets.length)));
+  return [
+    ...planFamily(4, v4, batchSize, Math.max(1, processes - v6Processes), fallbackClosedPort),
+    ...planFamily(6, v6, batchSize, Math.max(1, v6Processes), fallbackClosedPort),
+  ];
+}
+
+function planFamily(
+  family: 4 | 6,
+  targets: readonly LabelTarget[],
+  batchSize: number,
+  processes: number,
+  fallbackClosedPort: number | null,
+): NmapBatch[] {
   const byIp = new Map<string, LabelTarget>();
   for (const t of targets) if (!byIp.has(t.ip)) byIp.set(t.ip, t);
   const unique = [...byIp.values()].sort(
@@ -68,7 +90,7 @@ export function planBatches(
   const batches: NmapBatch[] = [];
   for (let i = 0; i < count; i++) {
     const slice = unique.slice(Math.floor((i * unique.length) / count), Math.floor(((i + 1) * unique.length) / count));
-    batches.push({ targets: slice, portSpec: portSpecOf(slice, fallbackClosedPort) });
+    batches.push({ family, targets: slice, portSpec: portSpecOf(slice, fallbackClosedPort) });
   }
   return batches;
 }
@@ -84,5 +106,6 @@ function portSpecOf(targets: readonly LabelTarget[], fallbackClosedPort: number 
 }
 
 function ipOrder(ip: string): number {
+  if (ip.includes(':')) return 0; // IPv6: the input order (stable sort) is as good as any
   return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 }

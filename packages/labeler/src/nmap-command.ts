@@ -37,6 +37,7 @@ export const DEFAULT_TUNING: NmapTuning = {
 /** argv for `nmap`; targets come on stdin (-iL -), one address a line. */
 export function nmapArgs(batch: NmapBatch, tuning: NmapTuning = DEFAULT_TUNING): string[] {
   return [
+    ...(batch.family === 6 ? ['-6'] : []),
     '-O',
     ...(tuning.guess ? ['--osscan-guess'] : []),
     '--max-os-tries',

@@ -12,12 +12,26 @@ describe('validateTargets', () => {
     ['198.18.0.1 -oN /etc/passwd'],
     ['--script=evil'],
     ['198.18.0.0/24'],
-    ['2001:db8::1'],
+    ['fe80::1%eth0'],
+    ['2001:db8::1/64'],
+    ['[2001:db8::1]'],
     ['010.1.2.3'],
     [' 198.18.0.1'],
     [''],
   ])('refuses %j before Nmap sees it', (ip) => {
     expect(() => validateTargets([{ ip, openPort: 80 }])).toThrow(/not an IPv4 address/);
+  });
+
+  it('takes IPv6 addresses, and never mixes families in one Nmap batch (IPv6 ones run with -6)', () => {
+    const v6 = Array.from({ length: 5 }, (_, i) => ({ ip: `fd00:18::${i + 1}`, openPort: 80 }));
+    expect(() => validateTargets(v6)).not.toThrow();
+    const batches = planBatches([...hosts(15), ...v6], 16, 4);
+    expect(batches.every((b) => b.targets.every((t) => t.ip.includes(':') === (b.family === 6)))).toBe(true);
+    expect(batches.filter((b) => b.family === 6).flatMap((b) => b.targets)).toHaveLength(5);
+    expect(batches.filter((b) => b.family === 4).flatMap((b) => b.targets)).toHaveLength(15);
+    const six = batches.find((b) => b.family === 6)!;
+    expect(nmapArgs(six)[0]).toBe('-6');
+    expect(nmapArgs(batches.find((b) => b.family === 4)!)).not.toContain('-6');
   });
 
   it('refuses bad ports', () => {

@@ -4,9 +4,11 @@
  * change in the machine's load hits both sides alike), (1) the reference,
  * a bare node:net loop - one fresh connection and one GET per target, the
  * first bytes of the answer read, no sniffing; (2) the collector's prober
- * with SYN-ACK capture; (3) undici with one Client per target, the design
- * card's client, to show what it would cost on the hot path. Prints one JSON
- * object on stdout.
+ * with SYN-ACK capture by libpcap and a kernel BPF filter (the default);
+ * (3) the same prober with the earlier raw-socket capture, for its rate and
+ * the capture process's CPU per probe; (4) undici with one Client per
+ * target, the design card's client, to show what it would cost on the hot
+ * path. Prints one JSON object on stdout.
  *
  *   echo '{"targets":[...],"concurrency":256,"chunkSize":2000,...}' | node --import tsx capture-in-lab.ts
  */
@@ -14,7 +16,7 @@ import net from 'node:net';
 import { text } from 'node:stream/consumers';
 import { Client } from 'undici';
 import { createProber } from '@osfp/collector';
-import type { ProbeTarget } from '@osfp/collector';
+import type { CaptureMethod, ProbeTarget } from '@osfp/collector';
 
 interface Request {
   targets: ProbeTarget[];
@@ -89,21 +91,30 @@ async function bareChunk(chunk: readonly ProbeTarget[]): Promise<{ bareSeconds: 
  * and stays out of the timing; and it is closed before the reference runs,
  * whose packets its capture process would otherwise read, slowing it down.
  */
-async function proberChunk(chunk: ProbeTarget[]) {
-  const prober = await createProber({ timeoutMs, concurrency, userAgent: USER_AGENT, bodyCapBytes: 16 * 1024 });
+async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod) {
+  const prober = await createProber({
+    timeoutMs,
+    concurrency,
+    userAgent: USER_AGENT,
+    bodyCapBytes: 16 * 1024,
+    captureMethod,
+  });
   try {
+    // The capture process's CPU is counted from here: its start-up is not the probes' cost.
+    const before = await prober.captureStats();
     const started = performance.now();
     const outcomes = await prober.probeBatch(chunk);
-    const proberSeconds = (performance.now() - started) / 1000;
+    const seconds = (performance.now() - started) / 1000;
     const completed = outcomes.filter(
       (o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status),
     );
     const stats = await prober.captureStats();
     return {
-      proberSeconds,
+      seconds,
       completed: completed.length,
       captured: completed.filter((o) => o.synack !== null).length,
-      packetsRead: stats.packetsRead,
+      packetsRead: stats.packetsRead - before.packetsRead,
+      captureCpuMs: stats.cpuMs - before.cpuMs,
       missed: stats.table.missed,
       syncs: stats.table.syncs,
     };
@@ -115,13 +126,11 @@ async function proberChunk(chunk: ProbeTarget[]) {
 const chunks = [];
 for (let at = 0, index = 0; at < targets.length; at += request.chunkSize, index++) {
   const chunk = targets.slice(at, at + request.chunkSize);
-  if (index % 2 === 0) {
-    const bare = await bareChunk(chunk);
-    chunks.push({ targets: chunk.length, ...bare, ...(await proberChunk(chunk)) });
-  } else {
-    const probed = await proberChunk(chunk);
-    chunks.push({ targets: chunk.length, ...(await bareChunk(chunk)), ...probed });
-  }
+  // Alternating order, so that a change in the machine's load hits every side alike.
+  const sides = index % 2 === 0 ? (['bare', 'pcap', 'raw-socket'] as const) : (['raw-socket', 'pcap', 'bare'] as const);
+  const results: Partial<Record<(typeof sides)[number], unknown>> = {};
+  for (const side of sides) results[side] = side === 'bare' ? await bareChunk(chunk) : await proberChunk(chunk, side);
+  chunks.push({ targets: chunk.length, ...results });
 }
 let undiciRate: number | null = null;
 let undiciReference: number | null = null;

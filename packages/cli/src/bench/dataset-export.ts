@@ -6,7 +6,7 @@
  * Reference, same run, same rows read from the same store: the straightforward
  * JS writers — hyparquet-writer for Parquet (takes whole columns, so gathers
  * them in memory) and csv-stringify streaming for CSV. osfp uses DuckDB's own
- * writers (COPY ... TO), which stream and run in parallel.
+ * writers (COPY ... TO), which stream, on one thread.
  *
  * Each step runs in its own process so that its peak RSS is its own. No
  * network: everything is local files.

@@ -44,11 +44,11 @@ const summary = await collectRun(
     allow: ['198.18.0.0/15'],
     label: 'none',
     ports: request.ports,
-    timeout: 3000,
+    timeout: '3s',
     batchSize: 256,
     concurrency: 512,
     progress: 'log',
-    logInterval: 3_600_000,
+    logInterval: '1h',
   }),
   {
     stages: realStageBodies(),

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -18,7 +19,9 @@ import {
   resolveVersion,
   relabelVersion,
   showVersion,
+  STORE_FILE,
   validateDatasetName,
+  validateRunId,
   verifyVersion,
   type ExportFormat,
 } from '@osfp/dataset';
@@ -125,6 +128,11 @@ export function datasetCommand(): Command {
       .addOption(dataDirOption())
       .action(async (name: string, opts: DataDirOpts & { from: string[]; csv?: boolean }) => {
         validateDatasetName(name);
+        for (const runId of opts.from) validateRunId(runId);
+        // Opening a store creates one: a mistyped --data-dir must not leave an empty store behind.
+        if (!existsSync(join(opts.dataDir, STORE_FILE))) {
+          throw new UsageError(`no store in ${opts.dataDir}: nothing was collected there (check --data-dir)`);
+        }
         const store = await openStore(opts.dataDir);
         try {
           const m = await store.buildVersion(name, {

@@ -25,7 +25,10 @@ export const FEATURES_OUTPUT_COLUMNS = [
 export function featuresCommand(): Command {
   return new Command('features')
     .description('Print one feature record per SYN-ACK found in a pcap or pcapng file')
-    .argument('<file>', 'pcap or pcapng capture (Ethernet, Linux cooked SLL/SLL2 or raw IP)')
+    .argument(
+      '<file>',
+      'pcap or pcapng capture, IPv4 and IPv6 (Ethernet, Linux cooked SLL/SLL2, raw IP, loopback, PPP, Cisco HDLC, NFLOG, 802.11/radiotap)',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('jsonl'))
     .action(async (file: string, opts: { format: Format }) => {
       await printFeatures(file, opts.format, process.stdout, process.stderr);
@@ -96,16 +99,22 @@ export async function printFeatures(file: string, format: Format, out: Writable,
     await writeOut(out, stringify([], { header: true, columns: [...FEATURES_OUTPUT_COLUMNS] }));
 
   const unsupported = [...stats.linkTypes].filter((t) => !isSupportedLinkType(t));
-  const rejected = [...stats.rejected].map(([reason, n]) => `${n} ${reason}`).join('; ');
+  const list = (counts: Map<string, number>, separator: string) =>
+    [...counts].map(([reason, n]) => `${n} ${reason}`).join(separator);
+  const rejected = list(stats.rejected, '; ');
+  const skipped = list(stats.skipped, ', ');
+  const withoutSyn = list(stats.withoutSyn, ', ');
   err.write(
-    `osfp features: ${file}: ${stats.packets} packets, ${stats.synAcks} SYN-ACKs (${stats.withSyn} with their SYN)` +
+    `osfp features: ${file}: ${stats.packets} packets, ${stats.synAcks} SYN-ACKs (${stats.synAcksV4} IPv4, ` +
+      `${stats.synAcksV6} IPv6; ${stats.withSyn} with their SYN)` +
       (rejected ? `, rejected: ${rejected}` : '') +
-      (unsupported.length ? `; unsupported link type(s) ${unsupported.join(', ')}: their packets were skipped` : '') +
+      (withoutSyn ? `; without their SYN: ${withoutSyn}` : '') +
+      (skipped ? `; skipped: ${skipped}` : '') +
       '\n',
   );
   if (stats.packets > 0 && unsupported.length === stats.linkTypes.size) {
     throw new UsageError(
-      `features: ${file}: link type ${unsupported.join(', ')} is not supported (use Ethernet, Linux cooked SLL/SLL2 or raw IP)`,
+      `features: ${file}: link type ${unsupported.join(', ')} is not supported (use Ethernet, Linux cooked SLL/SLL2, raw IP, loopback, PPP, Cisco HDLC, NFLOG or 802.11)`,
       1,
     );
   }

@@ -1,13 +1,16 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
+import { stringify } from 'csv-stringify';
 import {
   labDown,
   labPlan,
   labStatus,
   labTargets,
+  labTruth,
   labUp,
   maxTargets,
+  runningPlan,
   TARGET_FORMATS,
   type TargetFormat,
 } from '@osfp/lab';
@@ -30,8 +33,12 @@ function upCommand(): Command {
   return new Command('up')
     .description('Create the lab namespaces and start its servers and DNS (idempotent; needs root)')
     .addOption(prefixOption())
-    .action(async (options: PrefixOption) => {
-      const plan = await labUp(labOptions(options));
+    .option(
+      '--os <fingerprint...>',
+      'also emulate these nmap-os-db Fingerprint names, e.g. "FreeBSD 6.2-RELEASE" (one block of addresses each)',
+    )
+    .action(async (options: PrefixOption & { os?: string[] }) => {
+      const plan = await labUp({ ...labOptions(options), ...(options.os ? { os: options.os } : {}) });
       const lines = [
         `lab "${plan.prefix}" is up`,
         `  scanner namespace ${plan.scannerNamespace} (${plan.scannerAddress}); run tools there with: ip netns exec ${plan.scannerNamespace} <command>`,
@@ -40,6 +47,7 @@ function upCommand(): Command {
           (p) =>
             `  ${p.name.padEnd(9)} ${p.cidr.padEnd(16)} ttl ${p.expect.ittl}, mss ${p.expect.mss}, wscale ${p.expect.wscale ?? '-'}, ts ${p.expect.timestamps ? 'on' : 'off'}, sack ${p.expect.sack ? 'on' : 'off'}`,
         ),
+        ...plan.emulated.map((e) => `  ${e.slug.padEnd(9)} ${e.cidr.padEnd(16)} emulates "${e.fingerprint}"`),
         `  hostile   ${plan.hostile.map((h) => `${h.behaviour} ${h.ip}:${h.port}`).join(', ')}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
@@ -105,15 +113,7 @@ function targetsCommand(): Command {
           );
         }
         const lines = labTargets(count, options.format, { hostile, ...(prefix === undefined ? {} : { prefix }) });
-        const out = options.out === undefined ? process.stdout : createWriteStream(options.out);
-        if (options.out !== undefined) {
-          await Promise.race([
-            once(out, 'open'),
-            once(out, 'error').then(([error]) => {
-              throw new UsageError(`--out "${options.out}": cannot write (${(error as Error).message})`);
-            }),
-          ]);
-        }
+        const out = options.out === undefined ? process.stdout : await openOutput(options.out);
         let chunk: string[] = [];
         for (const line of lines) {
           chunk.push(line);
@@ -137,5 +137,57 @@ export function labCommand(): Command {
     .addCommand(upCommand())
     .addCommand(downCommand())
     .addCommand(statusCommand())
-    .addCommand(targetsCommand());
+    .addCommand(targetsCommand())
+    .addCommand(truthCommand());
+}
+
+/** The columns of `lab truth`: ip, fingerprint and class first (what `dataset evaluate --truth` reads), then detail. */
+const TRUTH_COLUMNS = ['ip', 'fingerprint', 'class', 'source', 'host', 'vendor', 'family', 'gen', 'type', 'cpe'];
+
+function truthCommand(): Command {
+  return new Command('truth')
+    .description(
+      'Write what truly answers at every lab address, as CSV: ip, fingerprint, class (under the current taxonomy), ' +
+        'then source (emulated or kernel), host, the Class line and CPE; no root needed',
+    )
+    .addOption(prefixOption())
+    .option('--out <file>', 'write to FILE instead of stdout')
+    .action(async (options: PrefixOption & { out?: string }) => {
+      const plan = await runningPlan(labOptions(options));
+      const out = options.out === undefined ? process.stdout : await openOutput(options.out);
+      const csv = stringify({ header: true, columns: TRUTH_COLUMNS });
+      csv.pipe(out);
+      let count = 0;
+      for (const t of labTruth(plan)) {
+        const row = [
+          t.ip,
+          t.fingerprint,
+          t.class,
+          t.source,
+          t.host,
+          t.vendor,
+          t.family,
+          t.gen,
+          t.type,
+          t.cpe.join(' '),
+        ];
+        if (!csv.write(row)) await once(csv, 'drain');
+        count++;
+      }
+      csv.end();
+      if (options.out !== undefined) {
+        await once(out, 'finish');
+        process.stderr.write(`lab "${plan.prefix}": ${count} addresses written to ${options.out}\n`);
+      }
+    });
+}
+
+/** A file stream that is open, or a clear error naming the file. */
+async function openOutput(path: string): Promise<NodeJS.WritableStream> {
+  const out = createWriteStream(path);
+  // once('open') rejects with the raw error: the message must name --out instead.
+  await once(out, 'open').catch((error: unknown) => {
+    throw new UsageError(`--out "${path}": cannot write (${(error as Error).message})`);
+  });
+  return out;
 }

@@ -1,8 +1,10 @@
 import { basename } from 'node:path';
+import { IP_VERSION_CHOICES, parseAddress, parseAddressCidr } from '../targets/address.ts';
 import { z } from 'zod';
-import { OSFP_VERSION, validateDatasetName } from '@osfp/dataset';
+import { OSFP_VERSION, validateDatasetName, validateRunId } from '@osfp/dataset';
 import { LABEL_DEFAULTS } from '@osfp/labeler';
-import { parseDuration } from './duration.ts';
+import { isRedisUrl } from '../redis/redis-connection.ts';
+import { formatDurationMs, parseDuration } from './duration.ts';
 
 const list = <T extends z.ZodType>(item: T) =>
   z.preprocess(
@@ -16,15 +18,29 @@ const list = <T extends z.ZodType>(item: T) =>
     z.array(item),
   );
 
-const duration = () =>
+/** A duration in milliseconds from text such as `5s` (a bare number is seconds), within [minMs, maxMs]. */
+const duration = (minMs: number, maxMs: number) =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 500ms, 5s, 10m, 12h, 30d)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a duration (e.g. 500ms, 5s, 10m, 12h, 30d; a bare number is seconds)`,
+      });
+      return z.NEVER;
+    }
+    if (ms < minMs || ms > maxMs) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is out of range: from ${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}`,
+      });
       return z.NEVER;
     }
     return ms;
   });
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.preprocess(
@@ -47,51 +63,71 @@ const labelPolicy = z.string().transform((v, ctx): LabelPolicy => {
   return z.NEVER;
 });
 
-/** The store's own rule (names become directories), checked before anything is written. */
-const datasetName = z.string().superRefine((v, ctx) => {
+function isAddressOrCidr(text: string): boolean {
   try {
-    validateDatasetName(v);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    if (parseAddress(text, false)) return true;
+    parseAddressCidr(text);
+    return true;
+  } catch {
+    return false;
   }
-});
+}
+
+/** The store's own rule for names that become directories, checked before anything is written. */
+const pathName = (check: (v: string) => string) =>
+  z.string().superRefine((v, ctx) => {
+    try {
+      check(v);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+const datasetName = pathName(validateDatasetName);
+const runId = pathName(validateRunId);
 
 const redisUrl = z
   .string()
-  .refine((v) => /^rediss?:\/\/|^unix:\/\//.test(v), 'expected a redis://, rediss:// or unix:// URL');
+  .refine(isRedisUrl, 'expected a redis://host:port, rediss://host:port or unix:///path/to/socket URL');
 
 /** Every option of `osfp collect`, validated; also what a run persists so --resume continues it unchanged. */
 export const CollectOptionsSchema = z
   .object({
     targets: z.string().min(1).optional(),
-    resume: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]+$/, 'a run id has only letters, digits, ".", "_" and "-"')
-      .optional(),
+    resume: runId.optional(),
     dataDir: z.string().min(1).default('./osfp-data'),
     dataset: datasetName.optional(),
     ports: list(intIn(1, 65535)).default([80]),
+    // IPv4 unless asked: a run keeps the meaning it had before IPv6 (resume, diffs against IPv4 versions);
+    // labelling is the heavy stage and a dual-stack name's two addresses are mostly one machine, so
+    // `both` about doubles the Nmap time for few new labels; and on a scanner without an IPv6
+    // route every AAAA would only become an `unreachable` probe.
+    ipVersion: z.enum(IP_VERSION_CHOICES).default('4'),
     batchSize: intIn(1, 100_000).default(256),
     concurrency: intIn(1, 100_000).default(256),
-    timeout: duration().default(5000),
+    timeout: duration(100, HOUR).default(5000),
     rate: z.coerce.number().min(0).default(0),
     contact: z.url('expected a URL (http://, https:// or mailto:)').optional(),
     label: labelPolicy.default({ mode: 'all' }),
-    labelMaxAge: duration().optional(),
-    labelTimeout: duration().default(600_000),
+    labelMaxAge: duration(1000, 3650 * DAY).optional(),
+    labelTimeout: duration(1000, 7 * DAY).default(600_000),
     // The labeler's measured default (16 Nmap processes x 16 hosts): fewer leave a 2-core worker idle on Nmap's timeouts.
     labelProcesses: intIn(1, 64).default(LABEL_DEFAULTS.processes),
     dnsServer: list(z.string().regex(/^[\d.]+(:\d+)?$/, 'expected an IPv4 address, optionally with :port')).default([]),
     dnsConcurrency: intIn(1, 10_000).default(64),
-    dnsTimeout: duration().default(3000),
+    dnsTimeout: duration(100, 10 * 60_000).default(3000),
     exclude: list(z.string()).default([]),
-    allow: list(z.string()).default([]),
+    allow: list(
+      z
+        .string()
+        .refine(isAddressOrCidr, 'expected an IPv4/IPv6 address or CIDR block, e.g. 198.18.0.0/15 or fd00:18::/32'),
+    ).default([]),
     redis: redisUrl.optional(),
     localWorkers: bool.default(true),
     maxInFlight: intIn(1, 10_000).default(8),
     lab: z.union([z.string(), z.literal(true)]).optional(),
     progress: z.enum(['auto', 'tty', 'log']).default('auto'),
-    logInterval: duration().default(10_000),
+    logInterval: duration(100, DAY).default(10_000),
+    logFile: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((o, ctx) => {

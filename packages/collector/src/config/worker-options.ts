@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRedisUrl } from '../redis/redis-connection.ts';
 
 export const WORKER_ROLES = ['probe', 'label'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
@@ -18,8 +19,8 @@ const roles = z.preprocess(
 export const WorkerOptionsSchema = z
   .object({
     redis: z
-      .string()
-      .refine((v) => /^rediss?:\/\/|^unix:\/\//.test(v), 'expected a redis://, rediss:// or unix:// URL'),
+      .string({ error: 'give the Redis of the run: --redis URL (or REDIS_URL)' })
+      .refine(isRedisUrl, 'expected a redis://host:port, rediss://host:port or unix:///path/to/socket URL'),
     role: roles.default(['probe', 'label']),
     concurrency: z.coerce.number().int().min(1).max(100_000).optional(),
     batches: z.coerce.number().int().min(1).max(64).default(1),

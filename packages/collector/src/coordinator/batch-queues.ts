@@ -7,6 +7,7 @@ import type { ProbeTarget } from '../probe/probe-types.ts';
 import { BatchFlow } from '../queue/batch-flow.ts';
 import type { RunSettings } from '../queue/job-payloads.ts';
 import { joinQueueName, jobId, QUEUES, runKeys } from '../queue/queue-names.ts';
+import { StageRecords } from '../queue/stage-records.ts';
 import { connectRedis, redisUsedMemory } from '../redis/redis-connection.ts';
 import type { JoinStage } from './join-stage.ts';
 import type { LabelPlan } from './label-plan.ts';
@@ -25,6 +26,7 @@ export class BatchQueues {
   private readonly joinQueue: Queue;
   private readonly stageQueues: Queue[];
   private readonly settings: RunSettings;
+  private readonly records: StageRecords;
 
   constructor(
     private readonly state: RunState,
@@ -49,6 +51,7 @@ export class BatchQueues {
       (name) => new Queue(name, { connection: connection(`${name}-queue`), streams: SHORT_STREAMS }),
     );
     cleanup.defer(() => Promise.all(this.stageQueues.map((q) => q.close())));
+    this.records = new StageRecords(state.redis);
     const { options } = state;
     this.settings = {
       timeoutMs: options.timeout,
@@ -93,11 +96,13 @@ export class BatchQueues {
       const job = await this.joinQueue.getJob(jobId(runId, b, 'join'));
       if (job === undefined) {
         logger.warn({ batch: b }, 'batch was enqueued but is not in Redis; enqueuing it again');
+        await this.records.remove(runId, [b]);
         await this.enqueue(b);
       } else if (await job.isFailed()) {
         // From the probe on, not just the write: the failure may lie in what the stages returned.
         logger.warn({ batch: b, err: job.failedReason }, 'writing this batch failed before; running it again');
         await job.remove();
+        await this.records.remove(runId, [b]);
         await this.enqueue(b);
       }
     }
@@ -129,21 +134,38 @@ export class BatchQueues {
     while (joined.size < totals.batches && !stopped()) await join.waitForJoin(1000);
   }
 
-  /** Samples queue depths (for progress) and resource use (for the back-pressure benchmark) every half second. */
+  /**
+   * Samples every half second: queue depths and the stage records of the
+   * batches in flight (for progress), and resource use (for the
+   * back-pressure benchmark). Records left behind by batches already
+   * written (a worker finishing late) are deleted here.
+   */
   sample(
     onSample: ((sample: { redisUsedMemory: number; rss: number }) => void) | undefined,
     cleanup: CleanupStack,
   ): void {
-    const { totals, redis } = this.state;
+    const { state } = this;
+    const { totals, redis, runId } = state;
+    let busy = false;
     const sampler = setInterval(() => {
+      if (busy) return;
+      busy = true;
       void (async () => {
         const [probeCounts, labelCounts] = await Promise.all(
           this.stageQueues.map((q) => q.getJobCounts('active', 'waiting', 'prioritized')),
         );
         totals.probing = (probeCounts?.['active'] ?? 0) + (probeCounts?.['waiting'] ?? 0);
         totals.labelling = (labelCounts?.['active'] ?? 0) + (labelCounts?.['waiting'] ?? 0);
+        const records = await this.records.read(runId);
+        state.inFlightStages = records;
+        await this.records.remove(
+          runId,
+          [...records.keys()].filter((b) => state.joined.has(b)),
+        );
         onSample?.({ redisUsedMemory: await redisUsedMemory(redis), rss: process.memoryUsage.rss() });
-      })().catch(() => {});
+      })()
+        .catch(() => {})
+        .finally(() => (busy = false));
     }, 500);
     cleanup.defer(() => clearInterval(sampler));
   }

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Provenance } from '@osfp/dataset';
 import type { CollectOptions } from '../config/collect-options.ts';
+import { checkCollectInputs } from '../config/input-files.ts';
 import { CleanupStack } from '../lifecycle/cleanup-stack.ts';
-import { runDir } from '../run/run-record.ts';
+import { StageRecords } from '../queue/stage-records.ts';
+import { runDir, saveRunSummary } from '../run/run-record.ts';
 import type { StageBodies } from '../worker/stage-bodies.ts';
 import { startWorkerNode } from '../worker/worker-node.ts';
 import { BatchQueues } from './batch-queues.ts';
@@ -13,13 +15,14 @@ import { startJoin } from './join-stage.ts';
 import { LabelPlan } from './label-plan.ts';
 import { coordinatorProvenance } from './provenance.ts';
 import type { BatchOutcome } from './row-join.ts';
+import { publishProgress } from './progress-publisher.ts';
 import { openRun } from './run-opening.ts';
 import type { ProgressReporter } from './run-progress.ts';
 import type { RunState } from './run-state.ts';
 import { summarizeRun, type RunSummary } from './run-summary.ts';
 import { buildVersion } from './version-build.ts';
 
-export { CollectInputError } from './collect-input-error.ts';
+export { CollectInputError } from '../collect-input-error.ts';
 
 export interface CollectDeps {
   readonly stages: StageBodies;
@@ -47,16 +50,26 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
   const { logger, signal } = deps;
   const cleanup = new CleanupStack((error) => logger.warn({ err: (error as Error).message }, 'cleanup step failed'));
   try {
+    await checkCollectInputs(requested);
     const state = await openRun(requested, { logger, provenance: deps.provenance ?? coordinatorProvenance }, cleanup);
     deps.progress?.start(() => state.snapshot());
     cleanup.defer(() => deps.progress?.stop());
+    const published = publishProgress(state.redis, state.runId, () => state.snapshot(), cleanup);
+    // Every session ends with its summary in the run's directory and in Redis, for `osfp ui` and the like.
+    const end = async (summary: RunSummary): Promise<RunSummary> => {
+      await saveRunSummary(state.dataDir, { ...summary, endedAt: new Date().toISOString() });
+      await published.finish(summary);
+      return summary;
+    };
 
-    if (!(await indexTargets(state, { logger, signal }))) return await summarize(state, 'interrupted');
+    if (!(await indexTargets(state, { logger, signal }))) return await end(await summarize(state, 'interrupted'));
     deps.onIndexed?.({ hosts: state.totals.hosts, batches: state.totals.batches });
 
     const plan = await labelPlanFor(state, logger);
     for (const batchNo of await state.index.joinedBatches()) state.joined.add(batchNo);
     for (const outcome of await state.index.outcomes<BatchOutcome>()) state.count(outcome);
+    // With the written batches, the ones in flight: an earlier session's workers may have probed or labelled them.
+    state.inFlightStages = await new StageRecords(state.redis).read(state.runId);
     const join = startJoin(state, plan, deps, cleanup);
     if (state.options.localWorkers) {
       const workers = startWorkerNode({
@@ -71,6 +84,7 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
     const queues = new BatchQueues(state, plan, cleanup);
     await queues.requeueLostBatches(logger);
     state.phase = 'collecting';
+    state.startRates();
     queues.sample(deps.onSample, cleanup);
     await queues.enqueueWithBackPressure(join, signal);
 
@@ -80,7 +94,7 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
         { run: state.runId },
         `${state.joinFailure}; stopping the run (rows written so far are kept; fix the cause, then resume)`,
       );
-      return await summarize(state, 'failed', state.joinFailure);
+      return await end(await summarize(state, 'failed', state.joinFailure));
     }
     if (signal?.aborted) {
       state.phase = 'stopping';
@@ -88,10 +102,10 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
         { run: state.runId, inFlight: state.inFlight() },
         'stopping: in-flight batches finish or stay queued in Redis',
       );
-      return await summarize(state, 'interrupted');
+      return await end(await summarize(state, 'interrupted'));
     }
     const { version, outcomes } = await buildVersion(state);
-    return summarizeRun({ ...summaryInput(state), status: 'complete', outcomes, version });
+    return await end(summarizeRun({ ...summaryInput(state), status: 'complete', outcomes, version }));
   } finally {
     await cleanup.run();
   }

@@ -4,6 +4,7 @@ import { ExclusionPolicy, readExcludeFile } from '../exclusions/exclusion-policy
 import { runKeys } from '../queue/queue-names.ts';
 import type { RunState } from './run-state.ts';
 import { ingestTargets } from './target-ingest.ts';
+import { familiesOf } from '../targets/address.ts';
 
 /**
  * Reads the targets file into the run's index once (resolving names, applying
@@ -21,7 +22,9 @@ export async function indexTargets(
     await index.clear();
     const exclude = (await Promise.all(options.exclude.map(readExcludeFile))).flat();
     const policy = new ExclusionPolicy({ allow: options.allow, exclude });
+    const families = familiesOf(options.ipVersion);
     const resolver = new NameResolver({
+      families,
       servers: options.dnsServer,
       concurrency: options.dnsConcurrency,
       timeoutMs: options.dnsTimeout,
@@ -31,6 +34,7 @@ export async function indexTargets(
       index,
       resolver,
       policy,
+      families,
       counts: ingest,
       onMalformed: (m) =>
         logger.warn(

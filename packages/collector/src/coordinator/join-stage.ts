@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CleanupStack } from '../lifecycle/cleanup-stack.ts';
 import type { JoinJobData, LabelJobResult } from '../queue/job-payloads.ts';
 import { joinQueueName } from '../queue/queue-names.ts';
+import { StageRecords } from '../queue/stage-records.ts';
 import { connectRedis } from '../redis/redis-connection.ts';
 import { lockSettings } from '../worker/worker-node.ts';
 import type { LabelPlan } from './label-plan.ts';
@@ -37,6 +38,7 @@ export function startJoin(
   // BullMQ never closes a connection it was given: it is disconnected after the worker closed.
   cleanup.defer(() => void connection.disconnect());
 
+  const records = new StageRecords(state.redis);
   const worker = new Worker<JoinJobData, number>(
     joinQueueName(state.runId),
     async (job: Job<JoinJobData>) => {
@@ -51,6 +53,8 @@ export function startJoin(
         state.count(outcome);
         deps.onJoined?.(outcome);
       }
+      // The outcome now counts the batch; its in-flight records go (a crash before this line: the sampler deletes them).
+      await records.remove(state.runId, [batchNo]);
       wakeAll();
       return rows.length;
     },

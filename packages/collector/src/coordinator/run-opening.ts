@@ -7,9 +7,36 @@ import type { CleanupStack } from '../lifecycle/cleanup-stack.ts';
 import { startEmbeddedRedis } from '../redis/embedded-redis.ts';
 import { connectRedis, redactRedisUrl } from '../redis/redis-connection.ts';
 import { loadRunRecord, newRunId, resumedOptions, runDir, saveRunRecord } from '../run/run-record.ts';
-import { CollectInputError } from './collect-input-error.ts';
+import { CollectInputError } from '../collect-input-error.ts';
 import { RunState } from './run-state.ts';
 import { TargetIndex } from './target-index.ts';
+
+/** How long a run waits for its Redis at the start before saying it cannot reach it (mid-run, it waits for ever). */
+const REDIS_START_TIMEOUT_MS = 10_000;
+
+/** A Redis that does not answer at the start is a mistake to report (a wrong --redis), not an outage to wait out. */
+async function checkReachable(redis: Redis, url: string): Promise<void> {
+  let lastError: string | null = null;
+  const onError = (error: Error) => (lastError = error.message);
+  redis.on('error', onError);
+  try {
+    const answered = await Promise.race([
+      redis.ping().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((r) => setTimeout(() => r(false), REDIS_START_TIMEOUT_MS).unref()),
+    ]);
+    if (!answered) {
+      throw new CollectInputError(
+        `cannot reach Redis at ${redactRedisUrl(url)} within ${REDIS_START_TIMEOUT_MS / 1000}s` +
+          `${lastError ? ` (${lastError})` : ''}: check --redis, or leave it out to use an embedded Redis`,
+      );
+    }
+  } finally {
+    redis.off('error', onError);
+  }
+}
 
 /**
  * The first step of a run: its Redis (the one given, or an embedded one),
@@ -35,8 +62,10 @@ export async function openRun(
     logger.info({ url: redactRedisUrl(redisUrl) }, 'using redis');
   }
   const redis: Redis = connectRedis(redisUrl, 'coordinator');
-  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem (retrying)'));
+  redis.on('error', () => {}); // reported by checkReachable, then by the listener below
   cleanup.defer(() => void redis.disconnect());
+  await checkReachable(redis, redisUrl);
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem (retrying)'));
 
   let runId: string;
   let options: CollectOptions;

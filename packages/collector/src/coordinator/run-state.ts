@@ -2,7 +2,9 @@ import type { Redis } from 'ioredis';
 import type { DatasetStore, Provenance } from '@osfp/dataset';
 import type { CollectOptions } from '../config/collect-options.ts';
 import type { BatchOutcome } from './row-join.ts';
+import type { BatchStageRecord } from '../queue/stage-records.ts';
 import type { ProgressSnapshot } from './run-progress.ts';
+import { etaFromStages, StageRateMeter, type StageDone, type StageName } from './stage-rates.ts';
 import type { TargetIndex } from './target-index.ts';
 import { emptyIngestCounts, type IngestCounts } from './target-ingest.ts';
 
@@ -46,6 +48,9 @@ export class RunState {
   readonly joined = new Set<number>();
   /** Set when a batch could not be written after its retries: the run stops. */
   joinFailure: string | null = null;
+  /** Stage records of batches in flight, as last read from Redis (stage-records.ts). */
+  inFlightStages: ReadonlyMap<number, BatchStageRecord> = new Map();
+  private readonly meter = new StageRateMeter();
   private indexOpen = true;
 
   constructor(
@@ -61,13 +66,66 @@ export class RunState {
     readonly provenance: Provenance,
   ) {}
 
-  snapshot(): ProgressSnapshot {
+  /**
+   * Written batches count from their outcomes; batches in flight from the
+   * records their workers left in Redis. A batch is counted once: its records
+   * are ignored as soon as it is written, even before they are deleted.
+   */
+  private stageDone(): Record<StageName, StageDone> & { probed: number; responsive: number; labelled: number } {
+    const { totals } = this;
+    let probedBatches = 0;
+    let labelledBatches = 0;
+    let probed = 0;
+    let responsive = 0;
+    let labelled = 0;
+    for (const [batchNo, record] of this.inFlightStages) {
+      if (this.joined.has(batchNo)) continue;
+      if (record.probe || record.label) probedBatches += 1;
+      if (record.label) labelledBatches += 1;
+      probed += record.probe?.probed ?? 0;
+      responsive += record.probe?.responsive ?? 0;
+      labelled += record.label?.labelled ?? 0;
+    }
+    return {
+      probed: totals.probed + probed,
+      responsive: totals.responsive + responsive,
+      labelled: totals.labelled + labelled,
+      probe: { batches: totals.joined + probedBatches, count: totals.probed + probed },
+      label: { batches: totals.joined + labelledBatches, count: totals.labelled + labelled },
+      write: { batches: totals.joined, count: totals.written },
+    };
+  }
+
+  /** Starts this session's rates (when batches start flowing). */
+  startRates(now = Date.now()): void {
+    const { probe, label, write } = this.stageDone();
+    this.meter.start(now, { probe, label, write });
+  }
+
+  snapshot(now = Date.now()): ProgressSnapshot {
+    const { probe, label, write, probed, responsive, labelled } = this.stageDone();
+    const done = { probe, label, write };
+    this.meter.observe(now, done);
+    const rates = this.meter.rates(now, done);
     return {
       runId: this.runId,
+      dataset: this.dataset,
       phase: this.phase,
       ingest: this.ingest,
       ...this.totals,
-      elapsedMs: Date.now() - this.startedMs,
+      probed,
+      responsive,
+      labelled,
+      stages: {
+        probe: { ...probe, ...rates.probe },
+        label: { ...label, ...rates.label },
+        write: { ...write, ...rates.write },
+      },
+      eta: this.meter.started
+        ? etaFromStages(this.totals.batches, done, rates)
+        : { ms: null, stage: null, lowerBound: false },
+      elapsedMs: now - this.startedMs,
+      at: now,
     };
   }
 

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { LABEL_COLUMNS, type LabelFields } from '@osfp/dataset';
-import { numberToIpv4, type Ipv4Number } from '../targets/ipv4.ts';
+import { addressToNumber, ipv4ToAddressNumber, numberToAddress, type AddressNumber } from '../targets/address.ts';
 
 /** One host of a batch: its address, every target name that resolved to it, and a label it may reuse. */
 export interface IndexedHost {
@@ -13,11 +13,13 @@ export interface IndexedHost {
 }
 
 const q = (name: string): string => `"${name}"`;
-const LABEL_LIST = LABEL_COLUMNS.map((c) => q(c.name)).join(', ');
 
-/** A dotted quad as the index's UINTEGER (null for anything else), in SQL. */
+/** A dotted quad as a 32-bit number (null for anything else), in SQL. */
 const IPV4_TO_NUMBER = (column: string): string =>
   `TRY_CAST(${[24, 16, 8, 0].map((shift, i) => `(TRY_CAST(split_part(${column}, '.', ${i + 1}) AS UBIGINT) << ${shift})`).join(' + ')} AS UINTEGER)`;
+/** The same as an address number (targets/address.ts: IPv4 as ::ffff:a.b.c.d), in SQL. */
+const IPV4_TO_ADDRESS_NUMBER = (column: string): string =>
+  `(${(0xffffn << 32n).toString()}::UHUGEINT + ${IPV4_TO_NUMBER(column)})`;
 
 /**
  * The run's set of targets, on disk (a DuckDB file in the run's directory, 24 MB of buffer that spills to disk):
@@ -36,6 +38,8 @@ export class TargetIndex {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    /** An index written before IPv6 (a run resumed across the upgrade) holds plain 32-bit IPv4 numbers. */
+    private readonly legacyIpv4: boolean,
   ) {}
 
   static async open(path: string): Promise<TargetIndex> {
@@ -47,11 +51,15 @@ export class TargetIndex {
       preserve_insertion_order: 'false',
     });
     const connection = await instance.connect();
-    await connection.run('CREATE TABLE IF NOT EXISTS pairs (ip UINTEGER NOT NULL, domain VARCHAR)');
+    await connection.run('CREATE TABLE IF NOT EXISTS pairs (ip UHUGEINT NOT NULL, domain VARCHAR)');
     await connection.run(
       'CREATE TABLE IF NOT EXISTS batch_outcomes (batch_no INTEGER PRIMARY KEY, outcome VARCHAR NOT NULL)',
     );
-    return new TargetIndex(instance, connection);
+    const types = await connection.runAndReadAll(
+      "SELECT data_type FROM information_schema.columns WHERE table_name IN ('pairs', 'pairs_by_ip') AND column_name = 'ip'",
+    );
+    const legacyIpv4 = types.getRowObjectsJS().some((row) => row['data_type'] === 'UINTEGER');
+    return new TargetIndex(instance, connection, legacyIpv4);
   }
 
   /** True once `seal` ran: the batches are fixed and ingest must not run again (resume). */
@@ -67,9 +75,10 @@ export class TargetIndex {
     await this.connection.run('DELETE FROM pairs');
   }
 
-  async add(ip: Ipv4Number, domain: string | null): Promise<void> {
+  /** `ip` as an address number (targets/address.ts): both families in one sortable column. */
+  async add(ip: AddressNumber, domain: string | null): Promise<void> {
     this.appender ??= await this.connection.createAppender('pairs');
-    this.appender.appendUInteger(ip);
+    this.appender.appendUHugeInt(ip);
     if (domain === null) this.appender.appendNull();
     else this.appender.appendVarchar(domain);
     this.appender.endRow();
@@ -126,10 +135,12 @@ export class TargetIndex {
        SELECT h.ip, h.domains${reuse ? `, ${LABEL_COLUMNS.map((c) => `l.${q(c.name)}`).join(', ')}` : ''} FROM h
        ${reuse ? 'LEFT JOIN reusable_labels l ON l.ip = h.ip AND l.ip BETWEEN $1 AND $2' : ''}
        ORDER BY h.ip`,
-      [Number(range['lo']), Number(range['hi'])],
+      [String(range['lo']), String(range['hi'])],
     );
     return reader.getRowObjectsJS().map((row) => ({
-      ip: numberToIpv4(Number(row['ip'])),
+      ip: numberToAddress(
+        this.legacyIpv4 ? ipv4ToAddressNumber(Number(row['ip'])) : BigInt(row['ip'] as bigint | number),
+      ),
       domains: ((row['domains'] as (string | null)[] | null) ?? []).filter((d): d is string => d !== null),
       reusableLabel: reuse && row['label_status'] != null ? labelOf(row) : null,
     }));
@@ -156,15 +167,46 @@ export class TargetIndex {
   async importReusableLabels(parquetPath: string): Promise<number> {
     if (!(await this.hasReusableLabels())) {
       const source = `read_parquet('${parquetPath.replaceAll("'", "''")}')`;
+      // Dotted quads convert in SQL; IPv6 texts (no SQL parser for them here) through address.ts, via a table.
+      await this.connection.run('CREATE OR REPLACE TABLE ipv6_numbers (text VARCHAR, ip UHUGEINT)');
+      if (!this.legacyIpv4) await this.numberIpv6Labels(source);
+      const ip = this.legacyIpv4
+        ? IPV4_TO_NUMBER('l.ip')
+        : `CASE WHEN contains(l.ip, ':') THEN v6.ip ELSE ${IPV4_TO_ADDRESS_NUMBER('l.ip')} END`;
       await this.connection.run(`
         CREATE TABLE reusable_labels AS
-        SELECT * FROM (SELECT ${IPV4_TO_NUMBER('ip')} AS ip, ${LABEL_LIST} FROM ${source})
+        SELECT * FROM (SELECT ${ip} AS ip, ${LABEL_COLUMNS.map((c) => `l.${q(c.name)}`).join(', ')}
+                       FROM ${source} l LEFT JOIN ipv6_numbers v6 ON v6.text = l.ip)
         WHERE ip IN (SELECT ip FROM hosts) ORDER BY ip`);
+      await this.connection.run('DROP TABLE ipv6_numbers');
       await this.connection.run('CHECKPOINT');
       this.reusable = true;
     }
     const reader = await this.connection.runAndReadAll('SELECT count(*)::INTEGER AS n FROM reusable_labels');
     return Number(reader.getRowObjectsJS()[0]?.['n'] ?? 0);
+  }
+
+  /** Fills ipv6_numbers with the number of each IPv6 address of the labels file (held at once: few beside the IPv4 ones). */
+  private async numberIpv6Labels(source: string): Promise<void> {
+    const texts = (await this.connection.runAndReadAll(`SELECT ip FROM ${source} WHERE contains(ip, ':')`))
+      .getRowObjectsJS()
+      .map((row) => String(row['ip']));
+    const appender = await this.connection.createAppender('ipv6_numbers');
+    try {
+      for (const text of texts) {
+        let n: AddressNumber;
+        try {
+          n = addressToNumber(text);
+        } catch {
+          continue; // not an address: it matches no host
+        }
+        appender.appendVarchar(text);
+        appender.appendUHugeInt(n);
+        appender.endRow();
+      }
+    } finally {
+      appender.closeSync();
+    }
   }
 
   /** Records what joining a batch gave; idempotent (a batch joined twice keeps its last outcome). */

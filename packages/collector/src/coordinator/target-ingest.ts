@@ -1,6 +1,6 @@
 import type { NameResolver } from '../dns/name-resolver.ts';
 import type { ExclusionPolicy } from '../exclusions/exclusion-policy.ts';
-import { ipv4ToNumber } from '../targets/ipv4.ts';
+import { addressToNumber, type AddressNumber, type IpFamily } from '../targets/address.ts';
 import { readTargetFile } from '../targets/target-file.ts';
 import type { TargetIndex } from './target-index.ts';
 
@@ -11,7 +11,7 @@ export interface IngestCounts {
   names: number;
   resolved: number;
   unresolved: number;
-  /** Why names did not resolve: `no-address` (NXDOMAIN / no A record), `timeout`, or the resolver's error code. */
+  /** Why names did not resolve: `no-address` (NXDOMAIN / no A or AAAA record of the families asked for), `timeout`, or the resolver's error code. */
   unresolvedByReason: Record<string, number>;
   addresses: number;
   excluded: number;
@@ -39,8 +39,9 @@ export function emptyIngestCounts(): IngestCounts {
 }
 
 /**
- * Streams the targets file into the index: names resolved (A records, bounded
- * concurrency with back-pressure on the file), every address checked against
+ * Streams the targets file into the index: names resolved (A and/or AAAA
+ * records, as --ip-version asks; bounded concurrency with back-pressure on
+ * the file; a name with both gives one target per address), every address checked against
  * the exclusion policy before it can ever be batched. Excluded addresses are
  * counted and dropped here, so they never reach a queue, let alone a socket.
  */
@@ -49,13 +50,15 @@ export async function ingestTargets(options: {
   index: TargetIndex;
   resolver: NameResolver;
   policy: ExclusionPolicy;
+  /** The families the run probes (--ip-version); addresses of another family are counted as excluded (`ip-version`). */
+  families: ReadonlySet<IpFamily>;
   counts: IngestCounts;
   onMalformed: (line: MalformedLine) => void;
   signal?: AbortSignal;
 }): Promise<IngestCounts> {
   const { index, resolver, policy, counts } = options;
-  const admit = async (ip: number, domain: string | null): Promise<void> => {
-    const reason = policy.reasonFor(ip);
+  const admit = async (ip: AddressNumber, family: IpFamily, domain: string | null): Promise<void> => {
+    const reason = options.families.has(family) ? policy.reasonFor(ip) : 'ip-version';
     if (reason !== null) {
       counts.excluded += 1;
       counts.excludedByReason[reason] = (counts.excludedByReason[reason] ?? 0) + 1;
@@ -79,11 +82,11 @@ export async function ingestTargets(options: {
         options.onMalformed(entry);
         break;
       case 'ip':
-        enqueueAppend(() => admit(ipv4ToNumber(entry.ip), null));
+        enqueueAppend(() => admit(addressToNumber(entry.ip), entry.family, null));
         break;
       case 'cidr':
         enqueueAppend(async () => {
-          for (let ip = entry.first; ip <= entry.last; ip += 1) await admit(ip, null);
+          for (let ip = entry.first; ip <= entry.last; ip += 1n) await admit(ip, entry.family, null);
         });
         break;
       case 'domain': {
@@ -99,7 +102,9 @@ export async function ingestTargets(options: {
           }
           counts.resolved += 1;
           enqueueAppend(async () => {
-            for (const address of result.addresses) await admit(ipv4ToNumber(address), entry.name);
+            for (const address of result.addresses) {
+              await admit(addressToNumber(address), address.includes(':') ? 6 : 4, entry.name);
+            }
           });
         });
         break;

@@ -19,7 +19,7 @@ export async function buildVersion(
   await store.recordCounts(runId, counts);
   const manifest = await store.buildVersion(dataset, { runs: [runId], provenance, counts });
   state.phase = 'done';
-  await state.redis.del(runKeys(runId).cursor, runKeys(runId).ingest);
+  await state.redis.del(runKeys(runId).cursor, runKeys(runId).ingest, runKeys(runId).stages);
   const version = {
     dataset: manifest.dataset,
     version: manifest.version,

@@ -1,47 +1,64 @@
 import { readFile } from 'node:fs/promises';
-import { ipv4ToNumber, parseCidr, type Ipv4Number, type Ipv4Range } from '../targets/ipv4.ts';
-import { isDottedQuad } from '../targets/ipv4.ts';
-import { IANA_SPECIAL_PURPOSE_IPV4 } from './special-purpose.ts';
+import { CollectInputError } from '../collect-input-error.ts';
+import {
+  addressToNumber,
+  familyOfNumber,
+  parseAddress,
+  parseAddressCidr,
+  type AddressNumber,
+  type AddressRange,
+} from '../targets/address.ts';
+import { describeFsError } from '../config/input-files.ts';
+import { IANA_SPECIAL_PURPOSE_IPV4, IANA_SPECIAL_PURPOSE_IPV6 } from './special-purpose.ts';
 
 /** Why an address may not be probed; null when it may. */
 export type ExclusionReason = 'special-purpose' | 'exclude-file' | null;
 
 /**
- * Decides, for every address, whether it may receive a packet. Order:
- * an --exclude entry always wins (a user's opt-out is never overridden), then
- * --allow opens a range, then the IANA special-purpose ranges close theirs.
+ * Decides, for every address of either family, whether it may receive a
+ * packet. Order: an --exclude entry always wins (a user's opt-out is never
+ * overridden), then --allow opens a range, then the IANA special-purpose
+ * ranges of the address's family close theirs.
+ *
+ * Ranges are kept per family: in the one number space addresses share
+ * (IPv4 as ::ffff:a.b.c.d), the IPv6 registry's ::ffff:0:0/96 entry would
+ * otherwise close every IPv4 address.
  */
 export class ExclusionPolicy {
-  private readonly special: readonly Ipv4Range[];
-  private readonly allowed: readonly Ipv4Range[];
-  private readonly excluded: readonly Ipv4Range[];
+  private readonly special: readonly AddressRange[];
+  private readonly allowed: readonly AddressRange[];
+  private readonly excluded: readonly AddressRange[];
 
   constructor(options: { allow?: readonly string[]; exclude?: readonly string[] } = {}) {
-    this.special = IANA_SPECIAL_PURPOSE_IPV4.map((entry) => parseCidr(entry.cidr));
+    this.special = [...IANA_SPECIAL_PURPOSE_IPV4, ...IANA_SPECIAL_PURPOSE_IPV6].map((entry) =>
+      parseAddressCidr(entry.cidr),
+    );
     this.allowed = (options.allow ?? []).map((cidr) => rangeOf(cidr, '--allow'));
     this.excluded = (options.exclude ?? []).map((cidr) => rangeOf(cidr, 'exclude list'));
   }
 
-  reasonFor(ip: string | Ipv4Number): ExclusionReason {
-    const n = typeof ip === 'number' ? ip : ipv4ToNumber(ip);
-    if (inAny(this.excluded, n)) return 'exclude-file';
-    if (inAny(this.allowed, n)) return null;
-    if (inAny(this.special, n)) return 'special-purpose';
+  /** `ip`: an address text of either family, or its number (targets/address.ts). */
+  reasonFor(ip: string | AddressNumber): ExclusionReason {
+    const n = typeof ip === 'bigint' ? ip : addressToNumber(ip);
+    const family = familyOfNumber(n);
+    if (inAny(this.excluded, family, n)) return 'exclude-file';
+    if (inAny(this.allowed, family, n)) return null;
+    if (inAny(this.special, family, n)) return 'special-purpose';
     return null;
   }
 
-  isExcluded(ip: string | Ipv4Number): boolean {
+  isExcluded(ip: string | AddressNumber): boolean {
     return this.reasonFor(ip) !== null;
   }
 }
 
-/** Reads an exclude file: one IPv4 address or CIDR block per line, `#` comments (the ZMap blocklist format). */
+/** Reads an exclude file: one IPv4/IPv6 address or CIDR block per line, `#` comments (the ZMap blocklist format). */
 export async function readExcludeFile(path: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    throw new Error(`exclude file ${path} cannot be read (does it exist?)`);
+  } catch (error) {
+    throw new CollectInputError(`exclude file ${path} cannot be read: ${describeFsError(error)}`);
   }
   const entries: string[] = [];
   text
@@ -50,27 +67,35 @@ export async function readExcludeFile(path: string): Promise<string[]> {
     .forEach((raw, index) => {
       const line = raw.replace(/#.*/, '').trim();
       if (line === '') return;
-      const cidr = line.includes('/') ? line : `${line}/32`;
       try {
-        parseCidr(cidr);
+        entries.push(cidrOf(line));
       } catch (error) {
-        throw new Error(`exclude file ${path}, line ${index + 1}: ${(error as Error).message}`);
+        throw new CollectInputError(`exclude file ${path}, line ${index + 1}: ${(error as Error).message}`);
       }
-      entries.push(cidr);
     });
   return entries;
 }
 
-function rangeOf(text: string, source: string): Ipv4Range {
-  const cidr = isDottedQuad(text) ? `${text}/32` : text;
+/** An address or a block as a block (a lone address is its /32 or /128); throws an Error naming the problem. */
+function cidrOf(text: string): string {
+  if (text.includes('/')) {
+    parseAddressCidr(text);
+    return text;
+  }
+  const address = parseAddress(text);
+  if (!address) throw new Error(`"${text}" is not an IPv4 or IPv6 address or CIDR block`);
+  return `${address.text}/${address.family === 4 ? 32 : 128}`;
+}
+
+function rangeOf(text: string, source: string): AddressRange {
   try {
-    return parseCidr(cidr);
+    return parseAddressCidr(cidrOf(text));
   } catch (error) {
-    throw new Error(`${source}: ${(error as Error).message}`);
+    throw new CollectInputError(`${source}: ${(error as Error).message}`);
   }
 }
 
-function inAny(ranges: readonly Ipv4Range[], n: Ipv4Number): boolean {
-  for (const range of ranges) if (n >= range.first && n <= range.last) return true;
+function inAny(ranges: readonly AddressRange[], family: 4 | 6, n: AddressNumber): boolean {
+  for (const range of ranges) if (range.family === family && n >= range.first && n <= range.last) return true;
   return false;
 }

@@ -62,7 +62,8 @@ const epochMs = () => performance.timeOrigin + performance.now();
 
 export function buildRequest(target: ExchangeTarget, userAgent: string, tlsUsed: boolean): string {
   const defaultPort = tlsUsed ? 443 : 80;
-  const host = target.hostname ?? target.ip;
+  // An IPv6 literal goes in brackets in Host (RFC 7230 5.4, RFC 3986 3.2.2).
+  const host = target.hostname ?? (target.ip.includes(':') ? `[${target.ip}]` : target.ip);
   const hostHeader = target.port === defaultPort ? host : `${host}:${target.port}`;
   return `GET / HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: ${userAgent}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
 }
@@ -269,7 +270,9 @@ export function runHttpExchange(
     if (options.signal?.aborted) return finish('error', 'aborted');
     // Only addresses are probed: a name here would be resolved by net.connect,
     // behind the back of the resolver and the exclusion list.
-    if (net.isIPv4(target.ip) === false) return finish('error', `target ip "${target.ip}" is not an IPv4 address`);
+    // An address, never a name: the prober must not resolve anything (names were resolved and checked upstream).
+    if (net.isIP(target.ip) === 0)
+      return finish('error', `target ip "${target.ip}" is not an IPv4 address nor an IPv6 address`);
     try {
       tcp.connect({ host: target.ip, port: target.port, noDelay: true });
     } catch (error) {

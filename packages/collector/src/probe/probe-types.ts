@@ -1,5 +1,5 @@
 import type { ProbeFields, SynAckFeatures, SynFeatures } from '@osfp/dataset';
-import type { CaptureStats } from '../sniffer/sniffer.ts';
+import type { CaptureMethod, CaptureStats } from '../sniffer/sniffer.ts';
 
 /** One (address, port) to probe; `hostname` goes into Host and SNI. Only addresses, never names to resolve. */
 export interface ProbeTarget {
@@ -16,6 +16,8 @@ export type ProbeOutcome = ProbeFields & {
   readonly probed_at: Date;
   /** null = no SYN-ACK captured: the host is not responsive and makes no row. */
   readonly synack: SynAckFeatures | null;
+  /** The SYN the SYN-ACK answers, as captured; the worker's start-up SYN when it was not. */
+  readonly syn: SynFeatures;
 };
 
 export interface ProberOptions {
@@ -28,8 +30,10 @@ export interface ProberOptions {
   readonly signal?: AbortSignal;
   /** An address whose route the probes take, to learn the SYN's MSS (default: the default route, else the first interface). */
   readonly routeTowards?: string | undefined;
-  /** Raw socket receive buffer of the capture process (default 32 MiB). */
+  /** Kernel buffer of the capture process (default 32 MiB). */
   readonly captureBufferBytes?: number;
+  /** How the capture process captures (default: OSFP_CAPTURE_METHOD, else pcap). */
+  readonly captureMethod?: CaptureMethod;
 }
 
 /** Probes batches of targets, each handed its own SYN-ACK; one per worker and run settings. */

@@ -4,10 +4,11 @@
  * by the shared extractor, optionally archived to pcap.
  */
 import { setMaxListeners } from 'node:events';
-import type { SynAckFeatures } from '@osfp/dataset';
-import { extractSynAck } from '@osfp/features';
+import ipaddr from 'ipaddr.js';
+import type { SynAckFeatures, SynFeatures } from '@osfp/dataset';
+import { describeSyn, extractSynAck, type SynContext } from '@osfp/features';
 import { createPcapWriter, type PcapWriter } from '@osfp/features';
-import { startSniffer, type CapturedPacket } from '../sniffer/index.ts';
+import { startSniffer, type CapturedSynAck } from '../sniffer/index.ts';
 import { runHttpExchange, type ExchangeOptions } from './http-exchange.ts';
 import { learnOwnSyn, type OwnSyn } from './own-syn.ts';
 import type { Prober, ProberOptions, ProbeOutcome, ProbeTarget } from './probe-types.ts';
@@ -21,6 +22,7 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
     throw new RangeError(`prober concurrency must be a positive integer, got ${options.concurrency}`);
   }
   const sniffer = await startSniffer({
+    ...(options.captureMethod !== undefined && { method: options.captureMethod }),
     ...(options.captureBufferBytes !== undefined && { receiveBufferBytes: options.captureBufferBytes }),
     // A SYN-ACK waits for its claim until the exchange is over: keep it well past the deadline.
     unclaimedTtlMs: Math.max(30_000, 2 * options.timeoutMs + 5_000),
@@ -47,13 +49,19 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
     const exchange = await runHttpExchange(target, signal ? { ...exchangeOptions, signal } : exchangeOptions);
     // Claimed after the exchange, not at connect: by then the capture process
     // has almost always delivered the SYN-ACK, so the claim needs no sync.
-    const captured: CapturedPacket | null =
+    const captured: CapturedSynAck | null =
       exchange.connectedAt !== null && exchange.localPort !== null
-        ? await sniffer.claim(target.ip, target.port, exchange.localPort, connectStartedAt)
+        ? await sniffer.claim(canonicalIp(target.ip), target.port, exchange.localPort, connectStartedAt)
         : null;
     let synack: SynAckFeatures | null = null;
+    // The SYN this SYN-ACK answers, as captured (libpcap sees our SYNs); else the one learned at start-up.
+    const ownSynOfRow = captured?.syn ? describeSyn(captured.syn.packet) : null;
+    const syn: SynFeatures = ownSynOfRow?.ok
+      ? { syn_olayout: ownSynOfRow.syn_olayout, syn_mss: ownSynOfRow.syn_mss }
+      : ownSyn.features;
+    const context: SynContext = ownSynOfRow?.ok ? ownSynOfRow.raw : synContext;
     if (captured) {
-      const extracted = extractSynAck(captured.packet, synContext);
+      const extracted = extractSynAck(captured.packet, context);
       if (extracted.ok) synack = extracted.features;
       if (archive) archiveHandshake(archive, ownSyn, captured, exchange.connectStartedAt);
     }
@@ -65,8 +73,13 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
       probe_status: exchange.status,
       http_status: exchange.httpStatus,
       http_server: exchange.httpServer,
-      rtt_ms: captured ? roundTrip(exchange.connectStartedAt, captured.receivedAt, exchange.connectedAt) : null,
+      rtt_ms: captured
+        ? roundTrip(captured.syn?.sentAt ?? exchange.connectStartedAt, captured.receivedAt, exchange.connectedAt)
+        : null,
+      synack_count: captured ? captured.count : null,
+      syn_retransmitted: captured?.syn ? captured.syn.sends > 1 : null,
       synack,
+      syn,
     };
   }
 
@@ -118,8 +131,17 @@ function roundTrip(sentAt: number, capturedAt: number, connectedAt: number | nul
   return Math.max(0, Math.round((arrival - sentAt) * 1000) / 1000);
 }
 
-function archiveHandshake(archive: PcapWriter, ownSyn: OwnSyn, captured: CapturedPacket, sentAt: number): void {
-  const syn = reconstructSyn(ownSyn.template, captured.packet, ownSyn.features.syn_mss);
-  if (syn) archive.write(sentAt, syn);
+function archiveHandshake(archive: PcapWriter, ownSyn: OwnSyn, captured: CapturedSynAck, sentAt: number): void {
+  if (captured.syn) {
+    archive.write(captured.syn.sentAt, captured.syn.packet);
+  } else {
+    const syn = reconstructSyn(ownSyn.template, captured.packet, ownSyn.features.syn_mss);
+    if (syn) archive.write(sentAt, syn);
+  }
   archive.write(captured.receivedAt, captured.packet);
+}
+
+/** The text the capture process keys SYN-ACKs by: IPv6 in RFC 5952 form (ipaddr.js prints that), IPv4 as given. */
+function canonicalIp(ip: string): string {
+  return ip.includes(':') ? ipaddr.parse(ip).toString() : ip;
 }

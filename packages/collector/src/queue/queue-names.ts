@@ -26,4 +26,11 @@ export const runKeys = (runId: string) => ({
   cursor: `osfp:run:${runId}:cursor`,
   rate: `osfp:run:${runId}:rate`,
   ingest: `osfp:run:${runId}:ingest`,
+  /** Per-batch stage records of the batches in flight (stage-records.ts). */
+  stages: `osfp:run:${runId}:stages`,
+  /** The coordinator's latest progress snapshot (progress-publisher.ts). */
+  progress: `osfp:run:${runId}:progress`,
 });
+
+/** The pattern matching every run's progress key, for whoever lists the runs on a Redis. */
+export const RUN_PROGRESS_PATTERN = 'osfp:run:*:progress';

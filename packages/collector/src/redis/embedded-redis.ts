@@ -94,6 +94,16 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
   return { url: `redis://127.0.0.1:${port}`, port, pid, adopted: false, stop: () => stopPid(pid, leaseFile) };
 }
 
+/**
+ * The URL of the data directory's embedded Redis while a coordinator runs it
+ * (or left it running), without starting or adopting it: for readers such as
+ * `osfp ui`. Null when there is none.
+ */
+export async function findEmbeddedRedis(dataDir: string): Promise<string | null> {
+  const lease = await readLease(join(resolve(dataDir, 'redis'), 'lease.json'));
+  return lease && isAlive(lease.pid) && (await answersPing(lease.port)) ? `redis://127.0.0.1:${lease.port}` : null;
+}
+
 async function readLease(file: string): Promise<Lease | null> {
   try {
     const lease = JSON.parse(await readFile(file, 'utf8')) as Partial<Lease>;

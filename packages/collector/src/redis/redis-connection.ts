@@ -18,6 +18,11 @@ export function connectRedis(url: string, name: string, extra: RedisOptions = {}
   return new Redis(url, options);
 }
 
+/** redis://, rediss:// (TLS) or unix:// (a socket path): what connectRedis takes. */
+export function isRedisUrl(url: string): boolean {
+  return /^rediss?:\/\/[^\s]+$|^unix:\/\/\/[^\s]+$/.test(url);
+}
+
 /** The URL without its password, for logs and summaries. */
 export function redactRedisUrl(url: string): string {
   return url.replace(/\/\/([^@/]*):([^@/]*)@/, (_m, user: string) => `//${user}:***@`);

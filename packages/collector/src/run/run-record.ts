@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
+import { isPathName } from '@osfp/dataset';
 import type { CollectOptions } from '../config/collect-options.ts';
+import type { RunSummary } from '../coordinator/run-summary.ts';
 import { runKeys } from '../queue/queue-names.ts';
 
 /** A run id that sorts by start time and never contains ':' (BullMQ job ids). */
@@ -14,7 +16,7 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Where a run keeps its own files: the target index and its options. */
+/** Where a run keeps its own files: the target index, its options (run.json) and its last summary (summary.json). */
 export function runDir(dataDir: string, runId: string): string {
   return join(resolve(dataDir), 'runs', runId);
 }
@@ -31,6 +33,7 @@ const SESSION_KEYS = [
   'maxInFlight',
   'progress',
   'logInterval',
+  'logFile',
   'lab',
   'dataDir',
 ] as const;
@@ -49,6 +52,58 @@ export async function saveRunRecord(redis: Redis, dataDir: string, record: RunRe
   await writeFile(join(dir, 'run.json.tmp'), text);
   await rename(join(dir, 'run.json.tmp'), join(dir, 'run.json'));
   await redis.set(runKeys(record.runId).options, text);
+}
+
+/** Writes (aside, then renamed) the summary of the session that just ended: what a dashboard shows for a run no longer running. */
+export async function saveRunSummary(
+  dataDir: string,
+  summary: RunSummary & { readonly endedAt: string },
+): Promise<void> {
+  const dir = runDir(dataDir, summary.runId);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'summary.json.tmp'), JSON.stringify(summary, null, 2));
+  await rename(join(dir, 'summary.json.tmp'), join(dir, 'summary.json'));
+}
+
+/** The summary of the run's last session, or null (never ended, or not a run of this data directory). */
+export async function loadRunSummary(
+  dataDir: string,
+  runId: string,
+): Promise<(RunSummary & { readonly endedAt: string }) | null> {
+  return readJson(join(runDir(dataDir, runId), 'summary.json'));
+}
+
+/** The run record in the run's directory only (no Redis): for readers of a data directory. */
+export async function loadRunRecordFile(dataDir: string, runId: string): Promise<RunRecord | null> {
+  return readJson(join(runDir(dataDir, runId), 'run.json'));
+}
+
+/** Ids of the runs that have a directory in this data directory. */
+export async function runIds(dataDir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(join(resolve(dataDir), 'runs'), { withFileTypes: true });
+    return entries
+      .filter((e) => e.isDirectory() && isPathName(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+async function readJson<T>(path: string): Promise<T | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null;
+  }
 }
 
 export async function loadRunRecord(redis: Redis, dataDir: string, runId: string): Promise<RunRecord | null> {

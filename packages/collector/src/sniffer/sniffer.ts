@@ -1,30 +1,43 @@
 /**
  * The prober's side of SYN-ACK capture: starts the capture process, decodes
  * its batches into the SynAckTable, and offers `claim` (a probe's own
- * SYN-ACK) and `captureSyn` (our own SYN, seen on a loopback connection).
+ * SYN-ACK, with the SYN it answers) and `watchSyn` (our own SYN, seen on a
+ * loopback connection).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { CaptureFrameDecoder, type CaptureFrame } from './capture-frames.ts';
+import { CaptureFrameDecoder, type CaptureCounts, type CaptureFrame } from './capture-frames.ts';
 import { readSegmentHeader } from '@osfp/features';
-import { connectionKey, SynAckTable, type CapturedPacket, type SynAckTableStats } from './synack-table.ts';
+import {
+  connectionKey,
+  SynAckTable,
+  type CapturedPacket,
+  type CapturedSynAck,
+  type SynAckTableStats,
+} from './synack-table.ts';
+
+/**
+ * `pcap`: libpcap with a kernel BPF filter, IPv4 and IPv6, our SYNs seen (the
+ * default). `raw-socket`: the earlier inbound-only IPv4 raw socket, kept for
+ * comparison (OSFP_CAPTURE_METHOD=raw-socket).
+ */
+export type CaptureMethod = 'pcap' | 'raw-socket';
 
 export interface SnifferOptions {
-  /** Kernel receive buffer for the raw socket; bursts beyond it are lost. */
+  readonly method?: CaptureMethod;
+  /** Kernel buffer of the capture (libpcap's ring or the raw socket's queue); bursts beyond it are lost. */
   readonly receiveBufferBytes?: number;
   readonly syncTimeoutMs?: number;
   readonly unclaimedTtlMs?: number;
   readonly maxUnclaimed?: number;
+  /** How long the capture process may take to start (tsx compiles it first: slow on a loaded machine). */
   readonly startupTimeoutMs?: number;
 }
 
-export interface CaptureStats {
-  /** TCP packets the capture process read from the raw socket. */
-  packetsRead: number;
-  synAcksForwarded: number;
-  readErrors: number;
+export interface CaptureStats extends CaptureCounts {
+  readonly method: CaptureMethod;
   table: SynAckTableStats;
 }
 
@@ -38,7 +51,7 @@ export interface Sniffer {
     remotePort: number,
     localPort: number,
     connectStartedAt?: number,
-  ): Promise<CapturedPacket | null>;
+  ): Promise<CapturedSynAck | null>;
   /** Why the capture process is gone, or null while it runs: claims made after it died all miss. */
   readonly failure: Error | null;
   /** The capture process (for diagnostics and tests). */
@@ -65,9 +78,12 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).h
 /** Starts the capture process in this process's network namespace and waits until its socket is open. */
 export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffer> {
   const receiveBufferBytes = options.receiveBufferBytes ?? 32 * 1024 * 1024;
+  const method = options.method ?? captureMethodFromEnv();
+  // The capture process remembers our SYNs as long as the table keeps unclaimed SYN-ACKs.
+  const synTtlMs = options.unclaimedTtlMs ?? 30_000;
   const child: CaptureChild = spawn(
     process.execPath,
-    ['--import', tsxLoader, captureScript, String(receiveBufferBytes)],
+    ['--import', tsxLoader, captureScript, method, String(receiveBufferBytes), String(synTtlMs)],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
     },
@@ -83,8 +99,8 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => fail(new Error(`capture process did not start within ${options.startupTimeoutMs ?? 15_000} ms`)),
-      options.startupTimeoutMs ?? 15_000,
+      () => fail(new Error(`capture process did not start within ${options.startupTimeoutMs ?? 60_000} ms`)),
+      options.startupTimeoutMs ?? 60_000,
     );
     const onData = (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString()).slice(-4_000);
@@ -127,7 +143,14 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
   const watchingWaiters = new Map<number, () => void>();
   const statsWaiters: ((frame: Extract<CaptureFrame, { kind: 'stats' }>) => void)[] = [];
   // The capture process's counters as last reported: what a stats request still waiting when it exits gets.
-  let lastCounts = { packetsRead: 0, synAcksForwarded: 0, readErrors: 0 };
+  let lastCounts: CaptureCounts = {
+    packetsRead: 0,
+    synAcksForwarded: 0,
+    readErrors: 0,
+    foreignSynAcks: 0,
+    retransmittedSyns: 0,
+    cpuMs: 0,
+  };
   const decoder = new CaptureFrameDecoder();
 
   function send(line: string): void {
@@ -138,7 +161,14 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
     for (const frame of decoder.push(chunk)) {
       if (frame.kind === 'synack') {
         const header = readSegmentHeader(frame.packet);
-        if (header) table.offer(connectionKey(header.src, header.srcPort, header.dstPort), frame);
+        if (header) {
+          table.offer(connectionKey(header.src, header.srcPort, header.dstPort), {
+            packet: frame.packet,
+            receivedAt: frame.receivedAt,
+            ack: header.ack,
+            syn: frame.syn,
+          });
+        }
       } else if (frame.kind === 'syn') {
         const header = readSegmentHeader(frame.packet);
         if (!header) continue;
@@ -155,11 +185,8 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
         watchingWaiters.get(frame.port)?.();
         watchingWaiters.delete(frame.port);
       } else if (frame.kind === 'stats') {
-        lastCounts = {
-          packetsRead: frame.packetsRead,
-          synAcksForwarded: frame.synAcksForwarded,
-          readErrors: frame.readErrors,
-        };
+        const { kind: _kind, ...counts } = frame;
+        lastCounts = counts;
         statsWaiters.shift()?.(frame);
       }
     }
@@ -222,17 +249,12 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
     },
     async stats() {
       const tableStats = table.stats();
-      if (exited) return { ...lastCounts, table: tableStats };
-      const frame = await new Promise<Extract<CaptureFrame, { kind: 'stats' }>>((resolve) => {
+      if (exited) return { method, ...lastCounts, table: tableStats };
+      await new Promise<Extract<CaptureFrame, { kind: 'stats' }>>((resolve) => {
         statsWaiters.push(resolve);
         send('stats');
       });
-      return {
-        packetsRead: frame.packetsRead,
-        synAcksForwarded: frame.synAcksForwarded,
-        readErrors: frame.readErrors,
-        table: table.stats(),
-      };
+      return { method, ...lastCounts, table: table.stats() };
     },
     async close() {
       closing = true;
@@ -245,4 +267,9 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
       }
     },
   };
+}
+
+/** OSFP_CAPTURE_METHOD=raw-socket selects the earlier capture (benchmarks, comparisons); anything else is pcap. */
+export function captureMethodFromEnv(env: NodeJS.ProcessEnv = process.env): CaptureMethod {
+  return env['OSFP_CAPTURE_METHOD'] === 'raw-socket' ? 'raw-socket' : 'pcap';
 }

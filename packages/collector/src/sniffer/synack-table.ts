@@ -1,3 +1,5 @@
+import type { AnsweredSyn } from './capture-frames.ts';
+
 /**
  * Hands every probe its own SYN-ACK. Captured SYN-ACKs arrive (in batches,
  * from the capture process) keyed by the connection they open: remote
@@ -14,10 +16,20 @@
  */
 
 export interface CapturedPacket {
-  /** The whole IPv4 packet, IP header first. */
+  /** The whole IP packet, IP header first. */
   readonly packet: Uint8Array;
-  /** When the capture process read it (epoch ms, fractional). */
+  /** When it was captured (epoch ms, fractional). */
   readonly receivedAt: number;
+}
+
+/** A SYN-ACK as the table hands it to its probe. */
+export interface CapturedSynAck extends CapturedPacket {
+  /** Its acknowledgement number: two SYN-ACKs with the same key and ack answer the same SYN. */
+  readonly ack: number;
+  /** The SYN it answers, when the capture saw our SYNs (libpcap); null otherwise. */
+  readonly syn: AnsweredSyn | null;
+  /** SYN-ACKs seen for this connection up to the claim (1 = no duplicate or retransmission). */
+  readonly count: number;
 }
 
 export interface SynAckTableOptions {
@@ -36,6 +48,8 @@ export interface SynAckTableStats {
   matched: number;
   stale: number;
   duplicates: number;
+  /** Stored SYN-ACKs replaced by one answering a newer SYN on the same ports. */
+  replaced: number;
   expired: number;
   evicted: number;
   missed: number;
@@ -45,12 +59,13 @@ export interface SynAckTableStats {
 }
 
 interface Waiter {
-  readonly resolve: (captured: CapturedPacket | null) => void;
+  readonly resolve: (captured: CapturedSynAck | null) => void;
   /** The first sync sent after this claim; its answer settles the claim. */
   readonly syncId: number;
 }
 
-interface Unclaimed extends CapturedPacket {
+interface Unclaimed {
+  captured: CapturedSynAck;
   readonly storedAt: number;
 }
 
@@ -76,6 +91,7 @@ export class SynAckTable {
     matched: 0,
     stale: 0,
     duplicates: 0,
+    replaced: 0,
     expired: 0,
     evicted: 0,
     missed: 0,
@@ -90,19 +106,30 @@ export class SynAckTable {
     this.now = options.now ?? Date.now;
   }
 
-  /** A captured SYN-ACK for connection `key`. The first copy wins; retransmissions are counted, not kept. */
-  offer(key: string, captured: CapturedPacket): void {
+  /**
+   * A captured SYN-ACK for connection `key`. The first copy wins; later
+   * copies that acknowledge the same SYN (duplicates, retransmissions) are
+   * counted on it; one that acknowledges another SYN is a new connection on
+   * the same ports (port reuse) and replaces it.
+   */
+  offer(key: string, captured: Omit<CapturedSynAck, 'count'>): void {
     this.counts.offered++;
     const waiter = this.waiters.get(key);
     if (waiter) {
       this.waiters.delete(key);
       this.counts.matched++;
-      waiter.resolve(captured);
+      waiter.resolve({ ...captured, count: 1 });
       return;
     }
-    if (this.unclaimed.has(key)) {
-      this.counts.duplicates++;
-      return;
+    const stored = this.unclaimed.get(key);
+    if (stored) {
+      if (stored.captured.ack === captured.ack) {
+        this.counts.duplicates++;
+        stored.captured = { ...stored.captured, count: stored.captured.count + 1 };
+        return;
+      }
+      this.unclaimed.delete(key);
+      this.counts.replaced++;
     }
     const now = this.now();
     this.expire(now);
@@ -111,7 +138,7 @@ export class SynAckTable {
       if (!oldest.done) this.unclaimed.delete(oldest.value);
       this.counts.evicted++;
     }
-    this.unclaimed.set(key, { ...captured, storedAt: now });
+    this.unclaimed.set(key, { captured: { ...captured, count: 1 }, storedAt: now });
   }
 
   /**
@@ -121,13 +148,14 @@ export class SynAckTable {
    * to null when the capture process has read everything the kernel queued
    * before this claim and the packet was not among it.
    */
-  claim(key: string, notBefore = -Infinity): Promise<CapturedPacket | null> {
+  claim(key: string, notBefore = -Infinity): Promise<CapturedSynAck | null> {
     const stored = this.unclaimed.get(key);
     if (stored) {
       this.unclaimed.delete(key);
-      if (stored.receivedAt >= notBefore) {
+      // The SYN's time when the capture paired it: a SYN sent before this connect() is another connection's.
+      if ((stored.captured.syn?.sentAt ?? stored.captured.receivedAt) >= notBefore) {
         this.counts.matched++;
-        return Promise.resolve({ packet: stored.packet, receivedAt: stored.receivedAt });
+        return Promise.resolve(stored.captured);
       }
       // The SYN-ACK of an earlier connection with the same addresses and ports
       // (one that timed out before its handshake completed): not ours.

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { CollectInputError } from '../collect-input-error.ts';
 import { parseTargetLine, type TargetLine } from './target-line.ts';
 
 /**
@@ -12,7 +13,7 @@ export async function* readTargetFile(path: string): AsyncGenerator<TargetLine> 
   try {
     await access(path);
   } catch {
-    throw new Error(`targets file ${path} cannot be read (does it exist?)`);
+    throw new CollectInputError(`targets file ${path} cannot be read (does it exist?)`);
   }
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let lineNo = 0;

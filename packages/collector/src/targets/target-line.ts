@@ -1,24 +1,32 @@
-import { isDottedQuad, parseCidr } from './ipv4.ts';
+import { parseAddress, parseAddressCidr, rangeSize, type AddressNumber, type IpFamily } from './address.ts';
 
 /**
  * One line of a targets file, understood. Accepted forms, one per line:
- * Tranco `rank,domain`, a domain name, an IPv4 address, an IPv4 CIDR block.
- * `#` starts a comment; blank lines are ignored.
+ * Tranco `rank,domain`, a domain name, an IPv4 or IPv6 address, an IPv4 CIDR
+ * block or a small IPv6 prefix. `#` starts a comment; blank lines are ignored.
  */
 export type TargetLine =
   | { readonly kind: 'domain'; readonly line: number; readonly name: string }
-  | { readonly kind: 'ip'; readonly line: number; readonly ip: string }
+  | { readonly kind: 'ip'; readonly line: number; readonly ip: string; readonly family: IpFamily }
   | {
       readonly kind: 'cidr';
       readonly line: number;
       readonly cidr: string;
-      readonly first: number;
-      readonly last: number;
+      readonly family: IpFamily;
+      readonly first: AddressNumber;
+      readonly last: AddressNumber;
     }
   | { readonly kind: 'malformed'; readonly line: number; readonly text: string; readonly reason: string };
 
-/** Larger blocks are almost always a typo; the user can split them if meant. */
+/** Larger IPv4 blocks are almost always a typo; the user can split them if meant. */
 export const MAX_CIDR_PREFIX = 8;
+/**
+ * The most addresses one block may hold: a /8 for IPv4, a /104 for IPv6.
+ * IPv6 prefixes as routed (/64, /48) hold more addresses than any scan can
+ * visit, almost all unused: list the addresses or a small prefix instead.
+ */
+export const MAX_BLOCK_ADDRESSES = 2n ** 24n;
+export const MAX_IPV6_PREFIX = 104;
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
 
@@ -41,19 +49,33 @@ export function parseTargetLine(raw: string, line: number): TargetLine | null {
 
   if (text.includes('/')) {
     try {
-      const range = parseCidr(text);
-      if (range.prefix < MAX_CIDR_PREFIX) {
-        return malformed(line, raw, `CIDR block larger than /${MAX_CIDR_PREFIX}; split it into smaller blocks`);
+      const range = parseAddressCidr(text);
+      if (rangeSize(range) > MAX_BLOCK_ADDRESSES) {
+        return malformed(
+          line,
+          raw,
+          range.family === 4
+            ? `CIDR block larger than /${MAX_CIDR_PREFIX}; split it into smaller blocks`
+            : `IPv6 prefix /${range.prefix} holds 2^${128 - range.prefix} addresses, too many to enumerate; list addresses or prefixes of /${MAX_IPV6_PREFIX} or longer`,
+        );
       }
-      return { kind: 'cidr', line, cidr: text, first: range.first, last: range.last };
+      return { kind: 'cidr', line, cidr: text, family: range.family, first: range.first, last: range.last };
     } catch (error) {
       return malformed(line, raw, (error as Error).message);
     }
   }
   if (/^[\d.]+$/.test(text)) {
-    return isDottedQuad(text) ? { kind: 'ip', line, ip: text } : malformed(line, raw, 'not a valid IPv4 address');
+    const address = parseAddress(text);
+    return address
+      ? { kind: 'ip', line, ip: address.text, family: 4 }
+      : malformed(line, raw, 'not a valid IPv4 address');
   }
-  if (text.includes(':')) return malformed(line, raw, 'IPv6 targets are not supported (IPv4 only)');
+  if (text.includes(':')) {
+    const address = parseAddress(text.replace(/^\[(.*)\]$/, '$1'));
+    return address
+      ? { kind: 'ip', line, ip: address.text, family: address.family }
+      : malformed(line, raw, 'not a valid IPv6 address');
+  }
 
   const name = text.toLowerCase().replace(/\.$/, '');
   if (name.length > 253 || !name.split('.').every((label) => LABEL.test(label))) {

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import { unlabelledFields, type LabelFields } from '@osfp/dataset';
 import type { LabelTarget } from '@osfp/labeler';
 import type { LabelJobData, LabelJobResult, ProbeJobResult } from '../queue/job-payloads.ts';
+import type { StageRecords } from '../queue/stage-records.ts';
 import type { StageBodies } from './stage-bodies.ts';
 
 /**
@@ -12,10 +13,25 @@ import type { StageBodies } from './stage-bodies.ts';
 export class LabelProcessor {
   constructor(
     private readonly stages: StageBodies,
+    private readonly records: StageRecords,
     private readonly processesOverride?: number,
   ) {}
 
   async process(job: Job<LabelJobData>, signal?: AbortSignal): Promise<LabelJobResult> {
+    const result = await this.label(job, signal);
+    // Before the job completes: the coordinator counts the batch as labelled from this record (a retry overwrites it).
+    const labelled = Object.values(result.labels).filter(
+      (l) => l.label_status === 'ok' || l.label_status === 'no-match',
+    ).length;
+    await this.records.record(job.data.runId, job.data.batchNo, 'label', {
+      labelled,
+      probeFailed: result.probe === null,
+      at: Date.now(),
+    });
+    return result;
+  }
+
+  private async label(job: Job<LabelJobData>, signal?: AbortSignal): Promise<LabelJobResult> {
     const children = Object.values(await job.getChildrenValues<ProbeJobResult>());
     const probe = children[0] ?? null;
     if (probe === null) return { probe: null, labels: {} };

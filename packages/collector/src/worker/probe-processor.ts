@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { ProbeStatus } from '@osfp/dataset';
 import type { ProbeJobData, ProbeJobResult, ProbeRecord, RunSettings } from '../queue/job-payloads.ts';
+import type { StageRecords } from '../queue/stage-records.ts';
 import { ProbeRateLimit } from './probe-rate-limit.ts';
 import type { StageBodies } from './stage-bodies.ts';
 
@@ -15,6 +16,7 @@ export class ProbeProcessor {
   constructor(
     private readonly stages: StageBodies,
     private readonly rateLimit: ProbeRateLimit,
+    private readonly records: StageRecords,
     private readonly concurrencyOverride?: number,
   ) {}
 
@@ -57,12 +59,20 @@ export class ProbeProcessor {
           http_status: outcome.http_status,
           http_server: outcome.http_server,
           rtt_ms: outcome.rtt_ms,
+          synack_count: outcome.synack_count,
+          syn_retransmitted: outcome.syn_retransmitted,
           ...outcome.synack,
-          ...prober.syn,
+          ...outcome.syn,
         });
       }
       await job.updateProgress(Math.round(((start + slice.length) / targets.length) * 100));
     }
+    // Before the job completes: the coordinator counts the batch as probed from this record (a retry overwrites it).
+    await this.records.record(runId, job.data.batchNo, 'probe', {
+      probed: Object.values(statusCounts).reduce((a, b) => a + (b ?? 0), 0),
+      responsive: responsive.length,
+      at: Date.now(),
+    });
     return { responsive, statusCounts, closedPorts };
   }
 

@@ -5,7 +5,7 @@ export { familyOfClass } from './family.ts';
 export { FEATURE_NAMES } from './feature-encoding.ts';
 export type { PassiveBaseline, PassiveVerdict } from './passive-baseline.ts';
 export type { PassiveFigures } from './passive-figures.ts';
-export type { ClassFigures, ModelFigures } from './metrics.ts';
+export type { ClassFigures, ConfusionMatrix, ModelFigures } from './metrics.ts';
 export type { FeatureImportance } from './permutation-importance.ts';
 export { DEFAULT_EVALUATE_OPTIONS, REPORT_FORMAT, evaluateRows } from './evaluate-rows.ts';
 export type {
@@ -27,6 +27,7 @@ export {
   PREDICTION_COLUMNS,
   REPORT_JSON,
   REPORT_MD,
+  SPLIT_CSV,
   evaluationDir,
   readEvaluation,
   writeEvaluation,

@@ -11,6 +11,12 @@ export interface ClassFigures {
   readonly recall: number;
 }
 
+/** Test rows by true class (rows, in `labels` order) and top-1 prediction (columns, same order). */
+export interface ConfusionMatrix {
+  readonly labels: readonly string[];
+  readonly counts: readonly (readonly number[])[];
+}
+
 export interface ModelFigures {
   readonly top1: number;
   readonly top2: number;
@@ -20,6 +26,7 @@ export interface ModelFigures {
   /** Top-1 prediction of the same OS family as the label. */
   readonly familyAccuracy: number;
   readonly perClass: readonly ClassFigures[];
+  readonly confusion: ConfusionMatrix;
 }
 
 export interface ScoredRow {
@@ -38,12 +45,17 @@ export function modelFigures(
   const support = new Map<string, number>(classes.map((c) => [c, 0]));
   const predicted = new Map<string, number>(classes.map((c) => [c, 0]));
   const correct = new Map<string, number>(classes.map((c) => [c, 0]));
+  const position = new Map(classes.map((c, k) => [c, k]));
+  const confusion = classes.map(() => classes.map(() => 0));
   let top1 = 0;
   let top2 = 0;
   let nmap2 = 0;
   let family = 0;
   for (const row of rows) {
     const first = row.ranked[0] ?? '';
+    const truth = position.get(row.label);
+    const guess = position.get(first);
+    if (truth !== undefined && guess !== undefined) confusion[truth]![guess]! += 1;
     support.set(row.label, (support.get(row.label) ?? 0) + 1);
     predicted.set(first, (predicted.get(first) ?? 0) + 1);
     if (first === row.label) {
@@ -68,6 +80,7 @@ export function modelFigures(
     top1InNmapTop2: ratio(nmap2, n),
     familyAccuracy: ratio(family, n),
     perClass,
+    confusion: { labels: [...classes], counts: confusion },
   };
 }
 

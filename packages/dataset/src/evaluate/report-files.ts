@@ -7,6 +7,9 @@
  *   evaluation/report.json       EvaluationReport
  *   evaluation/report.md         the same, for people
  *   evaluation/predictions.parquet  one row per dataset row: role, p0f_label, model top-1/top-2
+ *   evaluation/split.csv         ip, port, role of every row, in the version's row order: the same
+ *                                train/test assignment for readers without a Parquet library
+ *                                (pandas on Debian, which packages no pyarrow; examples/python/)
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +22,7 @@ export const EVALUATION_DIR = 'evaluation';
 export const REPORT_JSON = 'report.json';
 export const REPORT_MD = 'report.md';
 export const PREDICTIONS_PARQUET = 'predictions.parquet';
+export const SPLIT_CSV = 'split.csv';
 
 export const evaluationDir = (versionDir: string): string => join(versionDir, EVALUATION_DIR);
 
@@ -47,7 +51,7 @@ export async function writeEvaluation(versionDir: string, evaluation: Evaluation
   try {
     await writeFile(join(temp, REPORT_JSON), `${JSON.stringify(evaluation.report, null, 2)}\n`);
     await writeFile(join(temp, REPORT_MD), `${renderReportMarkdown(evaluation.report)}\n`);
-    await writePredictions(join(temp, PREDICTIONS_PARQUET), evaluation.predictions);
+    await writePredictions(temp, evaluation.predictions);
     const hadOld = await rename(final, old).then(
       () => true,
       (error: NodeJS.ErrnoException) => {
@@ -64,7 +68,9 @@ export async function writeEvaluation(versionDir: string, evaluation: Evaluation
   return final;
 }
 
-async function writePredictions(path: string, predictions: Iterable<RowPrediction>): Promise<void> {
+/** predictions.parquet, and split.csv from the same table (row order kept: one row per dataset row, in file order). */
+async function writePredictions(dir: string, predictions: Iterable<RowPrediction>): Promise<void> {
+  const sqlPath = (file: string) => `'${join(dir, file).replaceAll("'", "''")}'`;
   const instance = await DuckDBInstance.create(':memory:', duckdbConfig());
   const conn = await instance.connect();
   try {
@@ -81,7 +87,8 @@ async function writePredictions(path: string, predictions: Iterable<RowPredictio
       appender.endRow();
     }
     appender.closeSync();
-    await conn.run(`COPY predictions TO '${path.replaceAll("'", "''")}' (FORMAT parquet)`);
+    await conn.run(`COPY predictions TO ${sqlPath(PREDICTIONS_PARQUET)} (FORMAT parquet)`);
+    await conn.run(`COPY (SELECT ip, port, role FROM predictions) TO ${sqlPath(SPLIT_CSV)} (FORMAT csv, HEADER true)`);
   } finally {
     conn.closeSync();
     instance.closeSync();

@@ -1,5 +1,6 @@
 /** The evaluation report as a Markdown page a person reads (report.md). */
 import type { EvaluationReport, PassiveResult } from './evaluate-rows.ts';
+import type { ModelFigures } from './metrics.ts';
 import type { PassiveFigures } from './passive-figures.ts';
 
 const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
@@ -82,6 +83,9 @@ export function renderReportMarkdown(report: EvaluationReport): string {
       );
     }
     out.push('');
+    // Reports written before the confusion matrix was added have none.
+    const confusion = forest.figures.confusion as ModelFigures['confusion'] | undefined;
+    if (confusion) out.push(...renderConfusion(forest.name, confusion));
   }
   if (report.classesBelowMinSupport.length > 0) {
     out.push(`## Classes below min support (${o.minSupport} rows): not trained on, not scored`, '');
@@ -103,6 +107,14 @@ export function renderReportMarkdown(report: EvaluationReport): string {
   if (passive) out.push(...renderPassive(passive));
   else out.push('## p0f baseline', '', 'Not run (no p0f database given).', '');
   return out.join('\n');
+}
+
+function renderConfusion(model: string, m: ModelFigures['confusion']): string[] {
+  const out = [`## Confusion matrix (${model}, test split: rows are the Nmap class, columns the prediction)`, ''];
+  out.push(`| class | ${m.labels.map(cell).join(' | ')} |`, `|---|${m.labels.map(() => '---:').join('|')}|`);
+  m.labels.forEach((label, k) => out.push(`| ${cell(label)} | ${(m.counts[k] ?? []).join(' | ')} |`));
+  out.push('');
+  return out;
 }
 
 function renderPassive(p: PassiveResult): string[] {

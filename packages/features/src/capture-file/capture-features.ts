@@ -1,11 +1,20 @@
 /**
- * Feature records from a capture file: every SYN-ACK in it, described by the
- * same extractor as live capture, with the SYN it answers when the file has
- * it (then window expressions use that SYN's MSS, as p0f does).
+ * Feature records from a capture file: every IPv4 and IPv6 SYN-ACK in it,
+ * described by the same extractor as live capture, with the SYN it answers
+ * when the file has it (then window expressions use that SYN's MSS, as p0f
+ * does).
+ *
+ * A SYN-ACK answers a SYN when it comes back on the same 4-tuple, acknowledges
+ * that SYN (ack = SYN's sequence + 1) and arrives within SYN_ANSWER_WINDOW_MS
+ * of it. Addresses and ports alone are not enough: in real captures ports are
+ * reused, and a SYN-ACK long after an unrelated SYN on the same ports would
+ * take that SYN's options.
  */
 import { COLUMNS, type SynAckFeatures } from '@osfp/dataset';
 import { readCapture } from './read-capture.ts';
+import { isSupportedLinkType } from './link-layer.ts';
 import { describeSyn, extractSynAck, type SynContext } from '../signature/extract.ts';
+import { readSegmentHeader, locateTcp, TCP_ACK, TCP_SYN } from '../packet-header.ts';
 
 export interface CaptureFeatureRecord {
   /** Capture time of the SYN-ACK. */
@@ -25,11 +34,17 @@ export interface CaptureFeatureRecord {
 
 export interface CaptureFeatureStats {
   packets: number;
-  nonIp: number;
   synAcks: number;
+  /** SYN-ACKs by IP version. */
+  synAcksV4: number;
+  synAcksV6: number;
   withSyn: number;
+  /** SYN-ACKs reported without a SYN, by why: `no SYN in the file` or `SYN not answered by it` (other ack, or too far apart). */
+  withoutSyn: Map<string, number>;
   /** SYN-ACK-looking packets the extractor refused, by reason. */
   rejected: Map<string, number>;
+  /** Packets not looked at, by why (non-IP frames, unsupported link types, non-first fragments, not TCP, ...). */
+  skipped: Map<string, number>;
   linkTypes: Set<number>;
 }
 
@@ -38,10 +53,29 @@ export const FEATURE_COLUMNS = COLUMNS.filter((c) => c.group === 'ip' || c.group
   keyof SynAckFeatures
 >;
 
+/** How long after its SYN a SYN-ACK may still answer it: p0f's default connection age limit (-t 30,...). */
+export const SYN_ANSWER_WINDOW_MS = 30_000;
 /** Bound on remembered SYNs: beyond it the oldest are forgotten (their SYN-ACKs lose only the peer-MSS hint). */
 const MAX_REMEMBERED_SYNS = 1_000_000;
 const flowKey = (src: string, srcPort: number, dst: string, dstPort: number): string =>
-  `${src}:${srcPort}>${dst}:${dstPort}`;
+  `${src}|${srcPort}>${dst}|${dstPort}`;
+
+interface RememberedSyn {
+  readonly context: SynContext;
+  readonly seq: number;
+  readonly atMs: number;
+}
+
+const SKIP_REASONS = {
+  'non-first-fragment': 'non-first IP fragments',
+  'not-tcp': 'not TCP',
+  truncated: 'IP/TCP headers cut short',
+  'not-ip': 'not IP',
+} as const;
+
+const count = (map: Map<string, number>, key: string): void => {
+  map.set(key, (map.get(key) ?? 0) + 1);
+};
 
 /**
  * Streams one record per SYN-ACK. `stats` is filled as the file is read.
@@ -52,32 +86,59 @@ export async function* featuresFromCapture(
   path: string,
   stats: CaptureFeatureStats = newStats(),
 ): AsyncGenerator<CaptureFeatureRecord> {
-  const syns = new Map<string, SynContext>();
+  const syns = new Map<string, RememberedSyn>();
   for await (const pkt of readCapture(path)) {
     stats.packets++;
     stats.linkTypes.add(pkt.linkType);
     if (!pkt.ipPacket) {
-      stats.nonIp++;
+      count(
+        stats.skipped,
+        isSupportedLinkType(pkt.linkType)
+          ? 'frames that carry no IP packet'
+          : `frames of unsupported link type ${pkt.linkType}`,
+      );
       continue;
     }
-    const syn = isBareSyn(pkt.ipPacket) ? describeSyn(pkt.ipPacket) : null;
-    if (syn?.ok) {
-      const key = flowKey(syn.src, syn.srcPort, syn.dst, syn.dstPort);
-      syns.delete(key); // a new SYN on the same 4-tuple replaces the old one, as in p0f
-      syns.set(key, syn.raw);
-      if (syns.size > MAX_REMEMBERED_SYNS) syns.delete(syns.keys().next().value!);
+    const location = locateTcp(pkt.ipPacket);
+    if (!location.ok) {
+      count(stats.skipped, SKIP_REASONS[location.reason]);
       continue;
     }
-    const reverseKey = synAckReverseKey(pkt.ipPacket);
-    if (reverseKey === null) continue;
+    const segment = readSegmentHeader(pkt.ipPacket)!;
+    // As p0f sorts them; the extractor then refuses the nonsensical combinations (SYN+RST, SYN+FIN).
+    const flags = segment.flags & (TCP_SYN | TCP_ACK);
+    const timeMs = pkt.tsSeconds * 1000 + pkt.tsNanos / 1e6;
+    if (flags === TCP_SYN) {
+      const syn = describeSyn(pkt.ipPacket);
+      if (syn.ok) {
+        const key = flowKey(syn.src, syn.srcPort, syn.dst, syn.dstPort);
+        const known = syns.get(key);
+        // A retransmitted SYN keeps the first one's time; a new sequence number is a new connection.
+        if (known && known.seq === segment.seq) continue;
+        syns.delete(key);
+        syns.set(key, { context: syn.raw, seq: segment.seq, atMs: timeMs });
+        if (syns.size > MAX_REMEMBERED_SYNS) syns.delete(syns.keys().next().value!);
+      }
+      continue;
+    }
+    if (flags !== (TCP_SYN | TCP_ACK)) continue;
     stats.synAcks++;
-    const context = syns.get(reverseKey) ?? null;
+    if (segment.version === 4) stats.synAcksV4++;
+    else stats.synAcksV6++;
+    const remembered = syns.get(flowKey(segment.dst, segment.dstPort, segment.src, segment.srcPort));
+    const answers =
+      remembered !== undefined &&
+      segment.ack === (remembered.seq + 1) >>> 0 &&
+      timeMs >= remembered.atMs &&
+      timeMs - remembered.atMs <= SYN_ANSWER_WINDOW_MS;
+    const context = answers ? remembered.context : null;
     const result = extractSynAck(pkt.ipPacket, context);
     if (!result.ok) {
-      stats.rejected.set(result.reason, (stats.rejected.get(result.reason) ?? 0) + 1);
+      count(stats.rejected, result.reason);
       continue;
     }
     if (context) stats.withSyn++;
+    else count(stats.withoutSyn, remembered ? 'SYN not answered by it' : 'no SYN in the file');
     yield {
       ts: pkt.ts,
       packet: pkt.index,
@@ -93,26 +154,15 @@ export async function* featuresFromCapture(
 }
 
 export function newStats(): CaptureFeatureStats {
-  return { packets: 0, nonIp: 0, synAcks: 0, withSyn: 0, rejected: new Map(), linkTypes: new Set() };
-}
-
-/** SYN set, ACK not: worth a full parse as the probe's SYN. */
-function isBareSyn(ip: Uint8Array): boolean {
-  if (ip.length < 20) return false;
-  const t = (ip[0]! & 0x0f) * 4;
-  return ip.length >= t + 14 && (ip[t + 13]! & 0x12) === 0x02;
-}
-
-/**
- * For an IPv4 TCP segment with SYN and ACK set, the flow key of the SYN it
- * answers; null for anything else. A cheap look before the extractor, so that
- * malformed SYN-ACKs are counted as rejects while other traffic is skipped.
- */
-function synAckReverseKey(ip: Uint8Array): string | null {
-  if (ip.length < 20 || ip[0]! >> 4 !== 4 || ip[9] !== 6) return null;
-  const t = (ip[0]! & 0x0f) * 4;
-  if (ip.length < t + 14 || (ip[t + 13]! & 0x12) !== 0x12) return null;
-  const src = `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
-  const dst = `${ip[16]}.${ip[17]}.${ip[18]}.${ip[19]}`;
-  return flowKey(dst, (ip[t + 2]! << 8) | ip[t + 3]!, src, (ip[t]! << 8) | ip[t + 1]!);
+  return {
+    packets: 0,
+    synAcks: 0,
+    synAcksV4: 0,
+    synAcksV6: 0,
+    withSyn: 0,
+    withoutSyn: new Map(),
+    rejected: new Map(),
+    skipped: new Map(),
+    linkTypes: new Set(),
+  };
 }

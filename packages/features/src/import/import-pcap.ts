@@ -47,13 +47,16 @@ interface Flow {
   lastMs: number;
   /** Keyed by "src:port>dst:port". */
   directions: Map<string, DirectionStats>;
-  syn: { description: Ok<SynDescription>; timeMs: number } | null;
-  synAck: { extraction: Ok<SynAckExtraction>; timeMs: number; at: Date } | null;
+  syn: { description: Ok<SynDescription>; timeMs: number; seq: number; sends: number } | null;
+  synAck: { extraction: Ok<SynAckExtraction>; timeMs: number; at: Date; ack: number } | null;
+  /** SYN-ACKs that answered the flow's SYN (the first is the one described). */
+  synAckCount: number;
   label: string | null;
 }
 
 const BATCH_ROWS = 5000;
-const endpoint = (ip: string, port: number) => `${ip}:${port}`;
+// `|`, not `:`, between address and port: IPv6 addresses are full of colons.
+const endpoint = (ip: string, port: number) => `${ip}|${port}`;
 const directionKey = (s: SegmentHeader) => `${endpoint(s.src, s.srcPort)}>${endpoint(s.dst, s.dstPort)}`;
 const flowKey = (s: SegmentHeader) => {
   const a = endpoint(s.src, s.srcPort);
@@ -162,7 +165,15 @@ async function flowsToRows(
       flow = undefined;
     }
     if (!flow) {
-      flow = { firstMs: timeMs, lastMs: timeMs, directions: new Map(), syn: null, synAck: null, label: null };
+      flow = {
+        firstMs: timeMs,
+        lastMs: timeMs,
+        directions: new Map(),
+        syn: null,
+        synAck: null,
+        synAckCount: 0,
+        label: null,
+      };
       open.set(key, flow);
     }
     flow.lastMs = timeMs;
@@ -173,11 +184,20 @@ async function flowsToRows(
 
     if (bareSyn && !flow.syn) {
       const description = describeSyn(pkt.ipPacket);
-      if (description.ok) flow.syn = { description, timeMs };
-    } else if (syn && ack && !flow.synAck) {
-      const extraction = extractSynAck(pkt.ipPacket, flow.syn?.description.raw ?? null);
-      if (extraction.ok) flow.synAck = { extraction, timeMs, at: pkt.ts };
-      else counts['synacks_rejected']!++;
+      if (description.ok) flow.syn = { description, timeMs, seq: seg.seq, sends: 1 };
+    } else if (bareSyn && flow.syn && seg.seq === flow.syn.seq) {
+      flow.syn.sends++; // a retransmission of the flow's SYN
+    } else if (syn && ack && (!flow.syn || seg.ack === (flow.syn.seq + 1) >>> 0)) {
+      // Only a SYN-ACK that acknowledges the flow's SYN answers it (when the SYN is in the file).
+      if (flow.synAck) {
+        if (seg.ack === flow.synAck.ack) flow.synAckCount++;
+      } else {
+        const extraction = extractSynAck(pkt.ipPacket, flow.syn?.description.raw ?? null);
+        if (extraction.ok) {
+          flow.synAck = { extraction, timeMs, at: pkt.ts, ack: seg.ack };
+          flow.synAckCount = 1;
+        } else counts['synacks_rejected']!++;
+      }
     }
     for (const comment of pkt.comments) {
       counts['comments']!++;
@@ -211,6 +231,8 @@ function rowOf(runId: string, flow: Flow, synAck: NonNullable<Flow['synAck']>, l
     http_status: null,
     http_server: null,
     rtt_ms: flow.syn ? synAck.timeMs - flow.syn.timeMs : null,
+    synack_count: flow.synAckCount,
+    syn_retransmitted: flow.syn ? flow.syn.sends > 1 : null,
     ...ex.features,
     // Not null by schema: an empty layout says the client's SYN was not in the capture.
     syn_olayout: syn?.syn_olayout ?? '',

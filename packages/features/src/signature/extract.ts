@@ -1,5 +1,5 @@
 /**
- * From raw IPv4 bytes to the dataset's feature columns. Live capture and pcap
+ * From raw IPv4 or IPv6 bytes to the dataset's feature columns. Live capture and pcap
  * files both come through here, so a record means the same thing whatever
  * its source.
  */
@@ -30,7 +30,7 @@ const hex = (bytes: Uint8Array): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 /**
- * Features of a SYN-ACK (IPv4 header onward). `syn` is the SYN it answers,
+ * Features of a SYN-ACK (IP header onward). `syn` is the SYN it answers,
  * when known; without it the window expression cannot use the peer's MSS
  * (p0f itself only reports SYN-ACKs whose SYN it saw). Never throws.
  */
@@ -42,6 +42,7 @@ export function extractSynAck(ipPacket: Uint8Array, syn?: SynContext | null): Sy
   const synMss = syn?.mss ?? 0;
   const ittl = initialTtl(pk.ttl);
   const features: SynAckFeatures = {
+    ip_version: pk.version,
     ip_ttl: pk.ttl,
     ip_ittl: ittl,
     ip_hops: ittl - pk.ttl,
@@ -50,6 +51,8 @@ export function extractSynAck(ipPacket: Uint8Array, syn?: SynContext | null): Sy
     ip_tos: pk.tos >> 2,
     ip_ecn: pk.tos & 0x03,
     ip_olen: pk.ipOptLen,
+    ip_flow: pk.flowLabel,
+    ip_ext: pk.extensions === null ? null : pk.extensions.join(','),
     tcp_window: pk.win,
     tcp_mss: pk.mss,
     tcp_wscale: pk.wscale,
@@ -65,7 +68,7 @@ export function extractSynAck(ipPacket: Uint8Array, syn?: SynContext | null): Sy
   return { ok: true, src: pk.src, dst: pk.dst, srcPort: pk.srcPort, dstPort: pk.dstPort, features };
 }
 
-/** The columns recorded for the probe's own SYN (IPv4 header onward). Never throws. */
+/** The columns recorded for the probe's own SYN (IP header onward). Never throws. */
 export function describeSyn(ipPacket: Uint8Array): SynDescription {
   const parsed = parseP0fPacket(ipPacket);
   if (!parsed.ok) return parsed;

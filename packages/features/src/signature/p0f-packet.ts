@@ -41,8 +41,14 @@ const TCP_CWR = 0x80;
 const IP4_MBZ = 0x8000;
 const IP4_DF = 0x4000;
 const IPV4_HEADER = 20;
+const IPV6_HEADER = 40;
 const TCP_HEADER = 20;
 const MIN_TCP4 = IPV4_HEADER + TCP_HEADER;
+const MIN_TCP6 = IPV6_HEADER + TCP_HEADER;
+/** Extension headers we skip to reach TCP (44, fragment, is handled apart). */
+const IPV6_EXTENSIONS = new Set([0, 43, 60, 51, 135, 139, 140]);
+const IPV6_FRAGMENT = 44;
+const MAX_IPV6_EXTENSIONS = 8;
 const MAX_TCP_OPT = 24;
 const SNAPLEN = 65535;
 
@@ -54,18 +60,25 @@ const OPT_SACKOK = 4;
 const OPT_SACK = 5;
 const OPT_TS = 8;
 
-/** What p0f keeps of one TCP/IPv4 packet (its struct packet_data), plus the raw fields our columns need. */
+import { dottedQuad as dotted, ipv6Text } from '../packet-header.ts';
+
+/** What p0f keeps of one TCP/IP packet (its struct packet_data), plus the raw fields our columns need. */
 export interface P0fPacket {
+  version: 4 | 6;
   src: string;
   dst: string;
   srcPort: number;
   dstPort: number;
   ttl: number;
-  tos: number; // full TOS byte
+  tos: number; // full TOS byte (IPv4) or traffic class (IPv6)
   ipId: number;
   df: boolean;
   ipOptLen: number;
-  /** IP header length + TCP header length (p0f's tot_hdr). */
+  /** IPv6 flow label; null for IPv4. */
+  flowLabel: number | null;
+  /** IPv6 extension headers before TCP (next-header numbers, in order); null for IPv4. */
+  extensions: number[] | null;
+  /** IP header length + TCP header length (p0f's tot_hdr; IPv6 extension headers not counted). */
   totHdr: number;
   /** flags & (SYN|ACK|FIN|RST), p0f's tcp_type. */
   tcpType: number;
@@ -87,8 +100,6 @@ export interface P0fPacket {
 
 export type P0fParse = { ok: true; packet: P0fPacket } | { ok: false; reason: string };
 
-const dotted = (b: Uint8Array, at: number): string => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
-
 /** Never throws, for any bytes. */
 export function parseP0fPacket(bytes: Uint8Array): P0fParse {
   try {
@@ -100,16 +111,39 @@ export function parseP0fPacket(bytes: Uint8Array): P0fParse {
 }
 
 function parse(data: Uint8Array): P0fParse {
-  let packetLen = Math.min(data.length, SNAPLEN);
+  const packetLen = Math.min(data.length, SNAPLEN);
   if (packetLen < MIN_TCP4)
     return { ok: false, reason: `packet of ${packetLen} bytes is too short for IPv4 + TCP headers` };
   const version = data[0]! >> 4;
-  if (version !== 4)
-    return {
-      ok: false,
-      reason: version === 6 ? 'IPv6 packets are not supported' : `not an IP packet (version nibble ${version})`,
-    };
+  const ip = version === 4 ? parseIpv4(data, packetLen) : version === 6 ? parseIpv6(data, packetLen) : null;
+  if (ip === null) return { ok: false, reason: `not an IP packet (version nibble ${version})` };
+  if (!ip.ok) return ip;
+  return parseTcp(data, ip.header);
+}
 
+/** What the IP layer leaves for the TCP parse: p0f's packet_data fields so far. */
+interface IpLayer {
+  version: 4 | 6;
+  src: string;
+  dst: string;
+  ttl: number;
+  tos: number;
+  ipId: number;
+  df: boolean;
+  ipOptLen: number;
+  flowLabel: number | null;
+  extensions: number[] | null;
+  quirks: Set<Quirk>;
+  /** Where TCP starts, how many bytes from there on belong to the packet, and p0f's tot_hdr so far. */
+  tcpStart: number;
+  tcpBytes: number;
+  ipHeaderBytes: number;
+}
+
+type IpParse = { ok: true; header: IpLayer } | { ok: false; reason: string };
+
+function parseIpv4(data: Uint8Array, captured: number): IpParse {
+  let packetLen = captured;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const hdrLen = (data[0]! & 0x0f) * 4;
   const totLen = view.getUint16(2);
@@ -139,9 +173,95 @@ function parse(data: Uint8Array): P0fParse {
   } else if (!ipId) {
     quirks.add('id-');
   }
+  return {
+    ok: true,
+    header: {
+      version: 4,
+      src: dotted(data, 12),
+      dst: dotted(data, 16),
+      ttl: data[8]!,
+      tos,
+      ipId,
+      df,
+      ipOptLen: hdrLen - IPV4_HEADER,
+      flowLabel: null,
+      extensions: null,
+      quirks,
+      tcpStart: hdrLen,
+      tcpBytes: packetLen - hdrLen,
+      ipHeaderBytes: hdrLen,
+    },
+  };
+}
 
-  const t = hdrLen; // TCP header start
-  packetLen -= hdrLen;
+/**
+ * p0f's IPv6 branch. p0f drops every packet whose next header is not TCP
+ * ("one day, we may try to parse and skip IPv6 extensions"); we walk the
+ * extension headers and then read the packet exactly as p0f reads the same
+ * packet without them, so `p0f_sig` is what p0f prints once they are
+ * stripped, and the headers themselves are recorded apart.
+ */
+function parseIpv6(data: Uint8Array, captured: number): IpParse {
+  let packetLen = captured;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const verTos = view.getUint32(0);
+  const totLen = view.getUint16(4) + IPV6_HEADER;
+  if (packetLen > totLen) packetLen = totLen;
+  if (totLen > packetLen)
+    return { ok: false, reason: `truncated: IPv6 length ${totLen} but only ${packetLen} bytes captured` };
+
+  const extensions: number[] = [];
+  let next = data[6]!;
+  let at = IPV6_HEADER;
+  while (next !== 6) {
+    if (extensions.length >= MAX_IPV6_EXTENSIONS)
+      return { ok: false, reason: `more than ${MAX_IPV6_EXTENSIONS} IPv6 extension headers` };
+    if (at + 8 > packetLen) return { ok: false, reason: 'IPv6 extension headers run past the end of the packet' };
+    if (next === IPV6_FRAGMENT) {
+      if (view.getUint16(at + 2) & 0xfff9) return { ok: false, reason: 'IP fragment' };
+    } else if (!IPV6_EXTENSIONS.has(next)) {
+      return { ok: false, reason: `not TCP (IPv6 next header ${next})` };
+    }
+    extensions.push(next);
+    const size = next === IPV6_FRAGMENT ? 8 : next === 51 ? (data[at + 1]! + 2) * 4 : (data[at + 1]! + 1) * 8;
+    next = data[at]!;
+    at += size;
+  }
+  const extBytes = at - IPV6_HEADER;
+  // The checks p0f makes, on the packet as it would be without extension headers.
+  if (packetLen - extBytes < MIN_TCP6) {
+    return { ok: false, reason: `IPv6 length ${packetLen - extBytes} is too short for IPv6 + TCP headers` };
+  }
+
+  const quirks = new Set<Quirk>();
+  if (verTos & 0xfffff) quirks.add('flow');
+  if ((verTos >>> 20) & 0x03) quirks.add('ecn');
+  return {
+    ok: true,
+    header: {
+      version: 6,
+      src: ipv6Text(data, 8),
+      dst: ipv6Text(data, 24),
+      ttl: data[7]!,
+      tos: (verTos >>> 20) & 0xff,
+      ipId: 0,
+      df: false,
+      ipOptLen: 0,
+      flowLabel: verTos & 0xfffff,
+      extensions,
+      quirks,
+      tcpStart: at,
+      tcpBytes: packetLen - at,
+      ipHeaderBytes: IPV6_HEADER,
+    },
+  };
+}
+
+function parseTcp(data: Uint8Array, ip: IpLayer): P0fParse {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const quirks = ip.quirks;
+  const packetLen = ip.tcpBytes;
+  const t = ip.tcpStart; // TCP header start
   const doff = (data[t + 12]! >> 4) * 4;
   if (doff < TCP_HEADER) return { ok: false, reason: `TCP data offset ${doff} is below 20` };
   if (doff > packetLen) return { ok: false, reason: `TCP data offset ${doff} runs past the end of the packet` };
@@ -266,16 +386,19 @@ function parse(data: Uint8Array): P0fParse {
   return {
     ok: true,
     packet: {
-      src: dotted(data, 12),
-      dst: dotted(data, 16),
+      version: ip.version,
+      src: ip.src,
+      dst: ip.dst,
       srcPort: view.getUint16(t),
       dstPort: view.getUint16(t + 2),
-      ttl: data[8]!,
-      tos,
-      ipId,
-      df,
-      ipOptLen: hdrLen - IPV4_HEADER,
-      totHdr: hdrLen + doff,
+      ttl: ip.ttl,
+      tos: ip.tos,
+      ipId: ip.ipId,
+      df: ip.df,
+      ipOptLen: ip.ipOptLen,
+      flowLabel: ip.flowLabel,
+      extensions: ip.extensions,
+      totHdr: ip.ipHeaderBytes + doff,
       tcpType,
       flags,
       win,

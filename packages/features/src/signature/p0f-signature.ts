@@ -9,6 +9,7 @@ const MAX_DIST = 35;
 /** The MSS p0f-sendsyn puts in its probes; p0f prints `*` when a SYN+ACK echoes it. */
 const SPECIAL_MSS = 1331;
 const MIN_TCP4 = 40;
+const MIN_TCP6 = 60;
 
 /** Initial TTL p0f assumes for an observed TTL (guess_dist). */
 export function initialTtl(ttl: number): 32 | 64 | 128 | 255 {
@@ -35,7 +36,11 @@ export function windowMultiple(packet: P0fPacket, synMss: number): WindowMultipl
   const candidates: Array<[divisor: number, unit: WindowMultiple['unit']]> = [[mss, 'mss']];
   if (packet.tsval) candidates.push([mss - 12, 'mss']);
   candidates.push([1500 - MIN_TCP4, 'mss'], [1500 - MIN_TCP4 - 12, 'mss']);
-  candidates.push([mss + MIN_TCP4, 'mtu'], [mss + packet.totHdr, 'mtu'], [1500, 'mtu']);
+  const v6 = packet.version === 6;
+  if (v6) candidates.push([1500 - MIN_TCP6, 'mss'], [1500 - MIN_TCP6 - 12, 'mss']);
+  candidates.push([mss + MIN_TCP4, 'mtu'], [mss + packet.totHdr, 'mtu']);
+  if (v6) candidates.push([mss + MIN_TCP6, 'mtu']);
+  candidates.push([1500, 'mtu']);
   if (synMss) candidates.push([synMss, 'mss'], [synMss - 12, 'mss']);
   for (const [divisor, unit] of candidates) {
     if (divisor !== 0 && win % divisor === 0) {
@@ -60,7 +65,7 @@ export function rawSignature(packet: P0fPacket, synMss: number): string {
   const mss = packet.mss ?? 0;
   const mssText = mss === SPECIAL_MSS && packet.tcpType === (TCP_SYN | TCP_ACK) ? '*' : String(mss);
   return [
-    '4',
+    String(packet.version),
     `${ttl}+${dist > MAX_DIST ? '?' : dist}`,
     String(packet.ipOptLen),
     mssText,

@@ -39,7 +39,9 @@ const behaviours: Record<string, (socket: Socket) => void> = {
   },
   endless(socket) {
     socket.once('data', () => {
-      socket.write('HTTP/1.1 200 OK\r\nServer: osfp-lab-endless\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n');
+      socket.write(
+        'HTTP/1.1 200 OK\r\nServer: osfp-lab-endless\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n',
+      );
       const timer = setInterval(() => {
         if (socket.destroyed) return clearInterval(timer);
         // Fill the socket up to its buffer each tick, so a slow timer on a busy machine still streams steadily.
@@ -52,7 +54,7 @@ const behaviours: Record<string, (socket: Socket) => void> = {
 
 let pending = assignments.length;
 for (const assignment of assignments) {
-  const [behaviour = '', address = ''] = assignment.split('=');
+  const [behaviour = '', address = ''] = assignment.split('='); // IPv6 addresses have no '='
   const handle = behaviours[behaviour];
   if (!handle || !address) {
     process.stderr.write(`hostile-server: unknown assignment "${assignment}" (want silent|garbage|endless=IP)\n`);

@@ -1,9 +1,9 @@
 /**
  * A lab target: answers HTTP on 80 (and on the extra ports of
- * target-ports.ts) and HTTPS on 443 on every address of its namespace (the
- * personality's whole block is a `local` route, so binding 0.0.0.0 covers
- * it). Deliberately minimal so one process keeps up with the benchmarks'
- * thousands of new connections per second.
+ * target-ports.ts) and HTTPS on 443 on every address of its namespace, IPv4
+ * and IPv6 (the personality's whole block and its IPv6 twin are `local`
+ * routes, so binding 0.0.0.0 and :: covers them). Deliberately minimal so one
+ * process keeps up with the benchmarks' thousands of new connections per second.
  *
  * Run inside the personality's namespace:
  *   node --import tsx target-server.main.ts <personality> <cert.pem> <key.pem>
@@ -19,7 +19,9 @@ if (!personality || !certPath || !keyPath) {
   process.exit(2);
 }
 
-const body = Buffer.from(`<!doctype html><title>osfp lab: ${personality}</title><p>osfp lab target (${personality})</p>\n`);
+const body = Buffer.from(
+  `<!doctype html><title>osfp lab: ${personality}</title><p>osfp lab target (${personality})</p>\n`,
+);
 const headers = {
   Server: `osfp-lab-${personality}`,
   'Content-Type': 'text/html; charset=utf-8',
@@ -33,12 +35,12 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
 
 // Large accept backlog: bursts of SYNs from the benchmarks must not overflow it.
 const backlog = 4096;
-const tls = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
-// A Node server listens on one port: one per port, all with the same handler.
-const listeners = [
-  ...TARGET_HTTP_PORTS.map((port) => ({ server: createHttpServer(answer), port })),
-  ...TARGET_TLS_PORTS.map((port) => ({ server: createHttpsServer(tls, answer), port })),
-];
+const tlsFiles = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+// One server per family and port: a server listens once, and :: with ipv6Only leaves 0.0.0.0 to the IPv4 ones.
+const listeners = ['0.0.0.0', '::'].flatMap((host) => [
+  ...TARGET_HTTP_PORTS.map((port) => ({ server: createHttpServer(answer), port, host })),
+  ...TARGET_TLS_PORTS.map((port) => ({ server: createHttpsServer(tlsFiles, answer), port, host })),
+]);
 for (const { server } of listeners) {
   server.keepAliveTimeout = 2_000;
   server.headersTimeout = 10_000;
@@ -50,10 +52,11 @@ let listening = 0;
 function ready(): void {
   listening++;
   if (listening === listeners.length) {
-    process.stdout.write(`ready: ${personality} on :${listeners.map((l) => l.port).join(', :')}\n`);
+    const ports = [...TARGET_HTTP_PORTS, ...TARGET_TLS_PORTS].join(', :');
+    process.stdout.write(`ready: ${personality} on :${ports}, IPv4 and IPv6\n`);
   }
 }
-for (const { server, port } of listeners) server.listen({ port, host: '0.0.0.0', backlog }, ready);
+for (const { server, port, host } of listeners) server.listen({ port, host, backlog, ipv6Only: host === '::' }, ready);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => process.exit(0));

@@ -1,11 +1,12 @@
 import type { LabelFields, SynAckFeatures } from '@osfp/dataset';
-import type { ProbeOutcome } from '../../src/probe/probe-types.ts';
-import type { StageBodies } from '../../src/worker/stage-bodies.ts';
+import type { ProbeOutcome } from '../src/probe/probe-types.ts';
+import type { StageBodies } from '../src/worker/stage-bodies.ts';
 
 /** A SYN-ACK as a Linux host would send it; only the shape matters to the pipeline. */
 export function fakeSynAck(ip: string): SynAckFeatures {
   const last = Number(ip.split('.')[3]);
   return {
+    ip_version: 4,
     ip_ttl: 64,
     ip_ittl: 64,
     ip_hops: 0,
@@ -14,6 +15,8 @@ export function fakeSynAck(ip: string): SynAckFeatures {
     ip_tos: 0,
     ip_ecn: 0,
     ip_olen: 0,
+    ip_flow: null,
+    ip_ext: null,
     tcp_window: 65160,
     tcp_mss: 1460,
     tcp_wscale: 7,
@@ -70,7 +73,10 @@ export function fakeStageBodies(
               http_status: up ? 200 : null,
               http_server: up ? 'nginx' : null,
               rtt_ms: up ? 0.5 : null,
+              synack_count: up ? 1 : null,
+              syn_retransmitted: up ? false : null,
               synack: up ? fakeSynAck(t.ip) : null,
+              syn: { syn_olayout: 'mss,sok,ts,nop,ws', syn_mss: 1460 },
             };
           });
         },
