@@ -7,10 +7,12 @@
  * batches are in Redis, and the store writes each batch to its own file and
  * merges them at the end, so neither should follow the run's size.
  *
- * The lab answers on 65,528 addresses, so each host is probed on the 16 ports
- * its target servers listen on (TARGET_HTTP_PORTS): 62,500 hosts make 1M rows,
- * 6,250 make 100k. The targets are the lab names of those hosts (1 to 3 per
- * host, as on the web), so DNS and the names column are exercised too.
+ * The lab's kernel personalities answer on 65,528 addresses, so each of their
+ * hosts is probed on the 16 ports its target server listens on
+ * (TARGET_HTTP_PORTS): 62,500 hosts make 1M rows, 6,250 make 100k. Emulated
+ * hosts answer on 80 and 443 only, so they are left out of the targets. The
+ * targets are the lab names of those hosts (1 to 3 per host, as on the web),
+ * so DNS and the names column are exercised too.
  *
  * Lab prefix `osfpb` (OSFP_BENCH_LAB_PREFIX overrides), brought up if needed
  * and then taken down. OSFP_BENCH_PIPELINE_COUNTS="100000,1000000" sets the
@@ -26,8 +28,10 @@ import {
   labNameAddress,
   labTargets,
   MAX_NAMES,
-  RESPONSIVE_ADDRESSES,
+  HOSTS_PER_PERSONALITY,
+  PERSONALITIES,
   TARGET_HTTP_PORTS,
+  whoAnswers,
   type LabPlan,
 } from '@osfp/lab';
 import type { BenchFigure, Benchmark } from './benchmark.ts';
@@ -47,10 +51,16 @@ interface SizeReport {
   seconds: number;
 }
 
+/** A host of a kernel personality: its target server answers on every port of TARGET_HTTP_PORTS. */
+const isKernelHost = (address: string): boolean => {
+  const who = whoAnswers(address);
+  return who !== null && 'personality' in who;
+};
+
 /**
- * Streams the lab names (Tranco format) of the first `hosts` lab hosts to a
- * file, a chunk at a time: every name of those hosts the lab's list gives
- * before it reaches a further host.
+ * Streams the lab names (Tranco format) of the first `hosts` kernel-personality
+ * hosts to a file, a chunk at a time: every name of those hosts the lab's list
+ * gives before it reaches a further host.
  */
 async function writeTargets(path: string, hosts: number): Promise<void> {
   const out = createWriteStream(path);
@@ -58,7 +68,7 @@ async function writeTargets(path: string, hosts: number): Promise<void> {
   let chunk: string[] = [];
   for (const line of labTargets(MAX_NAMES, 'tranco')) {
     const address = labNameAddress(line.slice(line.indexOf(',') + 1));
-    if (address === null) continue;
+    if (address === null || !isKernelHost(address)) continue;
     if (!seen.has(address)) {
       if (seen.size === hosts) break;
       seen.add(address);
@@ -76,9 +86,10 @@ async function writeTargets(path: string, hosts: number): Promise<void> {
 async function runSize(plan: LabPlan, count: number, dir: string, signal: AbortSignal): Promise<SizeReport> {
   const targets = join(dir, `lab-${count}.csv`);
   const hosts = Math.ceil(count / TARGET_HTTP_PORTS.length);
-  if (hosts > RESPONSIVE_ADDRESSES) {
+  const kernelHosts = PERSONALITIES.length * HOSTS_PER_PERSONALITY;
+  if (hosts > kernelHosts) {
     throw new Error(
-      `pipeline-memory: ${count} rows need ${hosts} hosts x ${TARGET_HTTP_PORTS.length} ports; the lab has ${RESPONSIVE_ADDRESSES}`,
+      `pipeline-memory: ${count} rows need ${hosts} hosts x ${TARGET_HTTP_PORTS.length} ports; the lab's kernel personalities have ${kernelHosts}`,
     );
   }
   await writeTargets(targets, hosts);
