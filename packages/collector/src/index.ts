@@ -43,6 +43,7 @@ export {
   type ExchangeTarget,
 } from './probe/http-exchange.ts';
 export type { CaptureStats, CaptureMethod } from './sniffer/sniffer.ts';
+export { captureBlockMsFromEnv, DEFAULT_CAPTURE_BLOCK_MS } from './sniffer/sniffer.ts';
 
 // Redis.
 export { connectRedis, isRedisUrl, redactRedisUrl, redisUsedMemory } from './redis/redis-connection.ts';

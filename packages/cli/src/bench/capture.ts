@@ -14,6 +14,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { numberToIp, ipToNumber, type LabPlan } from '@osfp/lab';
+import { captureBlockMsFromEnv } from '@osfp/collector';
 import { ratioOf, type BenchFigure, type Benchmark } from './benchmark.ts';
 import { runJsonInNamespace, withBenchLab } from './bench-lab.ts';
 
@@ -99,7 +100,7 @@ export const captureBenchmark: Benchmark = {
           better: 'higher',
           goal: 'ratio >= 0.85 overall and >= 0.8 in every chunk',
           met: rateRatio >= 0.85 && worstChunk >= 0.8,
-          note: `libpcap capture with a kernel BPF filter; ${probed} targets each side in ${chunks.length} chunks of alternating order, concurrency 256; per-chunk ratios: ${chunkRatios
+          note: `libpcap capture with a kernel BPF filter, delivered in blocks of ${captureBlockMsFromEnv()} ms; ${probed} targets each side in ${chunks.length} chunks of alternating order, concurrency 256; per-chunk ratios: ${chunkRatios
             .map((r) => r.toFixed(2))
             .join(' ')}`,
         },
@@ -119,7 +120,7 @@ export const captureBenchmark: Benchmark = {
           ratio: ratioOf(cpuPerProbe('pcap'), cpuPerProbe('raw-socket'), 'lower'),
           unit: 'µs CPU/probe',
           better: 'lower',
-          note: `capture process CPU (user + system) per probe: libpcap + BPF (${packetsPerProbe('pcap').toFixed(2)} packets/probe reach it) vs the raw socket (${packetsPerProbe('raw-socket').toFixed(2)} packets/probe), same chunks`,
+          note: `capture process CPU (user + system) per probe: libpcap + BPF in ${captureBlockMsFromEnv()} ms blocks (${packetsPerProbe('pcap').toFixed(2)} packets/probe reach it) vs the raw socket (${packetsPerProbe('raw-socket').toFixed(2)} packets/probe), same chunks`,
         },
         'raw-socket-probe-rate': {
           value: rawProbe,

@@ -14,7 +14,7 @@
  *   only (every inbound TCP packet, filtered here in JavaScript; no SYNs, so
  *   no pairing). Kept runnable for the capture benchmark's comparison.
  *
- * Runs as `node --import tsx capture.main.ts METHOD RCVBUF_BYTES SYN_TTL_MS`
+ * Runs as `node --import tsx capture.main.ts METHOD RCVBUF_BYTES SYN_TTL_MS BLOCK_MS`
  * in the prober's network namespace (it inherits it). Needs CAP_NET_RAW.
  */
 import { readFile } from 'node:fs/promises';
@@ -40,6 +40,7 @@ Error.stackTraceLimit = 0;
 const method = process.argv[2] === 'raw-socket' ? 'raw-socket' : 'pcap';
 const receiveBufferBytes = Number(process.argv[3] ?? 32 * 1024 * 1024);
 const synTtlMs = Number(process.argv[4] ?? 60_000);
+const blockMs = Number(process.argv[5] ?? 0);
 const watchedSynPorts = new Set<number>();
 const pairing = new SynPairing(synTtlMs);
 let packetsRead = 0;
@@ -142,7 +143,7 @@ let closeSource: () => void;
 if (method === 'pcap') {
   const ports = await localPortRange((path) => readFile(path, 'utf8'));
   try {
-    const source = openPcapSource(captureFilter(ports), receiveBufferBytes, (packet, at) =>
+    const source = openPcapSource(captureFilter(ports), receiveBufferBytes, blockMs, (packet, at) =>
       keep(packet, packet.length, at),
     );
     closeSource = () => source.close();
@@ -151,13 +152,16 @@ if (method === 'pcap') {
   }
   // Packets already in the kernel's ring make its descriptor readable in the
   // same poll round as our stdin; the check phase (setImmediate) runs after
-  // that round has dispatched them.
-  readNow = (then) =>
+  // that round has dispatched them. With blocks, a packet that arrived before
+  // the request may sit in an open block until the kernel retires it (within
+  // blockMs of its first packet; twice that leaves room for the timer's phase).
+  const settle = (then: () => void) =>
     setImmediate(() => {
       flush();
       then();
     });
-  process.stderr.write(`osfp capture: ready method=pcap ports=${ports.low}-${ports.high}\n`);
+  readNow = blockMs > 0 ? (then) => setTimeout(() => settle(then), 2 * blockMs + 1) : settle;
+  process.stderr.write(`osfp capture: ready method=pcap ports=${ports.low}-${ports.high} block=${blockMs}ms\n`);
 } else {
   const drain = () => {
     try {

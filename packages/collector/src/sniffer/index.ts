@@ -1,6 +1,8 @@
 export {
   startSniffer,
   captureMethodFromEnv,
+  captureBlockMsFromEnv,
+  DEFAULT_CAPTURE_BLOCK_MS,
   type CaptureMethod,
   type Sniffer,
   type SnifferOptions,

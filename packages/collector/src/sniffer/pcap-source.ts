@@ -17,7 +17,8 @@
 import { createRequire } from 'node:module';
 
 interface CapHandle {
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  /** `blockMs` (patched): > 0 turns immediate mode off, packets then come a kernel block at a time. */
+  open(device: string, filter: string, bufSize: number, buffer: Buffer, blockMs?: number): string;
   /** Batch mode (patched): 'packets' events with the bytes used and the packet count instead of 'packet' events. */
   setBatch(on: boolean): void;
   on(event: 'packets', listener: (bytesUsed: number, count: number) => void): void;
@@ -39,16 +40,20 @@ export interface PcapSource {
 
 /**
  * Opens `any` with `filter`; `onPacket` gets each IP packet (a view valid only
- * during the call) and its capture time in epoch ms.
+ * during the call) and its capture time in epoch ms. With `blockMs` > 0 the
+ * kernel (TPACKET_V3) hands packets over when a block fills or `blockMs` after
+ * its first packet: one wake-up for many packets, each still stamped with the
+ * time it arrived.
  */
 export function openPcapSource(
   filter: string,
   bufferBytes: number,
+  blockMs: number,
   onPacket: (packet: Buffer, capturedAtMs: number) => void,
 ): PcapSource {
   const cap = new Cap();
   const buffer = Buffer.alloc(BATCH_BUFFER_BYTES);
-  const linkType = cap.open('any', filter, bufferBytes, buffer);
+  const linkType = cap.open('any', filter, bufferBytes, buffer, blockMs);
   if (linkType !== 'LINKTYPE_LINUX_SLL') {
     cap.close();
     throw new Error(`libpcap on "any" gave link type ${linkType}, expected LINUX_SLL`);

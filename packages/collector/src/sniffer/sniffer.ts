@@ -34,7 +34,21 @@ export interface SnifferOptions {
   readonly maxUnclaimed?: number;
   /** How long the capture process may take to start (tsx compiles it first: slow on a loaded machine). */
   readonly startupTimeoutMs?: number;
+  /**
+   * libpcap only: the kernel hands packets over a block at a time, at the
+   * latest this many ms after a block's first packet (0: every packet at
+   * once, one wake-up each). See DEFAULT_CAPTURE_BLOCK_MS.
+   */
+  readonly blockMs?: number;
 }
+
+/**
+ * A probe claims its SYN-ACK after its HTTP exchange, which under load takes
+ * far longer than this; so a few ms of delivery delay cost no probe any time,
+ * while one wake-up per block instead of per packet saves most of the capture
+ * process's CPU (docs/benchmarks.md, capture).
+ */
+export const DEFAULT_CAPTURE_BLOCK_MS = 10;
 
 export interface CaptureStats extends CaptureCounts {
   readonly method: CaptureMethod;
@@ -81,9 +95,10 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
   const method = options.method ?? captureMethodFromEnv();
   // The capture process remembers our SYNs as long as the table keeps unclaimed SYN-ACKs.
   const synTtlMs = options.unclaimedTtlMs ?? 30_000;
+  const blockMs = options.blockMs ?? captureBlockMsFromEnv();
   const child: CaptureChild = spawn(
     process.execPath,
-    ['--import', tsxLoader, captureScript, method, String(receiveBufferBytes), String(synTtlMs)],
+    ['--import', tsxLoader, captureScript, method, String(receiveBufferBytes), String(synTtlMs), String(blockMs)],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
     },
@@ -272,4 +287,15 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
 /** OSFP_CAPTURE_METHOD=raw-socket selects the earlier capture (benchmarks, comparisons); anything else is pcap. */
 export function captureMethodFromEnv(env: NodeJS.ProcessEnv = process.env): CaptureMethod {
   return env['OSFP_CAPTURE_METHOD'] === 'raw-socket' ? 'raw-socket' : 'pcap';
+}
+
+/** OSFP_CAPTURE_BLOCK_MS overrides the block time (0 = immediate delivery), for measurements. */
+export function captureBlockMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env['OSFP_CAPTURE_BLOCK_MS'];
+  if (text === undefined || text === '') return DEFAULT_CAPTURE_BLOCK_MS;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 1000) {
+    throw new Error(`OSFP_CAPTURE_BLOCK_MS=${text}: expected whole milliseconds from 0 to 1000`);
+  }
+  return value;
 }
