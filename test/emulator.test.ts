@@ -6,7 +6,8 @@
  * the prober is served at least half as fast as by the kernel personalities;
  * hosts behind 1 % loss and 50-250 ms of delay still complete their exchange
  * and get a label; a seeded sample of 40 fingerprints across families and
- * device types is recognised; a responder that dies is restarted by `up`.
+ * device types is recognised; a responder that dies is reported by `lab status`
+ * and restarted by `lab up`.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,6 +34,7 @@ import { labelHosts } from '@osfp/labeler';
 import { matchesExpression } from '../packages/lab/src/emulator/expressions.ts';
 import { needs } from '@osfp/test-support';
 import { probeInNamespace } from './lab-support/probe-run.ts';
+import { runOsfp } from './pipeline-helpers.ts';
 import { sharedLab } from './lab-support/shared-lab.ts';
 
 const execFileAsync = promisify(execFile);
@@ -335,7 +337,7 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap', 'tcpdump', 'p0f'))('em
     expect(share).toBeGreaterThanOrEqual(0.85);
   }, 600_000);
 
-  it('reports a dead responder and restarts only it on up', async () => {
+  it('reports a dead responder (pnpm lab status) and restarts only it (pnpm lab up)', async () => {
     const before = await labStatus({ prefix: plan.prefix });
     const victim = before.processes.find((p) => p.name === 'emu-linux4');
     expect(victim?.alive).toBe(true);
@@ -344,7 +346,13 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap', 'tcpdump', 'p0f'))('em
     const dead = await labStatus({ prefix: plan.prefix });
     expect(dead.up).toBe(false);
     expect(dead.processes.find((p) => p.name === 'emu-linux4')?.alive).toBe(false);
-    await labUp({ prefix: plan.prefix });
+    // What a user sees: the command names the dead responder and exits 1; `lab up` repairs.
+    const status = await runOsfp(['lab', 'status', '--prefix', plan.prefix]);
+    expect(status.code).toBe(1);
+    expect(status.output).toMatch(/partly up/);
+    expect(status.output).toMatch(new RegExp(`emu-linux4 +pid ${victim!.pid} +NOT RUNNING`));
+    const up = await runOsfp(['lab', 'up', '--prefix', plan.prefix]);
+    expect(up.code, up.output).toBe(0);
     const after = await labStatus({ prefix: plan.prefix });
     expect(after.up).toBe(true);
     const others = (s: typeof before) =>

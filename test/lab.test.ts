@@ -5,7 +5,7 @@
  * answers; the root namespace has no way into the lab; and an up/down cycle of
  * a second lab leaves nothing behind.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -31,53 +31,11 @@ import {
 } from '@osfp/lab';
 import { needs } from '@osfp/test-support';
 import { sharedLab } from './lab-support/shared-lab.ts';
-import type { ProbeRequest, ProbeResult } from './lab-support/tcp-probe.main.ts';
+import { probeFrom, runIn, startCapture } from './lab-support/lab-traffic.ts';
+import type { ProbeRequest } from './lab-support/tcp-probe.main.ts';
 
 const execFileAsync = promisify(execFile);
 const testDir = dirname(fileURLToPath(import.meta.url));
-const probeScript = join(testDir, 'lab-support', 'tcp-probe.main.ts');
-
-async function runIn(namespace: string, command: string, args: string[]): Promise<string> {
-  const [cmd, full] = inNamespace(namespace, command, args);
-  const { stdout } = await execFileAsync(cmd, full, { cwd: testDir, maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
-
-async function probeFrom(namespace: string, requests: ProbeRequest[]): Promise<ProbeResult[]> {
-  const out = await runIn(namespace, process.execPath, ['--import', 'tsx', probeScript, JSON.stringify(requests)]);
-  return JSON.parse(out) as ProbeResult[];
-}
-
-/** tcpdump in a namespace, capturing SYNs and SYN-ACKs to a pcap until stopped. */
-async function startCapture(namespace: string, file: string): Promise<() => Promise<void>> {
-  const [cmd, args] = inNamespace(namespace, 'tcpdump', [
-    '-i',
-    'eth0',
-    '-n',
-    '-U',
-    '-w',
-    file,
-    'tcp[tcpflags] & tcp-syn != 0',
-  ]);
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${stderr}`)), 10_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', () => reject(new Error(`tcpdump exited: ${stderr}`)));
-  });
-  return async () => {
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  };
-}
 
 interface SynAck {
   src: string;

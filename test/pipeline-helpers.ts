@@ -99,6 +99,7 @@ export interface DatasetRowLite {
   p0f_sig: string;
   tcp_window: number;
   label: string | null;
+  label_2: string | null;
   label_status: string;
   probe_status: string;
 }
@@ -117,7 +118,7 @@ export async function latestRows(
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   const reader = await conn.runAndReadAll(
-    `SELECT ip, ip_version, synack_count, syn_retransmitted, port, domains, p0f_sig, tcp_window, label, label_status, probe_status FROM read_parquet('${join(dir, `v${version}`, 'data.parquet')}') ORDER BY ip, port`,
+    `SELECT ip, ip_version, synack_count, syn_retransmitted, port, domains, p0f_sig, tcp_window, label, label_2, label_status, probe_status FROM read_parquet('${join(dir, `v${version}`, 'data.parquet')}') ORDER BY ip, port`,
   );
   const rows = reader.getRowObjectsJS() as unknown as DatasetRowLite[];
   conn.closeSync();

@@ -5,13 +5,15 @@
  * version must hold every responsive lab host once, with its SYN-ACK
  * features, all its names and an Nmap label. Run with `--ip-version both`:
  * the lab's dual-stack hosts are then rows twice, once per family, the IPv6
- * ones labelled by `nmap -6`.
+ * ones labelled by `nmap -6`. Like the demo's, the list holds hosts of every
+ * default emulated OS (issue 11): each gets a label whose top two name its
+ * true class.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { labTargets } from '@osfp/lab';
+import { DEFAULT_EMULATED, labTargets, labTruth } from '@osfp/lab';
 import { needs } from '@osfp/test-support';
 import { sharedLab } from './lab-support/shared-lab.ts';
 import { checkEveryHostOnce, expectedResponsive, latestRows, runOsfp } from './pipeline-helpers.ts';
@@ -67,6 +69,15 @@ describe.skipIf(needs('root', 'netns', 'redis-server', 'nmap', 'dnsmasq'))('pnpm
     expect(labelled.length).toBeGreaterThanOrEqual(v4rows.length - 3);
     expect(labelled.every((r) => typeof r.label === 'string' && r.label.length > 0)).toBe(true);
     expect(new Set(rows.map((r) => r.tcp_window)).size).toBeGreaterThan(1);
+    // The emulated hosts (ground truth joined by address): every default OS is there, labelled, its class in Nmap's top two.
+    const truth = new Map([...labTruth(plan!)].map((t) => [t.ip, t]));
+    const emulated = v4rows.filter((r) => truth.get(r.ip)?.source === 'emulated');
+    expect(new Set(emulated.map((r) => truth.get(r.ip)?.class)).size).toBe(DEFAULT_EMULATED.length);
+    expect(
+      emulated
+        .filter((r) => ![r.label, r.label_2].includes(truth.get(r.ip)?.class ?? ''))
+        .map((r) => `${r.ip} ${truth.get(r.ip)?.fingerprint}: ${r.label_status} ${r.label} / ${r.label_2}`),
+    ).toEqual([]);
 
     const show = await runOsfp(['dataset', 'show', 'lab-tranco', '--data-dir', dataDir]);
     expect(show.code, show.output).toBe(0);

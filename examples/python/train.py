@@ -59,6 +59,9 @@ COLUMN_TYPES: dict[str, tuple[str, bool]] = {
     "http_status": ("INTEGER", True),
     "http_server": ("VARCHAR", True),
     "rtt_ms": ("DOUBLE", True),
+    "synack_count": ("INTEGER", True),
+    "syn_retransmitted": ("BOOLEAN", True),
+    "ip_version": ("INTEGER", True),
     "ip_ttl": ("INTEGER", False),
     "ip_ittl": ("INTEGER", False),
     "ip_hops": ("INTEGER", False),
@@ -67,6 +70,8 @@ COLUMN_TYPES: dict[str, tuple[str, bool]] = {
     "ip_tos": ("INTEGER", False),
     "ip_ecn": ("INTEGER", False),
     "ip_olen": ("INTEGER", False),
+    "ip_flow": ("INTEGER", True),
+    "ip_ext": ("VARCHAR", True),
     "tcp_window": ("INTEGER", False),
     "tcp_mss": ("INTEGER", True),
     "tcp_wscale": ("INTEGER", True),
@@ -91,6 +96,10 @@ COLUMN_TYPES: dict[str, tuple[str, bool]] = {
     "os_cpe": ("VARCHAR", True),
     "nmap_guesses": ("VARCHAR", True),
     "label_status": ("VARCHAR", False),
+    "nmap_closed_port": ("BOOLEAN", True),
+    "nmap_unreliable": ("BOOLEAN", True),
+    "nmap_too_many_matches": ("BOOLEAN", True),
+    "nmap_tries": ("INTEGER", True),
     "flow_packets_to_server": ("INTEGER", False),
     "flow_packets_from_server": ("INTEGER", False),
     "flow_bytes_to_server": ("BIGINT", False),
@@ -248,7 +257,8 @@ def read_osfp_report(split: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     report = json.loads(path.read_text(encoding="utf-8"))
-    return report if report.get("format") == "osfp-evaluation-1" else None
+    # Format 2 added the learned p0f database; the models' figures read the same in both.
+    return report if report.get("format") in ("osfp-evaluation-1", "osfp-evaluation-2") else None
 
 
 # --- splitting ---------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { UserError } from '@osfp/dataset';
-import { labPlan, labStatus, type LabPlan } from '@osfp/lab';
+import { labPlan, labStatus, runningPlan, type LabPlan } from '@osfp/lab';
 
 /** Set in the re-executed process: "already inside the lab's scanner namespace". */
 const INSIDE_ENV = 'OSFP_LAB_INSIDE';
@@ -16,7 +16,7 @@ export function insideLab(plan: LabPlan): boolean {
 /** `--lab` names a lab that is not up: the user starts it first. */
 export class LabNotUpError extends UserError {}
 
-/** The lab's plan, after checking that it is up. */
+/** The running lab's plan (its extra OSes and network profile included), after checking that it is up. */
 export async function requireLab(prefix: string | undefined): Promise<LabPlan> {
   const plan = labPlan(prefix === undefined ? {} : { prefix });
   const status = await labStatus({ prefix: plan.prefix });
@@ -25,7 +25,7 @@ export async function requireLab(prefix: string | undefined): Promise<LabPlan> {
       `the lab "${plan.prefix}" is not up: run \`pnpm lab up${prefix ? ` --prefix ${plan.prefix}` : ''}\` first`,
     );
   }
-  return plan;
+  return runningPlan({ prefix: plan.prefix });
 }
 
 /**

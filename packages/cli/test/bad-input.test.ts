@@ -293,6 +293,16 @@ const CASES: Record<string, Case> = {
     args: (f) => ['dataset', 'evaluate', 'web', '--p0f-db', join(f.dir, 'p0f.fp'), '--data-dir', f.data],
     says: /p0f\.fp.*--no-p0f/,
   },
+  'dataset evaluate --truth missing': {
+    args: (f) => ['dataset', 'evaluate', 'web', '--no-p0f', '--truth', join(f.dir, 'truth.csv'), '--data-dir', f.data],
+    says: /--truth .*truth\.csv: cannot read it .*pnpm lab truth --out FILE/,
+    writesNothing: (f) => [join(f.data, 'datasets', 'web', 'v1', 'evaluation')],
+  },
+  'dataset evaluate --truth not a truth file': {
+    args: (f) => ['dataset', 'evaluate', 'web', '--no-p0f', '--truth', f.targets, '--data-dir', f.data],
+    says: /--truth .*targets\.csv: its header is "198\.18\.0\.1", not a lab truth file \(columns ip, fingerprint, class first\)/,
+    writesNothing: (f) => [join(f.data, 'datasets', 'web', 'v1', 'evaluation')],
+  },
   'dataset evaluate unknown': {
     args: (f) => ['dataset', 'evaluate', 'nope', '--no-p0f', '--data-dir', f.data],
     says: /unknown dataset "nope"/,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_EMULATED, labNameAddress } from '@osfp/lab';
 import { needs } from '@osfp/test-support';
 import { runOsfp } from './support/run-osfp.ts';
 
@@ -38,6 +39,45 @@ describe('osfp lab truth', { timeout: 60_000 }, () => {
     ]);
     expect(new Set(emulated.values())).toEqual(new Set([1022]));
     expect(new Set(rows.map((r) => r['ip'])).size).toBe(rows.length);
+  });
+});
+
+describe('osfp lab targets joined with osfp lab truth', { timeout: 60_000 }, () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'osfp-lab-targets-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("gives the demo's 1,000 names hosts of every default emulated class beside the kernel personalities", async () => {
+    // What scripts/demo.sh writes and collects; the truth of the same (default) plan.
+    const targetsFile = join(dir, 'lab-tranco.csv');
+    const truthFile = join(dir, 'truth.csv');
+    expect((await runOsfp('lab', 'targets', '--count', '1000', '--format', 'tranco', '--out', targetsFile)).code).toBe(
+      0,
+    );
+    expect((await runOsfp('lab', 'truth', '--prefix', 'notup', '--out', truthFile)).code).toBe(0);
+    const truth = new Map(
+      (parse(await readFile(truthFile, 'utf8'), { columns: true }) as Record<string, string>[]).map((r) => [
+        r['ip'],
+        r,
+      ]),
+    );
+    const lines = (await readFile(targetsFile, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(1_000);
+    const hostsPerClass = new Map<string, Set<string>>();
+    const kernelHosts = new Set<string>();
+    for (const line of lines) {
+      const ip = labNameAddress(line.split(',')[1] ?? '');
+      const row = truth.get(ip ?? '');
+      expect(row, line).toBeDefined();
+      if (row!['source'] === 'kernel') kernelHosts.add(ip!);
+      else hostsPerClass.set(row!['class']!, (hostsPerClass.get(row!['class']!) ?? new Set()).add(ip!));
+    }
+    expect([...hostsPerClass.keys()].sort()).toEqual(DEFAULT_EMULATED.map((d) => d.expectedClass).sort());
+    // Enough hosts of each that Nmap missing a few still leaves the class in the version's histogram.
+    for (const [cls, hosts] of hostsPerClass) expect(hosts.size, cls).toBeGreaterThanOrEqual(30);
+    expect(kernelHosts.size).toBeGreaterThanOrEqual(4 * 30);
   });
 });
 

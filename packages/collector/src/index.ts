@@ -10,6 +10,7 @@ export { joinQueueName, QUEUES, runKeys } from './queue/queue-names.ts';
 
 // Options of a run and of a worker, validated once.
 export {
+  COLLECT_DEFAULTS,
   COLLECT_OPTION_KEYS,
   CollectOptionsSchema,
   datasetNameFor,

@@ -45,6 +45,10 @@ export function fakeLabel(ip: string): LabelFields {
     os_cpe: null,
     nmap_guesses: '[]',
     label_status: 'ok',
+    nmap_closed_port: true,
+    nmap_unreliable: false,
+    nmap_too_many_matches: false,
+    nmap_tries: 1,
   };
 }
 

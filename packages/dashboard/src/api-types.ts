@@ -3,7 +3,14 @@
  * the server share these types. Type-only: nothing here runs.
  */
 import type { ProgressSnapshot, RunSummary } from '@osfp/collector';
-import type { ConfusionMatrix, DatasetSummary, EvaluationReport, VersionDiff, VersionManifest } from '@osfp/dataset';
+import type {
+  ConfusionMatrix,
+  DatasetSummary,
+  EvaluationReport,
+  TruthReport,
+  VersionDiff,
+  VersionManifest,
+} from '@osfp/dataset';
 
 export type RunStatus = 'running' | 'silent' | 'complete' | 'interrupted' | 'failed' | 'unknown';
 
@@ -74,6 +81,7 @@ export type {
   EvaluationReport,
   ProgressSnapshot,
   RunSummary,
+  TruthReport,
   VersionDiff,
   VersionManifest,
 };

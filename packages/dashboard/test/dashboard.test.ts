@@ -192,7 +192,7 @@ describe.skipIf(needs('redis-server', 'chromium'))('osfp ui in a real browser', 
     await page.screenshot({ path: join(artifacts, 'diff.png'), fullPage: true });
   }, 30_000);
 
-  it('draws the evaluation: confusion matrix heat map, per-class precision/recall, importance, p0f comparison', async () => {
+  it('draws the evaluation: confusion matrix heat map, per-class precision/recall, importance, p0f comparison, truth', async () => {
     const report = JSON.parse(
       await readFile(join((await resolveVersion(dataDir, 'personalities@1')).dir, 'evaluation', 'report.json'), 'utf8'),
     ) as {
@@ -219,6 +219,14 @@ describe.skipIf(needs('redis-server', 'chromium'))('osfp ui in a real browser', 
     const passive = await text('#passive');
     expect(passive).toMatch(/Matched/);
     expect(passive).toContain('Linux 3.x');
+    // The truth tables: Nmap, each model, the p0f database; Nmap per true class.
+    expect(await page.locator('#truth-summary tbody tr').count()).toBe(1 + report.models.length + 1);
+    expect(await text('#truth-summary')).toMatch(/Nmap's label\s*\d+\s*\d+\.\d %/);
+    expect(await text('#truth')).toMatch(
+      /lab-truth\.csv: \d+ of \d+ rows have a truth .*; 1 rows are not in the truth file/,
+    );
+    expect(await page.locator('#truth-nmap-per-class tbody tr').count()).toBe(n + 1);
+    expect(await text('#truth-nmap-per-class')).toContain('Linux 5.X');
     await page.screenshot({ path: join(artifacts, 'evaluation.png'), fullPage: true });
     expect((await stat(join(artifacts, 'evaluation.png'))).size).toBeGreaterThan(10_000);
   }, 30_000);

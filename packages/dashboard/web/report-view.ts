@@ -8,6 +8,7 @@
 import type { ConfusionMatrix, EvaluationReport } from '../src/api-types.ts';
 import { barChart, heatMap } from './charts.ts';
 import { facts, fmt, h, table, type Child } from './dom.ts';
+import { renderTruth } from './truth-view.ts';
 
 /** Sections drawn by name below; every other key of the report is drawn generically. */
 const KNOWN = new Set([
@@ -21,6 +22,8 @@ const KNOWN = new Set([
   'models',
   'featureImportance',
   'passive',
+  'learnedPassive',
+  'truth',
 ]);
 
 const human = (key: string): string =>
@@ -178,6 +181,14 @@ export function renderEvaluation(report: EvaluationReport): HTMLElement {
       ? h('p', { class: 'muted', id: 'passive' }, 'Not run (no p0f database given to osfp dataset evaluate).')
       : h('div', { id: 'passive' }, renderGeneric(report.passive)),
   );
+  // Reports written before learned databases have none.
+  if (report.learnedPassive) {
+    out.append(
+      h('h3', {}, 'p0f database built from the training split vs the Nmap labels (test split)'),
+      h('div', { id: 'learned-passive' }, renderGeneric(report.learnedPassive)),
+    );
+  }
+  if (report.truth) out.append(renderTruth(report.truth));
 
   if (report.classesBelowMinSupport.length > 0) {
     out.append(

@@ -12,6 +12,10 @@ export const NO_LABEL = {
   os_type: null,
   os_cpe: null,
   nmap_guesses: null,
+  nmap_closed_port: null,
+  nmap_unreliable: null,
+  nmap_too_many_matches: null,
+  nmap_tries: null,
 } as const satisfies Omit<LabelFields, 'label_status'>;
 
 /** Label columns of a host that has no label, with the status that says why (and Nmap's guesses, if any were kept). */

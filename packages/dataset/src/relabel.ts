@@ -9,7 +9,7 @@ import { DatasetInputError, messageOf } from './errors.ts';
 import { DATA_PARQUET } from './layout.ts';
 import type { VersionManifest } from './manifest.ts';
 import { appendValue } from './row-appender.ts';
-import { COLUMNS, type LabelFields } from './schema.ts';
+import { COLUMNS, LABEL_QUALITY_COLUMNS, type LabelFields } from './schema.ts';
 import { ident } from './sql.ts';
 import { formatVersionRef, type VersionRef } from './version-ref.ts';
 import { writeVersion, type ExportFormat } from './version-writer.ts';
@@ -24,8 +24,10 @@ export interface RelabelOptions {
   formats?: ExportFormat[];
 }
 
-// Recomputed from the guesses; nmap_guesses itself stays byte-for-byte as stored.
-const DERIVED = COLUMNS.filter((c) => c.group === 'label' && c.name !== 'nmap_guesses');
+// Recomputed from the guesses; nmap_guesses itself stays byte-for-byte as stored, and so do the
+// columns that record how the scan went (they are facts of the scan, not of the guesses).
+const KEPT = new Set<string>(['nmap_guesses', ...LABEL_QUALITY_COLUMNS]);
+const DERIVED = COLUMNS.filter((c) => c.group === 'label' && !KEPT.has(c.name));
 
 export async function relabelVersion(
   dataDir: string,
@@ -77,8 +79,11 @@ export async function relabelVersion(
     const projection = columns
       .map((c) => {
         const q = ident(c.name);
-        // Rows without guesses (failed, timeout, skipped) have nothing to relabel: kept as they were.
-        return derived.has(c.name) ? `CASE WHEN r.nmap_guesses IS NULL THEN s.${q} ELSE r.${q} END AS ${q}` : `s.${q}`;
+        // Rows without guesses (failed, timeout, skipped) have nothing to relabel: kept as they were. So are
+        // firewalled rows that still give no class: the scan's facts, not the guesses, made them firewalled.
+        return derived.has(c.name)
+          ? `CASE WHEN r.nmap_guesses IS NULL OR (s.label_status = 'firewalled' AND r.label_status <> 'ok') THEN s.${q} ELSE r.${q} END AS ${q}`
+          : `s.${q}`;
       })
       .join(', ');
     return await writeVersion(

@@ -28,6 +28,7 @@ export const LABEL_STATUSES = [
   'failed', // Nmap crashed or its output could not be used
   'timeout', // the batch's deadline passed
   'skipped', // not labelled by policy (--label none or not sampled)
+  'firewalled', // Nmap had too little to go on: a probed port went unanswered, none was closed, and no usable guess came
 ] as const;
 export type LabelStatus = (typeof LABEL_STATUSES)[number];
 
@@ -116,7 +117,40 @@ export const COLUMNS = [
   col('label', 'os_cpe', 'VARCHAR', true, 'first CPE of the top osclass'),
   col('label', 'nmap_guesses', 'VARCHAR', true, 'JSON: every osmatch with accuracy and osclasses, ranked'),
   col('label', 'label_status', 'VARCHAR', false, `${LABEL_STATUSES.join(' | ')}`),
+  col(
+    'label',
+    'nmap_closed_port',
+    'BOOLEAN',
+    true,
+    "whether Nmap's OS detection found a closed TCP port (its closed-port tests had a real target)",
+  ),
+  col(
+    'label',
+    'nmap_unreliable',
+    'BOOLEAN',
+    true,
+    'Nmap warned "OSScan results may be unreliable" (it did not find at least 1 open and 1 closed port)',
+  ),
+  col(
+    'label',
+    'nmap_too_many_matches',
+    'BOOLEAN',
+    true,
+    'Nmap said "Too many fingerprints match this host to give specific OS details" (and gave no guess)',
+  ),
+  col('label', 'nmap_tries', 'INTEGER', true, 'Nmap OS scans of the host behind this label (1, more when retried)'),
 ] as const satisfies readonly ColumnSpec[];
+
+/**
+ * Label columns that record how Nmap's scan went, not what it guessed: kept
+ * as they were when a version is relabelled from its stored guesses.
+ */
+export const LABEL_QUALITY_COLUMNS = [
+  'nmap_closed_port',
+  'nmap_unreliable',
+  'nmap_too_many_matches',
+  'nmap_tries',
+] as const satisfies readonly ColumnName[];
 
 export type ColumnName = (typeof COLUMNS)[number]['name'];
 export const COLUMN_NAMES: readonly ColumnName[] = COLUMNS.map((c) => c.name);

@@ -8,12 +8,17 @@ import {
   DEFAULT_EVALUATE_OPTIONS,
   EvaluationInputError,
   evaluateRows,
+  familyOfClass,
   evaluateVersion,
   readEvaluation,
+  parseGroundTruth,
   readEvaluationRows,
+  renderEvaluationSummary,
   renderReportMarkdown,
+  trainingRows,
   type EvaluateOptions,
   type EvaluationRow,
+  type LearnedPassiveBaseline,
   type PassiveBaseline,
 } from '../src/evaluate/index.ts';
 import { PERSONALITIES, syntheticRows } from '../testing/index.ts';
@@ -168,16 +173,94 @@ describe('a passive database beside the models', () => {
     const { report, predictions } = evaluateRows(rows, { ...OPTIONS, passive: stub });
     const p = report.passive;
     expect(p).not.toBeNull();
-    expect(p?.labelled.rows).toBe(100);
-    expect(p?.labelled.matched).toBe(24);
-    expect(p?.labelled.unreadable).toBe(1);
-    expect(p?.labelled.classAgreement).toBeCloseTo(0.24, 5);
-    expect(p?.labelled.classAgreementWhenMatched).toBe(1);
+    expect(p?.labelled?.rows).toBe(100);
+    expect(p?.labelled?.matched).toBe(24);
+    expect(p?.labelled?.unreadable).toBe(1);
+    expect(p?.labelled?.classAgreement).toBeCloseTo(0.24, 5);
+    expect(p?.labelled?.classAgreementWhenMatched).toBe(1);
     expect(p?.test.rows).toBe(report.rows.test);
     expect(p?.labels[0]).toEqual({ label: '(no match)', rows: 75, classes: [], agreeing: 0 });
     const linux = [...predictions].filter((x) => x.p0f_label === 'Linux 3.x');
     expect(linux).toHaveLength(24);
     expect(linux.every((x) => x.p0f_agrees === true && x.p0f_quality === 'exact')).toBe(true);
+  });
+});
+
+describe('a passive database learned from the training split', () => {
+  // A stand-in learner: remembers each training signature's most frequent label, knows nothing else.
+  const seen: EvaluationRow[][] = [];
+  const lookup: LearnedPassiveBaseline = {
+    name: 'lookup',
+    learn(train) {
+      seen.push([...train]);
+      const counts = new Map<string, Map<string, number>>();
+      for (const r of train) {
+        const byLabel = counts.get(r.p0f_sig) ?? new Map<string, number>();
+        byLabel.set(r.label ?? '', (byLabel.get(r.label ?? '') ?? 0) + 1);
+        counts.set(r.p0f_sig, byLabel);
+      }
+      return {
+        name: 'lookup',
+        source: `${train.length} training rows`,
+        judge(row) {
+          const byLabel = counts.get(row.p0f_sig);
+          if (!byLabel) return { kind: 'none' };
+          const label = [...byLabel].sort((a, b) => b[1] - a[1])[0]![0];
+          return {
+            kind: 'match',
+            label,
+            quality: 'exact',
+            classes: [label],
+            family: label.split(' ')[0]!.toLowerCase(),
+          };
+        },
+      };
+    },
+  };
+  const rows = syntheticRows({ perClass: [60, 40, 30, 20], labelNoise: 0.05 });
+  const evaluation = evaluateRows(rows, { ...OPTIONS, learnedPassive: lookup });
+  const { report } = evaluation;
+  const predictions = [...evaluation.predictions];
+  const learned = report.learnedPassive;
+
+  it('is built once, from exactly the training rows the models learn from', () => {
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toEqual(trainingRows(rows, OPTIONS));
+    const trainRoles = new Set(['train', 'train-unused']);
+    expect(seen[0]).toHaveLength(predictions.filter((p) => trainRoles.has(p.role)).length);
+  });
+
+  it('is scored on the test split against the Nmap label, and on its own training rows apart', () => {
+    expect(learned?.builtFrom).toBe('training-split');
+    expect(learned?.reference).toBe('nmap');
+    expect(learned?.source).toBe(`${report.rows.train} training rows`);
+    expect(learned?.test.rows).toBe(report.rows.test);
+    expect(learned?.train?.rows).toBe(report.rows.train);
+    expect(learned?.labelled).toBeNull();
+    expect(learned?.labels.reduce((n, l) => n + l.rows, 0)).toBe(report.rows.test);
+    expect(report.passive).toBeNull();
+  });
+
+  it('writes its verdict for every row beside the models', () => {
+    const test = predictions.filter((p) => p.role === 'test');
+    expect(test.every((p) => p.learned_quality === 'exact' || p.learned_quality === 'none')).toBe(true);
+    const agreeing = test.filter((p) => p.learned_agrees === true).length;
+    expect(agreeing / test.length).toBeCloseTo(learned?.test.classAgreement ?? -1, 10);
+    expect(predictions.every((p) => p.p0f_quality === 'not-run')).toBe(true);
+  });
+
+  it('shows up in report.md and in the summary of osfp dataset show', () => {
+    const md = renderReportMarkdown(report);
+    expect(md).toMatch(
+      /\| lookup database \(built from the training split\) \| \d+\.\d % \| – \| – \| – \| \d+\.\d % \|/,
+    );
+    expect(md).toMatch(/## lookup database \(built from the training split\)/);
+    expect(md).toMatch(/as often as \d+\.\d % of the random forest's top-1/);
+    expect(md).toContain('| training split (built from these) |');
+    const summary = renderEvaluationSummary(report, 'report.md');
+    expect(summary).toMatch(
+      /lookup database +agrees with Nmap on the class \d+\.\d %.*learned from the training split/,
+    );
   });
 });
 
@@ -209,7 +292,7 @@ describe('evaluateVersion and readEvaluation', () => {
     const predictions = await parquetReadObjects({ file });
     expect(predictions).toHaveLength(80);
     expect(Object.keys(predictions[0] ?? {})).toEqual(
-      expect.arrayContaining(['ip', 'port', 'label', 'role', 'p0f_label', 'model_top1', 'model_top2']),
+      expect.arrayContaining(['ip', 'port', 'label', 'role', 'p0f_label', 'learned_label', 'model_top1', 'model_top2']),
     );
 
     await evaluateVersion(versionDir, { ...OPTIONS, seed: 9 });
@@ -231,6 +314,73 @@ describe('evaluateVersion and readEvaluation', () => {
     const fromRows = evaluateRows(rows, OPTIONS);
     expect(JSON.stringify(fromTable.report)).toBe(JSON.stringify(fromRows.report));
     expect([...fromTable.predictions]).toEqual([...fromRows.predictions]);
+  });
+
+  it('gives the same report from the table as from the rows with a learned database and a ground truth too', async () => {
+    const rows = syntheticRows({ perClass: [30, 20, 15, 10], labelNoise: 0.05 });
+    const path = join(dir, 'table-truth.parquet');
+    await writeParquet(path, rows);
+    const table = await readEvaluationRows(path);
+    // The personality each address truly runs; the last three addresses are not listed.
+    const truthText = [
+      'ip,fingerprint,class',
+      ...rows.slice(0, -3).map((r, i) => `${r.ip},fp${i % 4},${PERSONALITIES[i % 4]?.label ?? 'x'}`),
+    ].join('\n');
+    const byWindow: LearnedPassiveBaseline = {
+      name: 'by-window',
+      learn(train) {
+        const labelOf = new Map<number, string>();
+        for (const r of train) if (r.label) labelOf.set(r.tcp_window, r.label);
+        return {
+          name: 'by-window',
+          source: `${train.length} training rows`,
+          judge: (r) => {
+            const label = labelOf.get(r.tcp_window);
+            return label === undefined
+              ? { kind: 'none' }
+              : { kind: 'match', label, quality: 'exact', classes: [label], family: familyOfClass(label) };
+          },
+        };
+      },
+    };
+    const options: EvaluateOptions = {
+      ...OPTIONS,
+      learnedPassive: byWindow,
+      truth: parseGroundTruth(truthText, 'truth.csv', null),
+    };
+    const fromTable = evaluateRows(table, options);
+    const fromRows = evaluateRows(rows, options);
+    expect(fromTable.report.truth?.rows.withoutTruth).toBe(3);
+    expect(fromTable.report.truth?.models.map((m) => m.name)).toEqual(['majority', 'random-forest']);
+    expect(fromTable.report.learnedPassive?.test.rows).toBe(fromTable.report.rows.test);
+    expect(JSON.stringify(fromTable.report)).toBe(JSON.stringify(fromRows.report));
+    expect([...fromTable.predictions]).toEqual([...fromRows.predictions]);
+  });
+
+  it('still reads a report written before learned databases (format 1), and refuses a foreign one', async () => {
+    const versionDir = join(dir, 'datasets', 'old', 'v1');
+    await mkdir(versionDir, { recursive: true });
+    await writeParquet(join(versionDir, 'data.parquet'), syntheticRows({ perClass: 20 }));
+    const stub: PassiveBaseline = {
+      name: 'p0f',
+      source: 'stub',
+      judge: () => ({ kind: 'none' }),
+    };
+    const current = (await evaluateVersion(versionDir, { ...OPTIONS, passive: stub })).report;
+    const { learnedPassive: _l, passive, ...rest } = current;
+    const { builtFrom: _b, reference: _r, train: _t, ...passiveV1 } = passive!;
+    const v1 = { ...rest, format: 'osfp-evaluation-1', passive: passiveV1 };
+    await writeFile(join(versionDir, 'evaluation', 'report.json'), JSON.stringify(v1));
+    const read = await readEvaluation(versionDir);
+    expect(read?.report.format).toBe('osfp-evaluation-2');
+    expect(read?.report.learnedPassive).toBeNull();
+    expect(read?.report.passive).toEqual({ ...passive, train: null });
+    expect(renderEvaluationSummary(read!.report, 'report.md')).toMatch(/p0f database +agrees with Nmap/);
+
+    await writeFile(join(versionDir, 'evaluation', 'report.json'), JSON.stringify({ format: 'something-else' }));
+    await expect(readEvaluation(versionDir)).rejects.toThrow(
+      /is not an osfp evaluation report \(format something-else\)/,
+    );
   });
 
   it('writes the split as CSV too (ip, port, role in row order) for readers without Parquet', async () => {

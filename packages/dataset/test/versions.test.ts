@@ -13,6 +13,7 @@ import {
   parseVersionRef,
   relabelVersion,
   showVersion,
+  unlabelledFields,
   verifyVersion,
   type DatasetStore,
   type LabelFields,
@@ -205,6 +206,13 @@ describe('versions', () => {
         await s.writeBatch('r1', 'b1', [
           ...rows('r1', 0, 6),
           row('r1', 6, { label: null, nmap_guesses: null, label_status: 'timeout', label_acc: null }),
+          // Nmap guessed nothing for a firewalled host: relabelling cannot make it anything else.
+          row('r1', 7, {
+            ...unlabelledFields('firewalled', '[]'),
+            nmap_closed_port: false,
+            nmap_unreliable: true,
+            nmap_tries: 1,
+          }),
         ]);
       });
       const v1 = await store.buildVersion('web', { runs: ['r1'], provenance: PROVENANCE, formats: ['csv'] });
@@ -212,7 +220,8 @@ describe('versions', () => {
       const seen: string[] = [];
       const relabelFn = (json: string): LabelFields => {
         seen.push(json);
-        const name = (JSON.parse(json) as { name: string }[])[0]?.name ?? '';
+        const name = (JSON.parse(json) as { name: string }[])[0]?.name;
+        if (name === undefined) return unlabelledFields('no-match', json);
         return {
           label: name.startsWith('Linux') ? 'Linux' : 'Windows',
           label_acc: 90,
@@ -225,10 +234,15 @@ describe('versions', () => {
           os_cpe: null,
           nmap_guesses: 're-serialised, must be ignored',
           label_status: 'ok',
+          // How the scan went is not the relabeller's to say: the stored values stay.
+          nmap_closed_port: null,
+          nmap_unreliable: null,
+          nmap_too_many_matches: null,
+          nmap_tries: 99,
         };
       };
       const v2 = await relabelVersion(dir, 'web@1', relabelFn, { taxonomyVersion: 'coarse-1' });
-      expect(seen).toHaveLength(2); // once per distinct nmap_guesses value
+      expect(seen).toHaveLength(3); // once per distinct nmap_guesses value
       expect(v2.version).toBe(2);
       expect(v2.parent).toBe(1);
       expect(v2.derivedFrom).toMatchObject({ dataset: 'web', version: 1, operation: 'relabel' });
@@ -237,14 +251,18 @@ describe('versions', () => {
       expect(v2.classHistogram).toEqual([
         { label: 'Linux', count: 4 },
         { label: 'Windows', count: 2 },
-        { label: null, count: 1 },
+        { label: null, count: 2 },
       ]);
       const file = await asyncBufferFromFile(join(dir, 'datasets', 'web', 'v2', 'data.parquet'));
-      const back = (await parquetReadObjects({ file, columns: ['label_status', 'nmap_guesses'] })) as Record<
-        string,
-        unknown
-      >[];
+      const back = (await parquetReadObjects({
+        file,
+        columns: ['label_status', 'nmap_guesses', 'nmap_closed_port', 'nmap_tries'],
+      })) as Record<string, unknown>[];
       expect(back.filter((r) => r['label_status'] === 'timeout')).toHaveLength(1);
+      expect(back.filter((r) => r['label_status'] === 'firewalled')).toEqual([
+        { label_status: 'firewalled', nmap_guesses: '[]', nmap_closed_port: false, nmap_tries: 1 },
+      ]);
+      expect(back.some((r) => r['nmap_tries'] === 99)).toBe(false);
       expect(back.some((r) => r['nmap_guesses'] === 're-serialised, must be ignored')).toBe(false);
       expect((await verifyVersion(dir, 'web@2')).ok).toBe(true);
       const d = await diffVersions(dir, 'web@1', 'web@2');

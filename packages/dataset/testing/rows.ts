@@ -103,6 +103,10 @@ export function row(runId: string, i: number, over: Partial<DatasetRow> = {}): D
     os_cpe: linux ? 'cpe:/o:linux:linux_kernel:4' : 'cpe:/o:microsoft:windows_server_2016',
     nmap_guesses: guesses(linux ? 'Linux 4.15 - 5.8' : 'Microsoft Windows Server 2016', 95),
     label_status: 'ok',
+    nmap_closed_port: true,
+    nmap_unreliable: false,
+    nmap_too_many_matches: false,
+    nmap_tries: 1 + (i % 7 === 0 ? 1 : 0),
     ...over,
   };
 }

@@ -7,14 +7,15 @@
  * p0f.fp must name the same OS with the same match quality.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs, pythonWith } from '@osfp/test-support';
+import { runP0f } from '../testing/index.ts';
 import { featuresFromCapture } from '../src/index.ts';
-import { loadP0fDatabase, matchSynAck, parseObservedSignature } from '../src/index.ts';
+import { layoutMatcher, loadP0fDatabase, matchSynAck, parseObservedSignature } from '../src/index.ts';
 
 const SYNACKS = fileURLToPath(new URL('./fixtures/synacks.pcap', import.meta.url));
 const NEAR_MISSES = fileURLToPath(new URL('./fixtures/gen_p0f_near_misses.py', import.meta.url));
@@ -27,24 +28,9 @@ interface P0fVerdict {
 
 /** client port -> what p0f said about the SYN-ACK sent to it. */
 function p0fVerdicts(capture: string, dir: string): Map<number, P0fVerdict> {
-  {
-    const log = join(dir, `${capture.split('/').pop()}.p0f.log`);
-    execFileSync('p0f', ['-f', P0F_DB, '-r', capture, '-o', log], { stdio: 'ignore' });
-    const verdicts = new Map<number, P0fVerdict>();
-    for (const line of readFileSync(log, 'utf8').split('\n')) {
-      if (!line.includes(' mod=syn+ack|')) continue;
-      const port = /\|cli=[\d.]+\/(\d+)\|/.exec(line)?.[1];
-      const os = /\|os=([^|]*)\|/.exec(line)?.[1];
-      const params = /\|params=([^|]*)\|/.exec(line)?.[1] ?? '';
-      if (port === undefined || os === undefined) throw new Error(`unexpected p0f line: ${line}`);
-      const flags = params.split(' ');
-      verdicts.set(Number(port), {
-        os: os === '???' ? null : os,
-        quality: flags.includes('fuzzy') ? 'fuzzy' : flags.includes('generic') ? 'generic' : 'exact',
-      });
-    }
-    return verdicts;
-  }
+  const run = runP0f(P0F_DB, capture, dir);
+  if (run.status !== 0) throw new Error(`p0f failed: ${run.output}`);
+  return new Map(run.synAcks.map((v) => [v.clientPort, { os: v.os, quality: v.quality }]));
 }
 
 /** What our matcher says about every SYN-ACK (with its SYN) of the capture that p0f also reported. */
@@ -53,10 +39,14 @@ async function ourVerdicts(
   reported: ReadonlyMap<number, P0fVerdict>,
 ): Promise<Map<number, P0fVerdict>> {
   const db = await loadP0fDatabase(P0F_DB);
+  const indexed = layoutMatcher(db.tcpResponse);
   const ours = new Map<number, P0fVerdict>();
   for await (const r of featuresFromCapture(capture)) {
     if (!r.syn || !reported.has(r.dst_port)) continue;
-    const m = matchSynAck(db, { signature: parseObservedSignature(r.features.p0f_sig), window: r.features.tcp_window });
+    const observed = { signature: parseObservedSignature(r.features.p0f_sig), window: r.features.tcp_window };
+    const m = matchSynAck(db, observed);
+    // The indexed matcher of the evaluation baselines must say the same.
+    expect(indexed(observed), r.features.p0f_sig).toEqual(m);
     ours.set(
       r.dst_port,
       m === null ? { os: null, quality: 'exact' } : { os: m.signature.label.text, quality: m.quality },

@@ -41,9 +41,23 @@ export {
   addScanner,
   runningPlan,
   withExtras,
+  pathBridgeReports,
   LabPermissionError,
   type LabStatus,
+  type PathBridgeReport,
 } from './lab.ts';
+export {
+  loadProfile,
+  parseProfile,
+  sameProfile,
+  profilePath,
+  describeProfile,
+  INTERNET_PROFILE,
+  BUILTIN_PROFILES,
+  LabProfileError,
+  type LabProfile,
+} from './profile.ts';
+export type { PathBridgeStats } from './path-bridge/path-bridge.ts';
 export {
   DEFAULT_EMULATED,
   fingerprintClass,
@@ -66,7 +80,7 @@ export {
   type OsClass,
 } from './emulator/os-db.ts';
 export { labTruth, kernelClassLine, type TruthRecord } from './emulator/truth.ts';
-export type { PathSpec, Distribution } from './emulator/path.ts';
+export { hostConditions, type PathSpec, type Distribution, type HostConditions } from './emulator/path.ts';
 export { LabError } from './lab-error.ts';
 export { inNamespace } from './netns.ts';
 export {

@@ -16,6 +16,11 @@
  *
  * Veth pairs are created inside the hub and moved straight into the other
  * namespace, so neither end ever exists in the root namespace.
+ *
+ * With a network profile, a personality's veth is not a port of br0: a path
+ * bridge process in the hub carries its frames between that veth and a
+ * second veth pair whose other end is the port, holding each for its path's
+ * delay (path-bridge/); the responders apply the same profile themselves.
  */
 import { open, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -53,9 +58,11 @@ import {
   type LabOptions,
   type LabPlan,
 } from './plan.ts';
+import type { PathBridgeStats } from './path-bridge/path-bridge.ts';
 import {
   STATE_ROOT,
   isAlive,
+  logPath,
   killPids,
   recordedProcesses,
   removeState,
@@ -65,10 +72,13 @@ import {
 } from './processes.ts';
 import { LabError } from './lab-error.ts';
 import { checkLabTools } from './preflight.ts';
+import { profilePath, sameProfile, type LabProfile } from './profile.ts';
 import { makeSelfSignedCertificate } from './tls.ts';
 
 const SERVERS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'servers');
 const RESPONDER = join(dirname(fileURLToPath(import.meta.url)), 'emulator', 'responder.main.ts');
+const PATH_BRIDGE = join(dirname(fileURLToPath(import.meta.url)), 'path-bridge', 'path-bridge.main.ts');
+const PROFILE_STATE = 'profile.json';
 const EMULATED_STATE = 'emulated.json';
 const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BRIDGE = 'br0';
@@ -87,6 +97,8 @@ export interface LabStatus {
   up: boolean;
   namespaces: string[];
   processes: { name: string; pid: number; alive: boolean }[];
+  /** The network profile the lab was built with (null: a free network, or no lab). */
+  profile: LabProfile | null;
 }
 
 export class LabPermissionError extends LabError {
@@ -143,6 +155,15 @@ async function ownNamespaces(prefix: string): Promise<string[]> {
 function baseNamespaces(prefix: string): string[] {
   const ns = labNamespaces(prefix);
   return [ns.hub, ns.scanner, ns.hostile, ns.emulation, ...ns.personalities];
+}
+
+/** The network profile a built lab has (recorded at up), or null for none. */
+async function recordedProfile(prefix: string): Promise<LabProfile | null> {
+  try {
+    return JSON.parse(await readFile(join(stateDir(prefix), PROFILE_STATE), 'utf8')) as LabProfile | null;
+  } catch {
+    return null;
+  }
 }
 
 /** The emulated OSes a built lab runs (recorded at up), or null when none is recorded. */
@@ -210,7 +231,7 @@ async function statusOf(prefix: string): Promise<LabStatus> {
     baseNamespaces(prefix).every((name) => namespaces.includes(name)) &&
     processes.length > 0 &&
     processes.every((p) => p.alive);
-  return { up, namespaces, processes };
+  return { up, namespaces, processes, profile: await recordedProfile(prefix) };
 }
 
 export async function labStatus(opts?: LabOptions): Promise<LabStatus> {
@@ -220,10 +241,11 @@ export async function labStatus(opts?: LabOptions): Promise<LabStatus> {
 }
 
 /**
- * Brings the lab up; when it is already up and healthy, does nothing but
- * start the responders of extra emulated OSes asked for in `opts.os`. A lab
- * whose only fault is dead responders gets just those restarted; anything
- * else half-built is rebuilt from nothing.
+ * Brings the lab up; when it is already up and healthy (with the profile
+ * asked for, if one is), does nothing but start the responders of extra
+ * emulated OSes asked for in `opts.os`. A lab whose only fault is dead
+ * responders gets just those restarted; anything else half-built, and a lab
+ * running with another profile, is rebuilt from nothing.
  */
 export async function labUp(opts?: LabOptions): Promise<LabPlan> {
   const base = labPlan(opts);
@@ -234,13 +256,18 @@ export async function labUp(opts?: LabOptions): Promise<LabPlan> {
   return withLock(base.prefix, async () => {
     const status = await statusOf(base.prefix);
     const recorded = await recordedEmulated(base.prefix);
-    if (recorded && (status.up || (await onlyRespondersDead(base.prefix, status)))) {
-      const plan = { ...base, emulated: withExtras(recorded, opts?.os) };
+    const profile = opts?.profile === undefined ? status.profile : opts.profile;
+    const keeps = sameProfile(profile, status.profile);
+    if (recorded && keeps && (status.up || (await onlyRespondersDead(base.prefix, status)))) {
+      const plan = withProfile({ ...base, emulated: withExtras(recorded, opts?.os) }, profile);
       await startResponders(plan, status);
       return publicPlan(plan);
     }
-    // Half a lab (an interrupted up, a crashed server) is rebuilt from nothing.
-    const plan = { ...base, emulated: withExtras(base.emulated, opts?.os).map((os) => ({ ...os })) };
+    // Half a lab (an interrupted up, a crashed server), or one with other conditions, is rebuilt from nothing.
+    const plan = withProfile(
+      { ...base, emulated: withExtras(base.emulated, opts?.os).map((os) => ({ ...os })) },
+      profile,
+    );
     await tearDown(plan.prefix);
     try {
       await build(plan);
@@ -250,6 +277,11 @@ export async function labUp(opts?: LabOptions): Promise<LabPlan> {
     }
     return publicPlan(plan);
   });
+}
+
+function withProfile(plan: LabPlan, profile: LabProfile | null): LabPlan {
+  const { profile: _old, ...rest } = plan;
+  return profile ? { ...rest, profile } : rest;
 }
 
 /** The plan callers see: which process serves an OS is the lab's own business (kept in its state). */
@@ -298,13 +330,15 @@ async function startResponders(plan: LabPlan, status: LabStatus | null): Promise
       cert: join(stateDir(plan.prefix), 'tls', 'cert.pem'),
       key: join(stateDir(plan.prefix), 'tls', 'key.pem'),
     };
+    // An OS's own path conditions win; the others sit behind the lab's profile.
+    const path = plan.profile ? profilePath(plan.profile) : undefined;
     const configs = group.map((os) => ({
       slug: os.slug,
       fingerprint: os.fingerprint,
       cidr: os.cidr,
       device: 'eth0',
       tls,
-      ...(os.path !== undefined && { path: os.path }),
+      ...((os.path ?? path) !== undefined && { path: os.path ?? path }),
     }));
     // A little ahead of ordinary processes: a kernel stack answers in softirq context, before any
     // process runs, and a responder that waits behind a loaded machine's run queue adds that wait
@@ -329,7 +363,72 @@ async function startResponders(plan: LabPlan, status: LabStatus | null): Promise
 export async function runningPlan(opts?: LabOptions): Promise<LabPlan> {
   const base = labPlan(opts);
   const recorded = await recordedEmulated(base.prefix);
-  return recorded ? publicPlan({ ...base, emulated: recorded }) : base;
+  const profile = await recordedProfile(base.prefix);
+  return withProfile(recorded ? publicPlan({ ...base, emulated: recorded }) : base, profile);
+}
+
+/** What one path bridge has done since it started (its latest stats line). */
+export interface PathBridgeReport {
+  /** The personality it carries. */
+  name: string;
+  pid: number;
+  /** CPU time of the bridge process (user + system), microseconds. */
+  cpuUs: number;
+  /** Its user part: the bridge's own work (system time also holds the receiving kernel's work on what it writes). */
+  cpuUserUs: number;
+  /** Frames read on each side and what became of them (see PathBridgeStats). */
+  bridge: PathBridgeStats;
+  /** libpcap send errors on either side (a full socket buffer, an oversize frame). */
+  sendErrors: number;
+}
+
+/**
+ * Asks every path bridge of the lab for its figures (SIGUSR2) and reads them
+ * from its log: empty when the lab has no profile. What a frame costs is
+ * `cpuUs / (fromLan + fromHosts)` between two calls.
+ */
+export async function pathBridgeReports(opts?: LabOptions): Promise<PathBridgeReport[]> {
+  const prefix = labPrefix(opts);
+  const records = (await recordedProcesses(prefix)).filter((r) => r.name.startsWith('path-'));
+  const asked = Date.now();
+  for (const record of records) if (await isAlive(record)) process.kill(record.pid, 'SIGUSR2');
+  const reports: PathBridgeReport[] = [];
+  for (const record of records) {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const text = await readFile(logPath(prefix, record.name), 'utf8').catch(() => '');
+      const line = text
+        .slice(record.logOffset ?? 0)
+        .split('\n')
+        .filter((l) => l.startsWith('stats: '))
+        .pop();
+      const stats = line ? (JSON.parse(line.slice('stats: '.length)) as BridgeStatsLine) : null;
+      if (stats && stats.at >= asked) {
+        reports.push({
+          name: stats.name,
+          pid: record.pid,
+          cpuUs: stats.cpuUs,
+          cpuUserUs: stats.cpuUserUs,
+          bridge: stats.bridge,
+          sendErrors: (stats.lan?.sendErrors ?? 0) + (stats.hosts?.sendErrors ?? 0),
+        });
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`path bridge ${record.name} did not report its figures`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return reports;
+}
+
+interface BridgeStatsLine {
+  name: string;
+  at: number;
+  cpuUs: number;
+  cpuUserUs: number;
+  bridge: PathBridgeStats;
+  lan?: { sendErrors: number };
+  hosts?: { sendErrors: number };
 }
 
 export async function labDown(opts?: LabOptions): Promise<void> {
@@ -385,6 +484,14 @@ async function tearDown(prefix: string): Promise<void> {
   await removeState(prefix);
 }
 
+/** The MAC address of `device` in `namespace`. */
+async function linkMac(namespace: string, device: string): Promise<string> {
+  const links = JSON.parse(await ip(['-n', namespace, '-j', 'link', 'show', device])) as { address?: string }[];
+  const mac = links[0]?.address;
+  if (!mac) throw new Error(`no MAC address for ${device} in ${namespace}`);
+  return mac;
+}
+
 async function addNamespace(name: string, family: 'ipv4' | 'dual' = 'ipv4'): Promise<void> {
   await ip(['netns', 'add', name]);
   // IPv6 only where a host answers on it (ipv6.ts), and quiet there: router
@@ -401,7 +508,12 @@ async function addNamespace(name: string, family: 'ipv4' | 'dual' = 'ipv4'): Pro
   await ip(['-n', name, 'link', 'set', 'lo', 'up']);
 }
 
-/** Plugs `namespace` into the LAN with `address`; `metrics` go on its route to the LAN. */
+/**
+ * Plugs `namespace` into the LAN with `address`; `metrics` go on its route to
+ * the LAN. `behindPath` leaves the hub end of its veth out of the bridge and
+ * adds a second veth pair (`dl-*`, a bridge port, and `dlx-*`) for a path
+ * bridge to carry frames between `hubPort` and `dlx-*`.
+ */
 async function plugIn(
   prefix: string,
   namespace: string,
@@ -409,12 +521,25 @@ async function plugIn(
   address: string,
   metrics: string[] = [],
   dual = false,
+  behindPath: { port: string; inner: string } | null = null,
 ): Promise<void> {
   const hub = labNamespaces(prefix).hub;
   // Dual-stack namespaces get a MAC derived from their address: their IPv6 neighbours are written down (ipv6.ts).
   const mac = dual ? ['address', lanMac(address)] : [];
   await ip(['-n', hub, 'link', 'add', hubPort, 'type', 'veth', 'peer', 'name', 'eth0', ...mac, 'netns', namespace]);
-  await ip(['-n', hub, 'link', 'set', hubPort, 'master', BRIDGE, 'up']);
+  if (behindPath) {
+    await ip(['-n', hub, 'link', 'set', hubPort, 'up']);
+    await ip(['-n', hub, 'link', 'add', behindPath.port, 'type', 'veth', 'peer', 'name', behindPath.inner]);
+    await ip(['-n', hub, 'link', 'set', behindPath.port, 'master', BRIDGE, 'up']);
+    await ip(['-n', hub, 'link', 'set', behindPath.inner, 'up']);
+    // The hub's kernel has an address (the DNS server's): it must never answer ARP on the path bridge's wires.
+    await setSysctls(hub, [
+      [`net.ipv4.conf.${hubPort}.arp_ignore`, '8'],
+      [`net.ipv4.conf.${behindPath.inner}.arp_ignore`, '8'],
+    ]);
+  } else {
+    await ip(['-n', hub, 'link', 'set', hubPort, 'master', BRIDGE, 'up']);
+  }
   await ip(['-n', namespace, 'addr', 'add', `${address}/${LAN_PREFIX_LENGTH}`, 'dev', 'eth0', 'noprefixroute']);
   await ip(['-n', namespace, 'link', 'set', 'eth0', 'up']);
   // An explicit LAN route (not the kernel's) so it can carry the personality's metrics:
@@ -482,6 +607,8 @@ async function build(plan: LabPlan): Promise<void> {
 
   await buildScanner(prefix, ns.scanner, plan.scannerAddress, 'lan-scan');
 
+  const profile = plan.profile ?? null;
+  const bridges: { name: string; config: object }[] = [];
   for (const [index, personality] of PERSONALITIES.entries()) {
     const namespace = `${prefix}-${personality.name}`;
     await addNamespace(namespace, 'dual');
@@ -489,18 +616,38 @@ async function build(plan: LabPlan): Promise<void> {
       ...stackSysctls(personality.stack),
       ['net.core.somaxconn', '4096'],
       ['net.ipv4.tcp_max_syn_backlog', '8192'],
+      // 2: every SYN is answered with a cookie (the kernel's choice is per namespace, so per personality).
+      ...(profile?.kernelSynCookies?.includes(personality.name)
+        ? [['net.ipv4.tcp_syncookies', '2'] as [string, string]]
+        : []),
     ]);
+    const hubPort = `lan-${personality.name}`;
+    const behindPath = profile ? { port: `dl-${personality.name}`, inner: `dlx-${personality.name}` } : null;
     await plugIn(
       prefix,
       namespace,
-      `lan-${personality.name}`,
+      hubPort,
       personalityLanAddress(index),
       stackRouteMetrics(personality.stack),
       true,
+      behindPath,
     );
     await ip(['-n', namespace, 'route', 'add', 'local', personalityCidr(index), 'dev', 'lo']);
     await ip(['-n', namespace, '-6', 'route', 'add', 'local', labCidr6(personalityCidr(index)), 'dev', 'lo']);
     await writeNeighbours(namespace, EVERY_SCANNER_ADDRESS);
+    if (profile && behindPath) {
+      bridges.push({
+        name: personality.name,
+        config: {
+          name: personality.name,
+          lanDevice: behindPath.inner,
+          hostDevice: hubPort,
+          hostMac: await linkMac(namespace, 'eth0'),
+          cidr: personalityCidr(index),
+          path: profilePath(profile),
+        },
+      });
+    }
   }
 
   await addNamespace(ns.hostile, 'dual');
@@ -527,6 +674,7 @@ async function build(plan: LabPlan): Promise<void> {
     await runIn(ns.emulation, 'iptables', ['-t', 'raw', '-A', 'PREROUTING', '-d', cidr, '-j', 'DROP']);
   }
 
+  await writeFile(join(state, PROFILE_STATE), `${JSON.stringify(profile, null, 2)}\n`);
   const tls = await makeSelfSignedCertificate(join(state, 'tls'));
   // Servers start from the package directory so `--import tsx` resolves like it does for us.
   const node = process.execPath;
@@ -580,6 +728,21 @@ async function build(plan: LabPlan): Promise<void> {
       PACKAGE_DIR,
     ),
   });
+  for (const bridge of bridges) {
+    started.push({
+      marker: 'ready:',
+      record: await startDetached(
+        prefix,
+        `path-${bridge.name}`,
+        ns.hub,
+        // Ahead of ordinary processes, like the responders: a path bridge waiting behind a loaded run
+        // queue would add that wait to the path's delay.
+        'nice',
+        ['-n', '-5', node, '--import', 'tsx', PATH_BRIDGE, JSON.stringify(bridge.config)],
+        PACKAGE_DIR,
+      ),
+    });
+  }
   for (const { record, marker } of started) await waitForLog(prefix, record, marker);
   await startResponders(plan, null);
   await writeFile(join(state, UP_MARKER), `${JSON.stringify({ at: new Date().toISOString(), pid: process.pid })}\n`);

@@ -9,6 +9,7 @@
 import { DEFAULT_EMULATED, type EmulatedOs, type EmulatedOsRequest } from './emulator/catalog.ts';
 import { LabError } from './lab-error.ts';
 import { PERSONALITIES, type PersonalityExpectation } from './personalities.ts';
+import type { LabProfile } from './profile.ts';
 
 export interface LabOptions {
   /** Namespace name prefix; default process.env.OSFP_LAB_PREFIX ?? 'osfp'. */
@@ -19,6 +20,12 @@ export interface LabOptions {
    * listing the closest names.
    */
   os?: EmulatedOsRequest[];
+  /**
+   * The network profile the lab's hosts sit behind (see profile.ts): null for
+   * a free network. Left out, a running lab keeps the one it has (a lab that
+   * must be built gets none); given, a lab running with another is rebuilt.
+   */
+  profile?: LabProfile | null;
 }
 
 export interface Personality {
@@ -53,6 +60,8 @@ export interface LabPlan {
   emulationNamespace: string;
   /** Emulated OSes: the defaults, then any extras. */
   emulated: EmulatedOs[];
+  /** The network profile of a running lab (absent: a free network, or a plan not read from a running lab). */
+  profile?: LabProfile;
 }
 
 export const LAB_CIDR = '198.18.0.0/15';

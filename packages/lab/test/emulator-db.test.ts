@@ -30,11 +30,28 @@ describe('nmap-os-db parser', () => {
       /^sample:\d+: skipped fingerprint "Broken Class Thing": line \d+: malformed Class line/,
     );
     expect(db.warnings[1]).toMatch(/"Broken Attribute Thing".*SEQ: attribute "SP0-5" has no name=value/);
+    // The line named is the entry's Fingerprint line, and the bad line itself where one is to blame.
+    const lineOf = (text: string): number => sample.split('\n').indexOf(text) + 1;
+    expect(db.warnings[0]).toContain(
+      `sample:${lineOf('Fingerprint Broken Class Thing')}: skipped fingerprint "Broken Class Thing": line ${lineOf('Class Broken | Thing | printer')}:`,
+    );
+    expect(db.warnings[1]).toContain(`sample:${lineOf('Fingerprint Broken Attribute Thing')}:`);
     const widget = db.fingerprints[2]!;
     expect(widget.classes).toEqual([{ vendor: 'Widget', family: 'embedded', gen: '', type: 'router' }]);
     expect(widget.tests.get('SEQ')?.get('GCD')).toBe('FA00|1F400');
     expect(db.fingerprints[0]?.cpe).toEqual(['cpe:/o:acme:acmeos:1.0']);
     expect(sample.split('\n')[widget.line - 1]).toBe('Fingerprint Widget Router 2');
+  });
+
+  it('loads a database file with malformed entries: each warning reaches the caller once, the good entries serve', () => {
+    const path = fileURLToPath(new URL('./fixtures/os-db-sample.txt', import.meta.url));
+    const warnings: string[] = [];
+    const db = loadOsDb(path, (w) => warnings.push(w));
+    expect(warnings).toEqual(db.warnings);
+    expect(warnings).toHaveLength(2);
+    expect(warnings.every((w) => w.startsWith(`${path}:`))).toBe(true);
+    expect(requireFingerprint(db, 'Widget Router 2').classes[0]?.type).toBe('router');
+    expect(() => requireFingerprint(db, 'Broken Class Thing')).toThrow(UnknownFingerprintError);
   });
 
   it('picks the most complete of several entries with one name, and names the closest ones for an unknown name', () => {

@@ -23,7 +23,7 @@ import {
   tsHzFor,
 } from '../src/emulator/sequences.ts';
 import { portUnreachableQuote, echoReplyShape } from '../src/emulator/icmp-udp.ts';
-import { DelayLine, hostPath } from '../src/emulator/path.ts';
+import { DelayLine, hostPath, pathSeed } from '../src/emulator/path.ts';
 import { seededRng } from '../src/emulator/random.ts';
 import { ConnTable, type ConnOutput } from '../src/emulator/tcp-connection.ts';
 
@@ -288,6 +288,36 @@ describe('path conditions', () => {
     expect(hostPath({ delay: { kind: 'lognormal', medianMs: 80, sigma: 0.5 } }, 42).baseMs).toBe(
       hostPath({ delay: { kind: 'lognormal', medianMs: 80, sigma: 0.5 } }, 42).baseMs,
     );
+  });
+
+  it('firewalls and SYN cookies are per host: a share of the hosts, drawn once from the address', () => {
+    const paths = Array.from({ length: 2000 }, (_, n) =>
+      hostPath({ firewalled: 0.3, synCookies: 0.2 }, pathSeed(0xc6130000 + n)),
+    );
+    expect(paths.filter((p) => p.firewalled).length / 2000).toBeCloseTo(0.3, 1);
+    expect(paths.filter((p) => p.synCookies).length / 2000).toBeCloseTo(0.2, 1);
+    const walled = paths.find((p) => p.firewalled)!;
+    expect([walled.passes(80), walled.passes(443), walled.passes(22), walled.passes(null)]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(hostPath({ firewalled: true, openPorts: [8080] }, 1).passes(80)).toBe(false);
+    // Round trips are what profiles speak: each way gets half.
+    expect(hostPath({ rtt: { kind: 'fixed', ms: 90 } }, 1).baseMs).toBe(45);
+  });
+
+  it('a SYN-cookie connection keeps no SYN-ACK to retransmit (the client must send its SYN again)', () => {
+    const out: ConnOutput[] = [];
+    const table = new ConnTable(Buffer.from('HTTP/1.1 200 OK\r\n\r\n'), (_c, o) => out.push(o));
+    const answer = ordinarySyn(null, null, false);
+    const conn = table.open('k', 1, 1000, 2, 80, 5000, null, answer, 777, 0, undefined, true);
+    expect(out.splice(0)).toMatchObject([{ synAck: true, seq: 777 }]);
+    table.tick(5000);
+    expect(out).toEqual([]);
+    table.segment(conn, 0x02, 5000, 0, null, Buffer.alloc(0), 6000);
+    expect(out.splice(0)).toMatchObject([{ synAck: true, seq: 777 }]);
   });
 
   it('delivers held items in time order with one timer', async () => {

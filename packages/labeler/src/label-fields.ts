@@ -3,7 +3,7 @@
  * guesses and taxonomy always give the same labels, which is what makes
  * relabelling without rescanning possible.
  */
-import { unlabelledFields, type LabelFields } from '@osfp/dataset';
+import { NO_LABEL, unlabelledFields, type LabelFields } from '@osfp/dataset';
 import { guessesFromJson, guessesToJson, rankMatches } from './nmap-result.ts';
 import type { NmapOsClass, NmapOsMatch } from './nmap-result.ts';
 import { classify } from './taxonomy.ts';
@@ -27,6 +27,8 @@ export function labelFromMatches(matches: readonly NmapOsMatch[], taxonomy: Taxo
   if (!top) return unlabelledFields('no-match', guesses);
   const second = candidates.find((x) => x.label !== top.label);
   return {
+    // How the scan went (nmap_closed_port, ...) is not in the guesses: labelHosts fills it in.
+    ...NO_LABEL,
     label: top.label,
     label_acc: top.accuracy,
     label_2: second?.label ?? null,

@@ -3,10 +3,15 @@
  * over batches, each host's guesses turned into label columns.
  */
 import { setMaxListeners } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { unlabelledFields, type LabelFields } from '@osfp/dataset';
 import { planBatches, validateTargets } from './batch-plan.ts';
 import type { LabelTarget, NmapBatch } from './batch-plan.ts';
 import { labelFromMatches } from './label-fields.ts';
+import { labelQuality, looksFirewalled } from './label-quality.ts';
+import { parseNormalOutput, type NormalOutputSignals } from './nmap-normal-output.ts';
 import { guessesToJson } from './nmap-result.ts';
 import type { NmapHostResult } from './nmap-result.ts';
 import { DEFAULT_TUNING, nmapArgs, nmapInput } from './nmap-command.ts';
@@ -92,12 +97,18 @@ export async function labelHosts(
   setMaxListeners(processes + 1, cancel.signal);
   const forward = () => cancel.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', forward, { once: true });
+  // Nmap's normal output goes to a file per batch here (stdout carries the XML); a wrapper such as
+  // `ip netns exec` or `sudo` shares this filesystem. Without it the columns it feeds fall back to the XML.
+  const outputDir = await mkdtemp(join(tmpdir(), 'osfp-nmap-'));
   const context: BatchContext = {
     tuning,
     taxonomy,
     options: { ...options, signal: cancel.signal },
     labels,
     retry: new Set(),
+    tries: new Map(),
+    outputDir,
+    batches: { next: 0 },
   };
   try {
     await runPass(planBatches(targets, batchSize, processes, tuning.fallbackClosedPort), processes, context);
@@ -112,6 +123,7 @@ export async function labelHosts(
     }
   } finally {
     options.signal?.removeEventListener('abort', forward);
+    await rm(outputDir, { recursive: true, force: true });
   }
   return labels;
 }
@@ -129,6 +141,11 @@ interface BatchContext {
   readonly retry: Set<string>;
   /** In a retry pass a host's earlier no-match stands unless the new scan does better. */
   readonly retrying?: boolean;
+  /** Nmap scans each host has been in so far (the nmap_tries column). */
+  readonly tries: Map<string, number>;
+  /** Where each batch's normal output is written (a temp dir of this call). */
+  readonly outputDir: string;
+  readonly batches: { next: number };
 }
 
 /** Runs batches on `processes` Nmap processes at once; rejects (after every Nmap is dead) if cancelled or Nmap cannot start. */
@@ -150,20 +167,27 @@ async function runPass(batches: readonly NmapBatch[], processes: number, context
 }
 
 async function labelBatch(batch: NmapBatch, context: BatchContext): Promise<BatchReport> {
-  const { tuning, taxonomy, options, labels } = context;
-  const run = await runNmap(options.nmapPath ?? LABEL_DEFAULTS.nmapPath, nmapArgs(batch, tuning), {
+  const { tuning, taxonomy, options, labels, tries } = context;
+  const normalOutput = join(context.outputDir, `batch-${context.batches.next++}.nmap`);
+  const run = await runNmap(options.nmapPath ?? LABEL_DEFAULTS.nmapPath, nmapArgs(batch, tuning, normalOutput), {
     input: nmapInput(batch),
     timeoutMs: options.timeoutMs ?? LABEL_DEFAULTS.timeoutMs,
     signal: options.signal,
     exec: options.exec,
   });
   const { hosts, error } = await readRun(run);
+  const said = await readNormalOutput(normalOutput);
   const byIp = new Map(hosts.map((h) => [h.ip, h]));
   let labelled = 0;
   for (const target of batch.targets) {
     const host = byIp.get(target.ip);
-    const fields = host ? hostLabel(host, taxonomy) : missingLabel(run);
+    const tried = (tries.get(target.ip) ?? 0) + 1;
+    tries.set(target.ip, tried);
+    const fields = host
+      ? hostLabel(host, taxonomy, said?.get(target.ip), tried)
+      : { ...missingLabel(run), nmap_tries: tried };
     if (fields.label_status === 'ok') labelled++;
+    // A firewalled host is not retried: it will be as silent the second time, at the same cost.
     if (
       host &&
       fields.label_status === 'no-match' &&
@@ -171,7 +195,11 @@ async function labelBatch(batch: NmapBatch, context: BatchContext): Promise<Batc
     ) {
       context.retry.add(target.ip);
     }
-    if (context.retrying && fields.label_status !== 'ok') continue;
+    if (context.retrying && fields.label_status !== 'ok') {
+      const earlier = labels.get(target.ip);
+      if (earlier) labels.set(target.ip, { ...earlier, nmap_tries: tried });
+      continue;
+    }
     labels.set(target.ip, fields);
   }
   return {
@@ -205,10 +233,31 @@ async function readRun(run: NmapRun): Promise<{ hosts: NmapHostResult[]; error: 
   return { hosts: report.hosts, error: failure ?? nmapError };
 }
 
-function hostLabel(host: NmapHostResult, taxonomy: Taxonomy): LabelFields {
-  if (host.matches.length > 0) return labelFromMatches(host.matches, taxonomy);
-  if (host.timedOut) return unlabelledFields('timeout');
-  return unlabelledFields('no-match', guessesToJson([]));
+function hostLabel(
+  host: NmapHostResult,
+  taxonomy: Taxonomy,
+  said: NormalOutputSignals | undefined,
+  tries: number,
+): LabelFields {
+  const quality = labelQuality(host, said, tries);
+  if (host.matches.length > 0) {
+    const fields = labelFromMatches(host.matches, taxonomy);
+    if (fields.label_status === 'ok' || !looksFirewalled(host)) return { ...fields, ...quality };
+    return { ...fields, ...quality, label_status: 'firewalled' };
+  }
+  if (host.timedOut) return { ...unlabelledFields('timeout'), ...quality };
+  return { ...unlabelledFields(looksFirewalled(host) ? 'firewalled' : 'no-match', guessesToJson([])), ...quality };
+}
+
+/** The batch's normal output, parsed; null when Nmap wrote none (it crashed, or a wrapper ran it elsewhere). */
+async function readNormalOutput(path: string): Promise<Map<string, NormalOutputSignals> | null> {
+  try {
+    return parseNormalOutput(await readFile(path, 'utf8'));
+  } catch {
+    return null;
+  } finally {
+    await rm(path, { force: true });
+  }
 }
 
 /** A host Nmap never reported on: its batch ran out of time, or Nmap died or refused. */

@@ -34,8 +34,12 @@ export const DEFAULT_TUNING: NmapTuning = {
   extraArgs: [],
 };
 
-/** argv for `nmap`; targets come on stdin (-iL -), one address a line. */
-export function nmapArgs(batch: NmapBatch, tuning: NmapTuning = DEFAULT_TUNING): string[] {
+/**
+ * argv for `nmap`; targets come on stdin (-iL -), one address a line. XML
+ * goes to stdout; `normalOutput`, a file path, also gets Nmap's normal output,
+ * which says things the XML does not (see nmap-normal-output.ts).
+ */
+export function nmapArgs(batch: NmapBatch, tuning: NmapTuning = DEFAULT_TUNING, normalOutput?: string): string[] {
   return [
     ...(batch.family === 6 ? ['-6'] : []),
     '-O',
@@ -55,6 +59,7 @@ export function nmapArgs(batch: NmapBatch, tuning: NmapTuning = DEFAULT_TUNING):
     '--noninteractive',
     '-oX',
     '-',
+    ...(normalOutput === undefined ? [] : ['-oN', normalOutput]),
     ...tuning.extraArgs,
     '-iL',
     '-',

@@ -38,6 +38,8 @@ export interface NmapHostResult {
   readonly osScanned: boolean;
   /** Every osmatch, ranked best first (by accuracy; Nmap's own order breaks ties). */
   readonly matches: readonly NmapOsMatch[];
+  /** What Nmap's port scan said of each port it was given (<ports><port>): open, closed, filtered, ... */
+  readonly ports: readonly { readonly state: string; readonly proto: string; readonly portid: number }[];
   /** The ports OS detection used (<os><portused>): no open TCP port means Nmap could not really try. */
   readonly portsUsed: readonly { readonly state: string; readonly proto: string; readonly portid: number }[];
   /** Nmap's submission fingerprint, when it printed one: lets a newer nmap-os-db re-match without rescanning. */

@@ -84,6 +84,11 @@ function readHost(host: XmlNode): NmapHostResult[] {
       timedOut: attr(host, 'timedout') === 'true',
       osScanned: os !== undefined,
       matches: rankMatches(matches),
+      ports: child(child(host, 'ports')[0], 'port').map((p) => ({
+        state: attr(child(p, 'state')[0], 'state') ?? '',
+        proto: attr(p, 'protocol') ?? '',
+        portid: Number.parseInt(attr(p, 'portid') ?? '', 10) || 0,
+      })),
       portsUsed: child(os, 'portused').map((p) => ({
         state: attr(p, 'state') ?? '',
         proto: attr(p, 'proto') ?? '',

@@ -68,8 +68,8 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
     it('the retry pass labels them', async () => {
       fake = secondChance(`sed "s/127\\.0\\.0\\.1/$(head -1 "$n.stdin")/" '${fixturePath('loopback-linux.xml')}'`);
       const labels = await labelHosts(lost, { nmapPath: fake.path, processes: 1 });
-      expect(labels.get('198.19.192.1')?.label_status).toBe('ok');
-      expect(labels.get('198.19.192.5')).toMatchObject({ label_status: 'ok', label: 'Linux 5.X' });
+      expect(labels.get('198.19.192.1')).toMatchObject({ label_status: 'ok', nmap_tries: 1 });
+      expect(labels.get('198.19.192.5')).toMatchObject({ label_status: 'ok', label: 'Linux 5.X', nmap_tries: 2 });
       expect(
         fake
           .calls()
@@ -81,7 +81,7 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
     it('a retry that does worse keeps the first answer', async () => {
       fake = secondChance('exit 1');
       const labels = await labelHosts(lost, { nmapPath: fake.path, processes: 1 });
-      expect(labels.get('198.19.192.5')).toMatchObject({ label_status: 'no-match', nmap_guesses: '[]' });
+      expect(labels.get('198.19.192.5')).toMatchObject({ label_status: 'no-match', nmap_guesses: '[]', nmap_tries: 2 });
       expect(fake.calls()).toHaveLength(2);
     });
 

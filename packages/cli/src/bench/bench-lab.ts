@@ -1,7 +1,16 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { labDown, labPlan, labStatus, labUp, type LabPlan } from '@osfp/lab';
+import {
+  labDown,
+  labStatus,
+  labUp,
+  loadProfile,
+  runningPlan,
+  sameProfile,
+  type LabPlan,
+  type LabProfile,
+} from '@osfp/lab';
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -40,17 +49,37 @@ export function runJsonInNamespace<Report>(
 }
 
 /**
- * Runs `measure` with the bench lab (prefix `osfpb`, OSFP_BENCH_LAB_PREFIX
- * overrides): brings it up when it is not, and takes it down afterwards only
- * if it brought it up, so a lab someone keeps up stays up.
+ * Runs `measure` with a bench lab: brings it up when it is not, and takes it
+ * down afterwards only if it brought it up, so a lab someone keeps up stays
+ * up. The free-network lab has prefix `osfpb` (OSFP_BENCH_LAB_PREFIX
+ * overrides); benchmarks under a network profile use their own lab, that
+ * prefix with an `i` (`osfpbi`), so the two never rebuild each other. A lab
+ * that is up with other conditions than the benchmark's is rebuilt with them.
  */
-export async function withBenchLab<T>(measure: (plan: LabPlan) => Promise<T>): Promise<T> {
-  const prefix = process.env['OSFP_BENCH_LAB_PREFIX'] ?? 'osfpb';
-  const broughtUp = !(await labStatus({ prefix })).up;
-  const plan = broughtUp ? await labUp({ prefix }) : labPlan({ prefix });
+export async function withBenchLab<T>(
+  measure: (plan: LabPlan) => Promise<T>,
+  opts: { profile?: LabProfile | null } = {},
+): Promise<T> {
+  const profile = opts.profile ?? null;
+  const base = process.env['OSFP_BENCH_LAB_PREFIX'] ?? 'osfpb';
+  const prefix = profile ? `${base}i`.slice(0, 10) : base;
+  const status = await labStatus({ prefix });
+  const broughtUp = !status.up;
+  const plan =
+    status.up && sameProfile(status.profile, profile)
+      ? await runningPlan({ prefix })
+      : await labUp({ prefix, profile });
   try {
     return await measure(plan);
   } finally {
     if (broughtUp) await labDown({ prefix });
   }
+}
+
+/** The network profile of the `internet-*` benchmarks: OSFP_BENCH_PROFILE (a built-in name or a file), else `internet`. */
+export function benchProfile(): LabProfile {
+  const name = process.env['OSFP_BENCH_PROFILE'] ?? 'internet';
+  const profile = loadProfile(name);
+  if (!profile) throw new Error('OSFP_BENCH_PROFILE=none: the internet benchmarks need a network profile');
+  return profile;
 }

@@ -10,13 +10,31 @@
  * target, the design card's client, to show what it would cost on the hot
  * path. Prints one JSON object on stdout.
  *
+ * `sides` replaces (1)-(3) with other comparisons on the same machinery: each
+ * side probes its own target list (the `emulated-probe-rate` bench sets the
+ * prober on emulated hosts against the prober on kernel personalities), in
+ * the same alternating chunks.
+ *
  *   echo '{"targets":[...],"concurrency":256,"chunkSize":2000,...}' | node --import tsx capture-in-lab.ts
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { text } from 'node:stream/consumers';
 import { Client } from 'undici';
 import { createProber } from '@osfp/collector';
 import type { CaptureMethod, ProbeTarget } from '@osfp/collector';
+
+/**
+ * One side of the comparison: the bare loop or the prober with a capture
+ * method, on `targets` (else the request's); `serverPids` are the processes
+ * serving those targets, whose CPU during the side's chunks is reported.
+ */
+interface Side {
+  name: string;
+  kind: 'bare' | CaptureMethod;
+  targets?: ProbeTarget[];
+  serverPids?: number[];
+}
 
 interface Request {
   targets: ProbeTarget[];
@@ -24,6 +42,8 @@ interface Request {
   chunkSize: number;
   timeoutMs: number;
   undici: boolean;
+  /** What runs, chunk by chunk (default: the bare loop, then the prober with libpcap and with the raw socket). */
+  sides?: Side[];
 }
 
 const request = JSON.parse(await text(process.stdin)) as Request;
@@ -78,6 +98,29 @@ async function undiciProbe(target: ProbeTarget, timeoutMs: number): Promise<bool
 
 const { targets, concurrency, timeoutMs } = request;
 
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on every Linux build osfp runs on). */
+const USER_HZ = 100;
+
+/**
+ * CPU milliseconds (user + system, all threads) that `pids` have used so far.
+ * They may run in other namespaces of the lab: pids are global, /proc shows them.
+ */
+function processesCpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    let stat = '';
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone: counts nothing
+    }
+    // Fields after the parenthesised command name start at field 3 (state); utime is field 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return (1000 * ticks) / USER_HZ;
+}
+
 async function bareChunk(chunk: readonly ProbeTarget[]): Promise<{ bareSeconds: number; bareOk: number }> {
   let bareOk = 0;
   const bareSeconds = await pool(chunk, concurrency, async (t) => {
@@ -91,7 +134,7 @@ async function bareChunk(chunk: readonly ProbeTarget[]): Promise<{ bareSeconds: 
  * and stays out of the timing; and it is closed before the reference runs,
  * whose packets its capture process would otherwise read, slowing it down.
  */
-async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod) {
+async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod, serverPids: readonly number[] = []) {
   const prober = await createProber({
     timeoutMs,
     concurrency,
@@ -103,7 +146,11 @@ async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod) {
     // The capture process's CPU is counted from here: its start-up is not the probes' cost.
     const before = await prober.captureStats();
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    const serversBefore = processesCpuMs(serverPids);
     const outcomes = await prober.probeBatch(chunk);
+    const cpu = process.cpuUsage(cpuBefore);
+    const serverCpuMs = processesCpuMs(serverPids) - serversBefore;
     const seconds = (performance.now() - started) / 1000;
     const completed = outcomes.filter(
       (o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status),
@@ -111,10 +158,14 @@ async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod) {
     const stats = await prober.captureStats();
     return {
       seconds,
+      succeeded: outcomes.filter((o) => o.probe_status === 'success').length,
       completed: completed.length,
       captured: completed.filter((o) => o.synack !== null).length,
       packetsRead: stats.packetsRead - before.packetsRead,
       captureCpuMs: stats.cpuMs - before.cpuMs,
+      // The prober's own process (connections, HTTP, pairing): where a small machine's cores go.
+      proberCpuMs: (cpu.user + cpu.system) / 1000,
+      serverCpuMs,
       missed: stats.table.missed,
       syncs: stats.table.syncs,
     };
@@ -123,14 +174,25 @@ async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod) {
   }
 }
 
+const sides: Side[] = request.sides ?? [
+  { name: 'bare', kind: 'bare' },
+  { name: 'pcap', kind: 'pcap' },
+  { name: 'raw-socket', kind: 'raw-socket' },
+];
+const longest = Math.max(...sides.map((side) => (side.targets ?? targets).length));
 const chunks = [];
-for (let at = 0, index = 0; at < targets.length; at += request.chunkSize, index++) {
-  const chunk = targets.slice(at, at + request.chunkSize);
+for (let at = 0, index = 0; at < longest; at += request.chunkSize, index++) {
   // Alternating order, so that a change in the machine's load hits every side alike.
-  const sides = index % 2 === 0 ? (['bare', 'pcap', 'raw-socket'] as const) : (['raw-socket', 'pcap', 'bare'] as const);
-  const results: Partial<Record<(typeof sides)[number], unknown>> = {};
-  for (const side of sides) results[side] = side === 'bare' ? await bareChunk(chunk) : await proberChunk(chunk, side);
-  chunks.push({ targets: chunk.length, ...results });
+  const order = index % 2 === 0 ? sides : [...sides].reverse();
+  const results: Record<string, unknown> = {};
+  let size = 0;
+  for (const side of order) {
+    const chunk = (side.targets ?? targets).slice(at, at + request.chunkSize);
+    size = Math.max(size, chunk.length);
+    results[side.name] =
+      side.kind === 'bare' ? await bareChunk(chunk) : await proberChunk(chunk, side.kind, side.serverPids);
+  }
+  chunks.push({ targets: size, ...results });
 }
 let undiciRate: number | null = null;
 let undiciReference: number | null = null;

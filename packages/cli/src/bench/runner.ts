@@ -52,5 +52,5 @@ function formatFigure(name: string, f: BenchFigure): string {
   const verdict = f.met === undefined ? '' : f.met ? '  goal met' : '  GOAL MISSED';
   const goal = f.goal ? ` (goal ${f.goal})` : '';
   const note = f.note ? `\n    ${f.note}` : '';
-  return `  ${name.padEnd(28)} ${num(f.value)} ${f.unit} vs reference ${num(f.reference)} ${f.unit}  ratio ${f.ratio.toFixed(2)}${goal}${verdict}${note}\n`;
+  return `  ${name.padEnd(30)} ${num(f.value)} ${f.unit} vs reference ${num(f.reference)} ${f.unit}  ratio ${f.ratio.toFixed(2)}${goal}${verdict}${note}\n`;
 }

@@ -123,6 +123,8 @@ export function syntheticRowsSql(spec: SyntheticRowsSpec): string {
     ${labelled(`'[{"name":"' || cls || '","accuracy":95,"line":' || (1000 + i % 50) || ',"classes":[{"type":"general purpose","vendor":"'
       || split_part(cls, ' ', 1) || '","osfamily":"' || split_part(cls, ' ', 1) || '","osgen":"' || split_part(cls, ' ', 2)
       || '","accuracy":95,"cpe":[]}]}]'`)} AS nmap_guesses,
-    CASE WHEN ${failed} THEN 'failed' ELSE 'ok' END AS label_status
+    CASE WHEN ${failed} THEN 'failed' ELSE 'ok' END AS label_status,
+    i % 3 <> 0 AS nmap_closed_port, i % 3 = 0 AS nmap_unreliable, false AS nmap_too_many_matches,
+    CASE WHEN i % 50 = 0 THEN 2 ELSE 1 END AS nmap_tries
   FROM g`;
 }

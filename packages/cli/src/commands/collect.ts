@@ -9,6 +9,7 @@ import {
   realStageBodies,
   type CollectOptions,
 } from '@osfp/collector';
+import { describeProfile, type LabPlan } from '@osfp/lab';
 import { insideLab, labPrefixOf, reexecInLab, requireLab } from '../lab-exec.ts';
 import { loadOptions } from '../option-sources.ts';
 import { collectLogging } from '../collect-logging.ts';
@@ -69,8 +70,9 @@ export function collectCommand(): Command {
     .option('--config <file>', 'JSON file of options (camelCase names); command line and OSFP_* env win over it')
     .action(async (_opts: unknown, command: Command) => {
       let options: CollectOptions = await loadOptions(command, CollectOptionsSchema, COLLECT_OPTION_KEYS);
+      let plan: LabPlan | undefined;
       if (options.lab !== undefined) {
-        const plan = await requireLab(labPrefixOf(options.lab));
+        plan = await requireLab(labPrefixOf(options.lab));
         if (!insideLab(plan)) {
           process.exitCode = await reexecInLab(plan);
           return;
@@ -79,6 +81,7 @@ export function collectCommand(): Command {
           ...options,
           dnsServer: options.dnsServer.length > 0 ? options.dnsServer : [plan.dnsServer],
           allow: [...new Set([...options.allow, plan.allowCidr, plan.allowCidr6])],
+          labProfile: plan.profile ? { ...plan.profile } : null,
         };
       }
 
@@ -91,6 +94,11 @@ export function collectCommand(): Command {
         dataDir: options.dataDir,
         logFile: options.logFile,
       });
+      if (options.lab !== undefined)
+        logger.info(
+          { profile: describeProfile(plan?.profile) },
+          'collecting in the lab (network profile recorded in the run)',
+        );
       const progress = createProgressReporter({ panel, intervalMs: options.logInterval, logger, logFile });
       const shutdown = shutdownSignal((signal) =>
         logger.warn(`${signal}: finishing in-flight batches; press Ctrl-C again to exit at once`),

@@ -1,17 +1,21 @@
 /**
- * `osfp dataset evaluate NAME[@V]`: baseline classifiers and the p0f baseline
- * on one dataset version; the report is stored beside the version
- * (evaluation/report.json, report.md, predictions.parquet) and printed.
+ * `osfp dataset evaluate NAME[@V]`: baseline classifiers, p0f's own database
+ * and a p0f database learned from the training split, on one dataset version,
+ * and with `--truth` all of them (and Nmap's label) against the lab's ground
+ * truth; the report is stored beside the version (evaluation/report.json, report.md,
+ * predictions.parquet) and printed.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULT_EVALUATE_OPTIONS,
   evaluateVersion,
   parseVersionRef,
+  readGroundTruth,
   resolveVersion,
   type PassiveBaseline,
 } from '@osfp/dataset';
-import { DEFAULT_P0F_DB_PATH, loadP0fDatabase, p0fBaseline } from '@osfp/features';
+import { DEFAULT_TAXONOMY } from '@osfp/labeler';
+import { DEFAULT_P0F_DB_PATH, learnedP0fBaseline, loadP0fDatabase, p0fBaseline } from '@osfp/features';
 import { UsageError } from '../usage-error.ts';
 import { dataDirOption } from './data-dir-option.ts';
 
@@ -25,6 +29,8 @@ interface EvaluateCliOptions {
   maxTrainRows: number;
   p0fDb: string;
   p0f: boolean;
+  p0fLearned: boolean;
+  truth?: string;
   json?: boolean;
 }
 
@@ -47,7 +53,8 @@ export function datasetEvaluateCommand(): Command {
   return new Command('evaluate')
     .description(
       "train baseline classifiers (majority, random forest) on a version's SYN-ACK features and judge p0f's database " +
-        'beside them: top-1/top-2/balanced accuracy, per-class table, informative features; stored in VERSION/evaluation/',
+        'and a p0f database learned from the training split (osfp dataset p0f-db) beside them: top-1/top-2/balanced ' +
+        'accuracy, per-class table, informative features; stored in VERSION/evaluation/',
     )
     .argument('<ref>', 'NAME[@V] (no @V = latest)', (s: string) => {
       parseVersionRef(s);
@@ -82,13 +89,21 @@ export function datasetEvaluateCommand(): Command {
         .default(d.maxTrainRows),
     )
     .addOption(new Option('--p0f-db <path>', "p0f's fingerprint database (p0f.fp)").default(DEFAULT_P0F_DB_PATH))
-    .option('--no-p0f', 'skip the p0f baseline')
+    .option('--no-p0f', "skip p0f's own database (the learned one needs no file)")
+    .option('--no-p0f-learned', 'skip the p0f database learned from the training split')
+    .option(
+      '--truth <file>',
+      "ground truth, as written by `pnpm lab truth --out FILE` (CSV ip,fingerprint,class,...): adds Nmap's label, " +
+        'the models and the p0f databases against it to the report',
+    )
     .option('--json', 'print report.json instead of report.md')
     .action(async (ref: string, opts: EvaluateCliOptions) => {
       const passive: PassiveBaseline | null = opts.p0f
         ? p0fBaseline(await loadP0fDatabaseOrSayHowToSkip(opts.p0fDb))
         : null;
       const version = await resolveVersion(opts.dataDir, ref);
+      // Read and checked before anything is evaluated or written; the lab writes the default taxonomy's classes.
+      const truth = opts.truth === undefined ? null : await readGroundTruth(opts.truth, DEFAULT_TAXONOMY.version);
       const result = await evaluateVersion(version.dir, {
         seed: opts.seed,
         testFraction: opts.testFraction,
@@ -98,6 +113,8 @@ export function datasetEvaluateCommand(): Command {
         maxTrainRows: opts.maxTrainRows,
         importanceRepeats: d.importanceRepeats,
         passive,
+        learnedPassive: opts.p0fLearned ? learnedP0fBaseline() : null,
+        truth,
       });
       if (opts.json) process.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
       else process.stdout.write(`${result.markdown}\n`);

@@ -29,6 +29,7 @@ import { DEFAULT_TAXONOMY, parseTaxonomy, relabel, type Taxonomy } from '@osfp/l
 import { UsageError } from '../usage-error.ts';
 import { dataDirOption } from './data-dir-option.ts';
 import { datasetEvaluateCommand } from './dataset-evaluate.ts';
+import { datasetP0fDbCommand } from './dataset-p0f-db.ts';
 
 interface DataDirOpts {
   dataDir: string;
@@ -45,7 +46,7 @@ function refArgument(s: string): string {
 
 export function datasetCommand(): Command {
   const dataset = new Command('dataset').description(
-    'List, show, diff, export, verify, build and relabel immutable dataset versions (NAME@V; no @V = latest)',
+    'List, show, diff, export, verify, build, relabel and evaluate immutable dataset versions, and learn p0f databases from them (NAME@V; no @V = latest)',
   );
 
   dataset.addCommand(
@@ -165,6 +166,7 @@ export function datasetCommand(): Command {
       }),
   );
   dataset.addCommand(datasetEvaluateCommand());
+  dataset.addCommand(datasetP0fDbCommand());
   return dataset;
 }
 

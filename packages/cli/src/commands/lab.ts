@@ -3,12 +3,14 @@ import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { stringify } from 'csv-stringify';
 import {
+  describeProfile,
   labDown,
   labPlan,
   labStatus,
   labTargets,
   labTruth,
   labUp,
+  loadProfile,
   maxTargets,
   runningPlan,
   TARGET_FORMATS,
@@ -34,13 +36,25 @@ function upCommand(): Command {
     .description('Create the lab namespaces and start its servers and DNS (idempotent; needs root)')
     .addOption(prefixOption())
     .option(
+      '--profile <profile>',
+      'network conditions of every host: "internet" (20-300 ms, loss, firewalls, SYN cookies), "none", or a JSON file; ' +
+        'default: what a running lab has, else none. A lab running with another profile is rebuilt',
+    )
+    .option(
       '--os <fingerprint...>',
       'also emulate these nmap-os-db Fingerprint names, e.g. "FreeBSD 6.2-RELEASE" (one block of addresses each)',
     )
-    .action(async (options: PrefixOption & { os?: string[] }) => {
-      const plan = await labUp({ ...labOptions(options), ...(options.os ? { os: options.os } : {}) });
+    .action(async (options: PrefixOption & { profile?: string; os?: string[] }) => {
+      // Read and checked before anything is touched: a bad file is one clear message.
+      const profile = options.profile === undefined ? undefined : loadProfile(options.profile);
+      const plan = await labUp({
+        ...labOptions(options),
+        ...(profile !== undefined && { profile }),
+        ...(options.os ? { os: options.os } : {}),
+      });
       const lines = [
         `lab "${plan.prefix}" is up`,
+        `  profile ${describeProfile(plan.profile)}`,
         `  scanner namespace ${plan.scannerNamespace} (${plan.scannerAddress}); run tools there with: ip netns exec ${plan.scannerNamespace} <command>`,
         `  DNS ${plan.dnsServer} for *.${plan.domain}`,
         ...plan.personalities.map(
@@ -78,6 +92,7 @@ function statusCommand(): Command {
       } else {
         const lines = [
           `lab "${opts.prefix}" is ${status.up ? 'up' : status.namespaces.length > 0 ? 'partly up (run lab up to repair, or lab down)' : 'down'}`,
+          `  profile ${describeProfile(status.profile)}`,
           `  namespaces: ${status.namespaces.length > 0 ? status.namespaces.join(', ') : 'none'}`,
           ...status.processes.map(
             (p) => `  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'running' : 'NOT RUNNING'}`,

@@ -89,6 +89,21 @@ const redisUrl = z
   .string()
   .refine(isRedisUrl, 'expected a redis://host:port, rediss://host:port or unix:///path/to/socket URL');
 
+/**
+ * Defaults of the options that set a worker's pace, measured at internet
+ * round trips (docs/benchmarks.md says against what).
+ */
+export const COLLECT_DEFAULTS = {
+  /** Addresses per batch: one probe job and one label job each. */
+  batchSize: 256,
+  /** Probes in flight per worker. */
+  concurrency: 256,
+  /** Per-target probe deadline, ms. */
+  timeoutMs: 5000,
+  /** Batches enqueued and not yet written. */
+  maxInFlight: 8,
+} as const;
+
 /** Every option of `osfp collect`, validated; also what a run persists so --resume continues it unchanged. */
 export const CollectOptionsSchema = z
   .object({
@@ -102,9 +117,9 @@ export const CollectOptionsSchema = z
     // `both` about doubles the Nmap time for few new labels; and on a scanner without an IPv6
     // route every AAAA would only become an `unreachable` probe.
     ipVersion: z.enum(IP_VERSION_CHOICES).default('4'),
-    batchSize: intIn(1, 100_000).default(256),
-    concurrency: intIn(1, 100_000).default(256),
-    timeout: duration(100, HOUR).default(5000),
+    batchSize: intIn(1, 100_000).default(COLLECT_DEFAULTS.batchSize),
+    concurrency: intIn(1, 100_000).default(COLLECT_DEFAULTS.concurrency),
+    timeout: duration(100, HOUR).default(COLLECT_DEFAULTS.timeoutMs),
     rate: z.coerce.number().min(0).default(0),
     contact: z.url('expected a URL (http://, https:// or mailto:)').optional(),
     label: labelPolicy.default({ mode: 'all' }),
@@ -123,8 +138,11 @@ export const CollectOptionsSchema = z
     ).default([]),
     redis: redisUrl.optional(),
     localWorkers: bool.default(true),
-    maxInFlight: intIn(1, 10_000).default(8),
+    maxInFlight: intIn(1, 10_000).default(COLLECT_DEFAULTS.maxInFlight),
     lab: z.union([z.string(), z.literal(true)]).optional(),
+    // Set by `collect --lab` from the lab's state, so the run (and every version built from it) says
+    // which network profile its lab had: the profile as the lab applied it, or null for a free network.
+    labProfile: z.looseObject({ name: z.string() }).nullable().optional(),
     progress: z.enum(['auto', 'tty', 'log']).default('auto'),
     logInterval: duration(100, DAY).default(10_000),
     logFile: z.string().min(1).optional(),

@@ -17,6 +17,7 @@ import {
   DEFAULT_EVALUATE_OPTIONS,
   evaluateVersion,
   openStore,
+  parseGroundTruth,
   resolveVersion,
   type PassiveBaseline,
 } from '@osfp/dataset';
@@ -101,22 +102,33 @@ const passive: PassiveBaseline = {
       : { kind: 'none' },
 };
 
-/** `personalities@1`: four synthetic server personalities, evaluated (confusion matrix, importance, p0f). */
+/**
+ * `personalities@1`: four synthetic server personalities, evaluated (confusion
+ * matrix, importance, p0f), against a ground truth that lists every host but
+ * the last and says what Nmap's label says, except on the first 10 hosts.
+ */
 export async function evaluatedDataset(dataDir: string): Promise<void> {
   const store = await openStore(dataDir);
+  const rows = syntheticRows({ perClass: [60, 40, 30, 24], labelNoise: 0.05 }).map((s, i) => ({
+    ...row('pers-1', i),
+    ...s,
+  }));
   try {
     await store.registerRun({ ...run('pers-1', 'personalities'), provenance: PROVENANCE });
-    const rows = syntheticRows({ perClass: [60, 40, 30, 24], labelNoise: 0.05 }).map((s, i) => ({
-      ...row('pers-1', i),
-      ...s,
-    }));
     await store.writeBatch('pers-1', '0', rows);
     await store.buildVersion('personalities', { runs: ['pers-1'] });
   } finally {
     await store.close();
   }
   const version = await resolveVersion(dataDir, 'personalities@1');
-  await evaluateVersion(version.dir, { ...DEFAULT_EVALUATE_OPTIONS, trees: 8, maxDepth: 8, passive });
+  const truth = parseGroundTruth(
+    [
+      'ip,fingerprint,class',
+      ...rows.slice(0, -1).map((r, i) => `${r.ip},synthetic,${i < 10 ? 'Linux 5.X' : r.label}`),
+    ].join('\n'),
+    'lab-truth.csv',
+  );
+  await evaluateVersion(version.dir, { ...DEFAULT_EVALUATE_OPTIONS, trees: 8, maxDepth: 8, passive, truth });
 }
 
 /** Every file under `dir` with its size and sha256: equal before and after means nothing was written. */

@@ -7,15 +7,20 @@
 import { majorityClassifier, randomForestClassifier, type Classifier } from './classifiers.ts';
 import { EvaluationInputError } from './evaluation-error.ts';
 import type { EvaluationRow, EvaluationRows } from './evaluation-row.ts';
+import { evaluationSplit, hasUsableLabel, validateSplitOptions } from './evaluation-split.ts';
 import { familyOfClass } from './family.ts';
 import { fitFeatureEncoder } from './feature-encoding.ts';
 import { modelFigures, type ModelFigures, type ScoredRow } from './metrics.ts';
-import type { PassiveBaseline, PassiveVerdict } from './passive-baseline.ts';
+import type { LearnedPassiveBaseline, PassiveBaseline, PassiveVerdict, TrainingRows } from './passive-baseline.ts';
 import { agreesOnClass, passiveFigures, type PassiveFigures } from './passive-figures.ts';
 import { permutationImportance, type FeatureImportance } from './permutation-importance.ts';
-import { stratifiedSplit, stratifiedSubsample } from './stratified-split.ts';
+import { NMAP_LABEL, type Reference } from './reference.ts';
+import { stratifiedSubsample } from './stratified-split.ts';
+import type { GroundTruth } from './ground-truth.ts';
+import { truthTables, type TruthReport } from './truth-tables.ts';
 
-export const REPORT_FORMAT = 'osfp-evaluation-1';
+/** Version 2 added the learned database (`learnedPassive`, `learned_*` predictions) and `builtFrom`/`reference`. */
+export const REPORT_FORMAT = 'osfp-evaluation-2';
 
 /** Test rows used for permutation importance (a stratified sample beyond this). */
 export const IMPORTANCE_MAX_ROWS = 5_000;
@@ -35,6 +40,10 @@ export interface EvaluateOptions {
   readonly importanceRepeats: number;
   /** The hand-written database to judge beside the models (p0f), if any. */
   readonly passive: PassiveBaseline | null;
+  /** A database to build from the training split and judge on the test split (osfp's learned p0f database), if any. */
+  readonly learnedPassive: LearnedPassiveBaseline | null;
+  /** What each address truly runs (`--truth`): adds the tables against it to the report. */
+  readonly truth?: GroundTruth | null;
 }
 
 export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = {
@@ -47,6 +56,7 @@ export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = {
   maxTrainRows: 20_000,
   importanceRepeats: 2,
   passive: null,
+  learnedPassive: null,
 };
 
 export interface ClassCount {
@@ -68,18 +78,24 @@ export interface ModelResult {
 export interface PassiveResult {
   readonly name: string;
   readonly source: string;
+  /** `given`: judged as is; `training-split`: built from the training rows, so only the test split is a fair score. */
+  readonly builtFrom: 'given' | 'training-split';
+  /** What its verdicts are scored against (`nmap`: the row's Nmap label). */
+  readonly reference: string;
   /** On the same test rows as the models. */
   readonly test: PassiveFigures;
-  /** On every labelled row (the database is not trained, so it can be judged on all of them). */
-  readonly labelled: PassiveFigures;
-  /** What the database said, most frequent first, with the Nmap labels it met. */
+  /** A given database, on every labelled row (it never saw them, so all of them are fair). */
+  readonly labelled: PassiveFigures | null;
+  /** A learned database, on the rows it was built from: how faithfully it keeps them, not how it generalises. */
+  readonly train: PassiveFigures | null;
+  /** What the database said (on `labelled` for a given one, on the test split for a learned one), most frequent first. */
   readonly labels: readonly { label: string; rows: number; classes: readonly string[]; agreeing: number }[];
 }
 
 export interface EvaluationReport {
   readonly format: typeof REPORT_FORMAT;
   readonly subject: Readonly<Record<string, string | number | null>>;
-  readonly options: Omit<EvaluateOptions, 'passive'>;
+  readonly options: Omit<EvaluateOptions, 'passive' | 'learnedPassive' | 'truth'>;
   readonly rows: {
     readonly total: number;
     /** Rows without a usable label (label_status not ok, or no label): never trained on or scored. */
@@ -97,7 +113,12 @@ export interface EvaluationReport {
   readonly models: readonly ModelResult[];
   /** Random forest's permutation importance on the test split. */
   readonly featureImportance: readonly FeatureImportance[];
+  /** The given database (p0f's), if one was judged. */
   readonly passive: PassiveResult | null;
+  /** The database learned from the training split, if one was built. */
+  readonly learnedPassive: PassiveResult | null;
+  /** Nmap, the models and the databases against the ground truth, when one was given (absent in older reports). */
+  readonly truth?: TruthReport | null;
 }
 
 export type RowRole = 'train' | 'train-unused' | 'test' | 'below-min-support' | 'unlabelled';
@@ -111,6 +132,10 @@ export interface RowPrediction {
   readonly p0f_label: string | null;
   readonly p0f_quality: string;
   readonly p0f_agrees: boolean | null;
+  /** The learned database's verdict (it learned from the `train` rows: judge it on `test` rows). */
+  readonly learned_label: string | null;
+  readonly learned_quality: string;
+  readonly learned_agrees: boolean | null;
   readonly model_top1: string | null;
   readonly model_top2: string | null;
 }
@@ -131,9 +156,9 @@ export interface Evaluation {
 const ROLES: readonly RowRole[] = ['unlabelled', 'below-min-support', 'train-unused', 'train', 'test'];
 
 /**
- * Runs the evaluation. Holds per row only a few numbers (its role, its p0f
- * verdict, its model ranking when tested) beside the rows themselves, and
- * the features of the training and test rows.
+ * Runs the evaluation. Holds per row only a few numbers (its role, the
+ * databases' verdicts, the models' first two classes when tested) beside the
+ * rows themselves, and the features of the training and test rows.
  */
 export function evaluateRows(
   rows: EvaluationRows,
@@ -143,43 +168,12 @@ export function evaluateRows(
   validateOptions(options);
   const n = rows.length;
   const rowAt = (i: number) => rows.at(i) as EvaluationRow;
-  const usable = (r: EvaluationRow) => r.label_status === 'ok' && r.label !== null && r.label !== '';
-  // Every row's label (shared strings) and usability, read once.
-  const labels: string[] = new Array<string>(n);
-  const labelled: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = rowAt(i);
-    labels[i] = r.label ?? '';
-    if (usable(r)) labelled.push(i);
-  }
+  const usable = hasUsableLabel;
+  // The split reads every row once and keeps its label (shared strings).
+  const split = evaluationSplit(rows, options);
+  const { labels, labelled, supportByClass, classes, rare, evaluated, test } = split;
+  const trainAll = split.train;
   const labelOf = (i: number) => labels[i] ?? '';
-
-  const supportByClass = new Map<string, number>();
-  for (const i of labelled) supportByClass.set(labelOf(i), (supportByClass.get(labelOf(i)) ?? 0) + 1);
-  const allClasses = [...supportByClass.keys()].sort();
-  if (labelled.length === 0) {
-    throw new EvaluationInputError(`nothing to evaluate: none of the ${n} rows has a label (label_status ok)`);
-  }
-  if (allClasses.length < 2) {
-    throw new EvaluationInputError(
-      `cannot evaluate a dataset with a single class ("${allClasses[0]}", ${labelled.length} rows): a classifier needs at least two classes; collect more varied targets`,
-    );
-  }
-  const rare = allClasses.filter((c) => (supportByClass.get(c) ?? 0) < options.minSupport);
-  const classes = allClasses.filter((c) => !rare.includes(c));
-  if (classes.length < 2) {
-    throw new EvaluationInputError(
-      `only ${classes.length} class(es) have at least --min-support ${options.minSupport} rows (${allClasses
-        .map((c) => `${c}: ${supportByClass.get(c)}`)
-        .join(', ')}); lower --min-support or collect more rows`,
-    );
-  }
-
-  const evaluatedClass = new Set(classes);
-  const evaluated = labelled.filter((i) => evaluatedClass.has(labelOf(i)));
-  const split = stratifiedSplit(evaluated.map(labelOf), options.testFraction, options.seed);
-  const trainAll = split.train.map((k) => evaluated[k] ?? 0);
-  const test = split.test.map((k) => evaluated[k] ?? 0);
   const trainUsed = stratifiedSubsample(trainAll, labels, options.maxTrainRows, options.seed);
 
   const encoder = fitFeatureEncoder(trainUsed.map(rowAt));
@@ -192,10 +186,12 @@ export function evaluateRows(
     randomForestClassifier({ trees: options.trees, seed: options.seed, maxDepth: options.maxDepth }),
   ];
   const results: ModelResult[] = [];
-  // The forest's first two classes per test row: all the report and the predictions use of its ranking.
-  const forestTop = [new Int16Array(test.length).fill(-1), new Int16Array(test.length).fill(-1)] as const;
+  // A model's first two classes per test row (class indexes, -1: none): all the report, the predictions
+  // and the truth tables use of a ranking. Kept for the forest, and for every model when there is a truth.
+  const tops = new Map<string, TopTwo>();
   for (const model of models) {
     model.fit(xTrain, yTrain, classes);
+    const top2 = model.name === 'random-forest' || options.truth ? topTwo(test.length) : null;
     // A chunk of test rows at a time (a row's ranking depends on it alone): a quarter of a million rows'
     // features and rankings at once took most of a gigabyte.
     const scored: ScoredRow[] = [];
@@ -204,13 +200,14 @@ export function evaluateRows(
       const ranked = model.rank(chunk.map((i) => encoder.encode(rowAt(i))));
       chunk.forEach((i, j) => {
         const top = (ranked[j] ?? []).slice(0, 2);
-        if (model.name === 'random-forest') {
-          forestTop[0][from + j] = top[0] ?? -1;
-          forestTop[1][from + j] = top[1] ?? -1;
+        if (top2) {
+          top2[0][from + j] = top[0] ?? -1;
+          top2[1][from + j] = top[1] ?? -1;
         }
         scored.push({ label: labelOf(i), label2: rowAt(i).label_2, ranked: top.map((c) => classes[c] ?? '') });
       });
     }
+    if (top2) tops.set(model.name, top2);
     results.push({
       name: model.name,
       description: model.description,
@@ -233,7 +230,19 @@ export function evaluateRows(
 
   const verdicts = options.passive ? judgeAll(options.passive, rows) : null;
   const passive =
-    options.passive && verdicts ? passiveResult(options.passive, labelOf, labelled, test, verdicts) : null;
+    options.passive && verdicts
+      ? passiveResult(options.passive, 'given', rowAt, verdicts, NMAP_LABEL, { test, labelled, over: labelled })
+      : null;
+  const learned = options.learnedPassive?.learn(rowsAt(rows, trainAll)) ?? null;
+  const learnedVerdicts = learned ? judgeAll(learned, rows) : null;
+  const learnedPassive =
+    learned && learnedVerdicts
+      ? passiveResult(learned, 'training-split', rowAt, learnedVerdicts, NMAP_LABEL, {
+          test,
+          train: trainAll,
+          over: test,
+        })
+      : null;
 
   const role = new Uint8Array(n); // ROLES[0]: unlabelled
   const roleCode = (r: RowRole) => ROLES.indexOf(r);
@@ -243,9 +252,11 @@ export function evaluateRows(
   for (const i of test) role[i] = roleCode('test');
   const testPosition = new Int32Array(n).fill(-1);
   test.forEach((i, k) => (testPosition[i] = k));
+  const forestTop = tops.get('random-forest') ?? topTwo(test.length);
   const predictionAt = (i: number): RowPrediction => {
     const r = rowAt(i);
     const verdict = verdicts?.of(i);
+    const learnedVerdict = learnedVerdicts?.of(i);
     const k = testPosition[i] ?? -1;
     const top = (j: 0 | 1) => (k < 0 ? null : (classes[forestTop[j][k] ?? -1] ?? null));
     return {
@@ -256,6 +267,14 @@ export function evaluateRows(
       p0f_label: verdict?.kind === 'match' ? verdict.label : null,
       p0f_quality: verdict === undefined ? 'not-run' : verdict.kind === 'match' ? verdict.quality : verdict.kind,
       p0f_agrees: verdict === undefined || !usable(r) ? null : agreesOnClass(r.label ?? '', verdict),
+      learned_label: learnedVerdict?.kind === 'match' ? learnedVerdict.label : null,
+      learned_quality:
+        learnedVerdict === undefined
+          ? 'not-run'
+          : learnedVerdict.kind === 'match'
+            ? learnedVerdict.quality
+            : learnedVerdict.kind,
+      learned_agrees: learnedVerdict === undefined || !usable(r) ? null : agreesOnClass(r.label ?? '', learnedVerdict),
       model_top1: top(0),
       model_top2: top(1),
     };
@@ -267,7 +286,30 @@ export function evaluateRows(
     },
   };
 
-  const { passive: _omit, ...reportOptions } = options;
+  const truth = options.truth
+    ? truthTables({
+        rows,
+        truth: options.truth,
+        versionTaxonomy: typeof subject['taxonomyVersion'] === 'string' ? subject['taxonomyVersion'] : null,
+        test,
+        models: models.map((m) => {
+          const top2 = tops.get(m.name) as TopTwo;
+          return {
+            name: m.name,
+            ranked: (k: number) =>
+              [top2[0][k] ?? -1, top2[1][k] ?? -1].flatMap((c) => (c < 0 ? [] : [classes[c] ?? ''])),
+          };
+        }),
+        passive: [
+          ...(passive && verdicts ? [{ name: passive.name, builtFrom: 'given' as const, verdictOf: verdicts.of }] : []),
+          ...(learnedPassive && learnedVerdicts
+            ? [{ name: learnedPassive.name, builtFrom: 'training-split' as const, verdictOf: learnedVerdicts.of }]
+            : []),
+        ],
+      })
+    : null;
+
+  const { passive: _omit, learnedPassive: _omitToo, truth: _omitTruth, ...reportOptions } = options;
   const count = (list: readonly number[], cls: string) => list.reduce((m, i) => m + (labelOf(i) === cls ? 1 : 0), 0);
   const report: EvaluationReport = {
     format: REPORT_FORMAT,
@@ -293,8 +335,25 @@ export function evaluateRows(
     models: results,
     featureImportance,
     passive,
+    learnedPassive,
+    ...(truth ? { truth } : {}),
   };
   return { report, predictions };
+}
+
+/** A model's first two classes per test row (class indexes; -1: none). */
+type TopTwo = readonly [Int16Array, Int16Array];
+
+const topTwo = (length: number): TopTwo => [new Int16Array(length).fill(-1), new Int16Array(length).fill(-1)];
+
+/** Some rows by index, each built when it is reached (a learned database reads its training rows this way). */
+function rowsAt(rows: EvaluationRows, indexes: readonly number[]): TrainingRows {
+  return {
+    length: indexes.length,
+    *[Symbol.iterator]() {
+      for (const i of indexes) yield rows.at(i) as EvaluationRow;
+    },
+  };
 }
 
 /** Every row's verdict. */
@@ -325,38 +384,49 @@ function judgeAll(baseline: PassiveBaseline, rows: EvaluationRows): Verdicts {
   return { of: (i) => found[ids[i] ?? -1] };
 }
 
+/**
+ * A database's figures against one reference: on the test split always; on
+ * every labelled row for a given database, on the training rows for a learned
+ * one; and the labels it said over `over`.
+ */
 function passiveResult(
   baseline: PassiveBaseline,
-  labelOf: (i: number) => string,
-  labelled: readonly number[],
-  test: readonly number[],
+  builtFrom: PassiveResult['builtFrom'],
+  rowAt: (i: number) => EvaluationRow,
   verdicts: Verdicts,
+  reference: Reference,
+  sets: { test: readonly number[]; labelled?: readonly number[]; train?: readonly number[]; over: readonly number[] },
 ): PassiveResult {
-  const judged = (indexes: readonly number[]) =>
-    indexes.map((i) => ({ label: labelOf(i), verdict: verdicts.of(i) ?? { kind: 'none' as const } }));
+  const scored = (indexes: readonly number[]) =>
+    indexes.flatMap((i) => {
+      const label = reference.classOf(rowAt(i));
+      return label === null ? [] : [{ label, verdict: verdicts.of(i) ?? { kind: 'none' as const } }];
+    });
   const byLabel = new Map<string, { rows: number; classes: readonly string[]; agreeing: number }>();
-  for (const i of labelled) {
-    const verdict = verdicts.of(i);
+  for (const { label, verdict } of scored(sets.over)) {
     const key =
-      verdict?.kind === 'match'
+      verdict.kind === 'match'
         ? verdict.label
-        : verdict?.kind === 'unreadable'
+        : verdict.kind === 'unreadable'
           ? '(unreadable signature)'
           : '(no match)';
     const entry = byLabel.get(key) ?? {
       rows: 0,
-      classes: verdict?.kind === 'match' ? verdict.classes : [],
+      classes: verdict.kind === 'match' ? verdict.classes : [],
       agreeing: 0,
     };
     entry.rows++;
-    if (verdict && agreesOnClass(labelOf(i), verdict)) entry.agreeing++;
+    if (agreesOnClass(label, verdict)) entry.agreeing++;
     byLabel.set(key, entry);
   }
   return {
     name: baseline.name,
     source: baseline.source,
-    test: passiveFigures(judged(test)),
-    labelled: passiveFigures(judged(labelled)),
+    builtFrom,
+    reference: reference.name,
+    test: passiveFigures(scored(sets.test)),
+    labelled: sets.labelled ? passiveFigures(scored(sets.labelled)) : null,
+    train: sets.train ? passiveFigures(scored(sets.train)) : null,
     labels: [...byLabel.entries()]
       .map(([label, e]) => ({ label, ...e }))
       .sort((a, b) => b.rows - a.rows || a.label.localeCompare(b.label)),
@@ -367,12 +437,7 @@ function validateOptions(o: EvaluateOptions): void {
   const check = (ok: boolean, what: string) => {
     if (!ok) throw new EvaluationInputError(what);
   };
-  check(Number.isInteger(o.seed), `--seed must be an integer, got ${o.seed}`);
-  check(o.testFraction > 0 && o.testFraction < 1, `--test-fraction must be between 0 and 1, got ${o.testFraction}`);
-  check(
-    Number.isInteger(o.minSupport) && o.minSupport >= 2,
-    `--min-support must be an integer >= 2, got ${o.minSupport}`,
-  );
+  validateSplitOptions(o);
   check(Number.isInteger(o.trees) && o.trees >= 1, `--trees must be a positive integer, got ${o.trees}`);
   check(Number.isInteger(o.maxDepth) && o.maxDepth >= 1, `--max-depth must be a positive integer, got ${o.maxDepth}`);
   check(

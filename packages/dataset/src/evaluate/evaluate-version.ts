@@ -37,5 +37,8 @@ async function subjectOf(versionDir: string): Promise<Record<string, string | nu
       subject[key] = value;
     }
   }
+  // The taxonomy its labels are under: the truth tables compare it with the truth's.
+  const provenance = (manifest as { provenance?: { taxonomyVersion?: unknown } }).provenance;
+  if (typeof provenance?.taxonomyVersion === 'string') subject['taxonomyVersion'] = provenance.taxonomyVersion;
   return subject;
 }

@@ -1,9 +1,13 @@
 export { EVALUATION_INPUT_COLUMNS } from './evaluation-row.ts';
-export type { EvaluationRow } from './evaluation-row.ts';
+export type { EvaluationRow, EvaluationRows } from './evaluation-row.ts';
 export { EvaluationInputError } from './evaluation-error.ts';
 export { familyOfClass } from './family.ts';
 export { FEATURE_NAMES } from './feature-encoding.ts';
-export type { PassiveBaseline, PassiveVerdict } from './passive-baseline.ts';
+export type { LearnedPassiveBaseline, PassiveBaseline, PassiveVerdict, TrainingRows } from './passive-baseline.ts';
+export { evaluationSplit, hasUsableLabel, trainingRows } from './evaluation-split.ts';
+export type { EvaluationSplit, SplitOptions } from './evaluation-split.ts';
+export { NMAP_LABEL } from './reference.ts';
+export type { Reference } from './reference.ts';
 export type { PassiveFigures } from './passive-figures.ts';
 export type { ClassFigures, ConfusionMatrix, ModelFigures } from './metrics.ts';
 export type { FeatureImportance } from './permutation-importance.ts';
@@ -19,6 +23,10 @@ export type {
   RowPrediction,
   RowRole,
 } from './evaluate-rows.ts';
+export { TRUTH_COLUMNS, parseGroundTruth, readGroundTruth } from './ground-truth.ts';
+export type { GroundTruth, TruthHost } from './ground-truth.ts';
+export { MISSING_TRUTH_EXAMPLES, truthTables } from './truth-tables.ts';
+export type { TruthClassFigures, TruthFigures, TruthReport } from './truth-tables.ts';
 export { readEvaluationRows } from './read-evaluation-rows.ts';
 export { renderEvaluationSummary, renderReportMarkdown } from './report-markdown.ts';
 export {

@@ -6,7 +6,7 @@
  *
  *   evaluation/report.json       EvaluationReport
  *   evaluation/report.md         the same, for people
- *   evaluation/predictions.parquet  one row per dataset row: role, p0f_label, model top-1/top-2
+ *   evaluation/predictions.parquet  one row per dataset row: role, p0f_label, learned_label, model top-1/top-2
  *   evaluation/split.csv         ip, port, role of every row, in the version's row order: the same
  *                                train/test assignment for readers without a Parquet library
  *                                (pandas on Debian, which packages no pyarrow; examples/python/)
@@ -15,10 +15,20 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { duckdbConfig } from '../duckdb-files.ts';
-import { REPORT_FORMAT, type Evaluation, type EvaluationReport, type RowPrediction } from './evaluate-rows.ts';
+import { DatasetInputError } from '../errors.ts';
+import {
+  REPORT_FORMAT,
+  type Evaluation,
+  type EvaluationReport,
+  type PassiveResult,
+  type RowPrediction,
+} from './evaluate-rows.ts';
+import type { PassiveFigures } from './passive-figures.ts';
 import { renderReportMarkdown } from './report-markdown.ts';
 
 export const EVALUATION_DIR = 'evaluation';
+/** Reports written before learned databases: still readable. */
+const REPORT_FORMAT_1 = 'osfp-evaluation-1';
 export const REPORT_JSON = 'report.json';
 export const REPORT_MD = 'report.md';
 export const PREDICTIONS_PARQUET = 'predictions.parquet';
@@ -35,6 +45,9 @@ export const PREDICTION_COLUMNS = [
   ['p0f_label', 'VARCHAR'],
   ['p0f_quality', 'VARCHAR'],
   ['p0f_agrees', 'BOOLEAN'],
+  ['learned_label', 'VARCHAR'],
+  ['learned_quality', 'VARCHAR'],
+  ['learned_agrees', 'BOOLEAN'],
   ['model_top1', 'VARCHAR'],
   ['model_top2', 'VARCHAR'],
 ] as const satisfies readonly (readonly [keyof RowPrediction, string])[];
@@ -114,12 +127,30 @@ export async function readEvaluation(versionDir: string): Promise<StoredEvaluati
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-  const report = JSON.parse(json) as EvaluationReport;
-  if (report.format !== REPORT_FORMAT) {
-    throw new Error(
-      `${join(dir, REPORT_JSON)} is not an osfp evaluation report (format ${String(report.format)}); re-run osfp dataset evaluate`,
+  const report = upgraded(JSON.parse(json) as StoredReport);
+  if (report === null) {
+    throw new DatasetInputError(
+      `${join(dir, REPORT_JSON)} is not an osfp evaluation report (format ${String((JSON.parse(json) as StoredReport).format)}); re-run osfp dataset evaluate`,
     );
   }
   const markdown = await readFile(join(dir, REPORT_MD), 'utf8');
   return { dir, report, markdown };
+}
+
+type StoredReport = { readonly format?: unknown } & Record<string, unknown>;
+type PassiveResultV1 = Omit<PassiveResult, 'builtFrom' | 'reference' | 'train' | 'labelled'> & {
+  labelled: PassiveFigures;
+};
+
+/** The report in the current format; a format-1 report (before learned databases) reads as one without it. */
+function upgraded(stored: StoredReport): EvaluationReport | null {
+  if (stored.format === REPORT_FORMAT) return stored as unknown as EvaluationReport;
+  if (stored.format !== REPORT_FORMAT_1) return null;
+  const passive = stored['passive'] as PassiveResultV1 | null;
+  return {
+    ...(stored as unknown as EvaluationReport),
+    format: REPORT_FORMAT,
+    passive: passive && { ...passive, builtFrom: 'given', reference: 'nmap', train: null },
+    learnedPassive: null,
+  };
 }

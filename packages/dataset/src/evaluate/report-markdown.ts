@@ -2,6 +2,7 @@
 import type { EvaluationReport, PassiveResult } from './evaluate-rows.ts';
 import type { ModelFigures } from './metrics.ts';
 import type { PassiveFigures } from './passive-figures.ts';
+import { renderTruthMarkdown, renderTruthSummary } from './report-truth-markdown.ts';
 
 const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
 const cell = (s: string): string => s.replaceAll('|', '\\|');
@@ -16,14 +17,15 @@ export function renderEvaluationSummary(report: EvaluationReport, reportPath: st
     const f = m.figures;
     out.push(`  ${m.name.padEnd(14)} top-1 ${pct(f.top1)}, top-2 ${pct(f.top2)}, balanced ${pct(f.balancedAccuracy)}`);
   }
-  if (report.passive) {
-    const t = report.passive.test;
+  for (const p of passives(report)) {
+    const t = p.test;
     out.push(
-      `  ${`${report.passive.name} database`.padEnd(14)} agrees with Nmap on the class ${pct(t.classAgreement)}, on the OS family ${pct(
+      `  ${`${p.name} database`.padEnd(14)} agrees with Nmap on the class ${pct(t.classAgreement)}, on the OS family ${pct(
         t.familyAgreement,
-      )} (matched ${pct(t.rows === 0 ? 0 : t.matched / t.rows)})`,
+      )} (matched ${pct(t.rows === 0 ? 0 : t.matched / t.rows)})${p.builtFrom === 'training-split' ? ', learned from the training split' : ''}`,
     );
   }
+  if (report.truth) out.push(...renderTruthSummary(report.truth));
   if (report.classesBelowMinSupport.length > 0) {
     out.push(
       `  below min support (${report.options.minSupport}): ${report.classesBelowMinSupport.map((c) => `${c.label} (${c.support})`).join(', ')}`,
@@ -52,7 +54,6 @@ export function renderReportMarkdown(report: EvaluationReport): string {
   );
 
   out.push('## Models (test split)', '');
-  const passive = report.passive;
   out.push(
     "| model | top-1 | top-2 | balanced accuracy | top-1 in Nmap's top-2 | OS family |",
     '|---|---:|---:|---:|---:|---:|',
@@ -63,9 +64,9 @@ export function renderReportMarkdown(report: EvaluationReport): string {
       `| ${m.name} | ${pct(f.top1)} | ${pct(f.top2)} | ${pct(f.balancedAccuracy)} | ${pct(f.top1InNmapTop2)} | ${pct(f.familyAccuracy)} |`,
     );
   }
-  if (passive) {
-    const t = passive.test;
-    out.push(`| ${passive.name} database | ${pct(t.classAgreement)} | – | – | – | ${pct(t.familyAgreement)} |`);
+  for (const p of passives(report)) {
+    const t = p.test;
+    out.push(`| ${title(p)} | ${pct(t.classAgreement)} | – | – | – | ${pct(t.familyAgreement)} |`);
   }
   out.push('');
   for (const m of report.models) out.push(`- **${m.name}**: ${m.description}`);
@@ -104,8 +105,10 @@ export function renderReportMarkdown(report: EvaluationReport): string {
   for (const f of report.featureImportance) out.push(`| ${f.feature} | ${(f.importance * 100).toFixed(1)} points |`);
   out.push('');
 
-  if (passive) out.push(...renderPassive(passive));
+  if (report.passive) out.push(...renderPassive(report.passive, forest?.figures.top1 ?? null));
   else out.push('## p0f baseline', '', 'Not run (no p0f database given).', '');
+  if (report.learnedPassive) out.push(...renderPassive(report.learnedPassive, forest?.figures.top1 ?? null));
+  if (report.truth) out.push(...renderTruthMarkdown(report.truth));
   return out.join('\n');
 }
 
@@ -117,10 +120,31 @@ function renderConfusion(model: string, m: ModelFigures['confusion']): string[] 
   return out;
 }
 
-function renderPassive(p: PassiveResult): string[] {
-  const out = [`## ${p.name} baseline (${p.source})`, ''];
+/** The databases judged, the given one first. */
+function passives(report: EvaluationReport): PassiveResult[] {
+  return [report.passive, report.learnedPassive].filter((p): p is PassiveResult => p !== null);
+}
+
+function title(p: PassiveResult): string {
+  return p.builtFrom === 'training-split' ? `${p.name} database (built from the training split)` : `${p.name} database`;
+}
+
+function renderPassive(p: PassiveResult, forestTop1: number | null): string[] {
+  const learned = p.builtFrom === 'training-split';
+  const out = [
+    `## ${title(p)}`,
+    '',
+    `Source: ${p.source}. Scored against: ${p.reference === 'nmap' ? "Nmap's label" : p.reference}.`,
+    '',
+  ];
+  if (learned && forestTop1 !== null && forestTop1 > 0) {
+    out.push(
+      `On the test split it agrees with the class as often as ${pct(p.test.classAgreement / forestTop1)} of the random forest's top-1.`,
+      '',
+    );
+  }
   out.push(
-    '| rows | count | matched | exact / generic / fuzzy | agrees with Nmap class | agrees with Nmap OS family | class agreement when matched |',
+    '| rows | count | matched | exact / generic / fuzzy | agrees with class | agrees with OS family | class agreement when matched |',
   );
   out.push('|---|---:|---:|---|---:|---:|---:|');
   const line = (name: string, f: PassiveFigures) => {
@@ -129,8 +153,14 @@ function renderPassive(p: PassiveResult): string[] {
       f.classAgreement,
     )} | ${pct(f.familyAgreement)} | ${pct(f.matched === 0 ? null : f.classAgreementWhenMatched)} |`;
   };
-  out.push(line('test split', p.test), line('all labelled', p.labelled), '');
-  out.push('| p0f said | rows | counts as dataset class | agreeing |', '|---|---:|---|---:|');
+  out.push(line('test split', p.test));
+  if (p.labelled) out.push(line('all labelled', p.labelled));
+  if (p.train) out.push(line('training split (built from these)', p.train));
+  out.push('');
+  out.push(
+    `| ${p.name} said${learned ? ' (test split)' : ''} | rows | counts as dataset class | agreeing |`,
+    '|---|---:|---|---:|',
+  );
   for (const l of p.labels) {
     out.push(
       `| ${cell(l.label)} | ${l.rows} | ${l.classes.length === 0 ? '–' : cell(l.classes.join(', '))} | ${l.agreeing} |`,

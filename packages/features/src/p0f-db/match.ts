@@ -19,7 +19,7 @@
  */
 import type { P0fDatabase, P0fTcpSignature } from './database.ts';
 import type { ObservedSignature } from './observed.ts';
-import type { P0fQuirk } from './signature.ts';
+import type { P0fQuirk, WindowTerm } from './signature.ts';
 
 /** p0f's MAX_DIST (config.h): farther than this, a TTL match is only fuzzy. */
 export const P0F_MAX_DIST = 35;
@@ -113,6 +113,122 @@ export function findMatch(signatures: readonly P0fTcpSignature[], observed: Obse
     quality: 'fuzzy',
     distance: inRange ? fuzzyMatch.ittl - sig.ttl : guessDistance(sig.ttl),
   };
+}
+
+/**
+ * findMatch() over a fixed list, indexed for judging many SYN-ACKs against a
+ * large database, with the same answer. Within an option layout, signatures
+ * that name their IP version and have a fixed TTL are filed by quirks and
+ * initial TTL; the others are always looked at. An exact or generic match
+ * needs the packet's quirks and an initial TTL 0-35 hops above its TTL; a
+ * fuzzy one, quirks that differ at most by `df`/`id+` missing or `id-`/`ecn`
+ * added. The first match of the best kind in file order wins, as in p0f.
+ * `fuzzy: false` stops at exact and generic matches (the fuzzy search walks
+ * much more of the list).
+ */
+export function layoutMatcher(
+  signatures: readonly P0fTcpSignature[],
+  { fuzzy: withFuzzy = true }: { readonly fuzzy?: boolean } = {},
+): (observed: ObservedSynAck) => P0fMatch | null {
+  interface LayoutIndex {
+    readonly all: P0fTcpSignature[];
+    /** quirks -> initial TTL -> window key -> signatures, in file order. */
+    readonly keyed: Map<string, Map<number, Map<string, P0fTcpSignature[]>>>;
+    /** Wildcard IP version or `ttl-`: always looked at. */
+    readonly loose: P0fTcpSignature[];
+    /** p0f's "first fuzzy match, unless it is a userland tool" needs the whole list when there are any. */
+    userland: boolean;
+  }
+  const position = new Map<P0fTcpSignature, number>();
+  const byLayout = new Map<string, LayoutIndex>();
+  signatures.forEach((signature, i) => {
+    position.set(signature, i);
+    let index = byLayout.get(signature.optionLayout);
+    if (!index) {
+      index = { all: [], keyed: new Map(), loose: [], userland: false };
+      byLayout.set(signature.optionLayout, index);
+    }
+    index.all.push(signature);
+    if (signature.label.osClass === null) index.userland = true;
+    if (signature.ipVersion === null || signature.badTtl) {
+      index.loose.push(signature);
+      return;
+    }
+    const byTtl = getOrSet(
+      index.keyed,
+      quirkKey(signature.quirks),
+      () => new Map<number, Map<string, P0fTcpSignature[]>>(),
+    );
+    const byWindow = getOrSet(byTtl, signature.ittl, () => new Map<string, P0fTcpSignature[]>());
+    getOrSet(byWindow, windowKey(signature.window), (): P0fTcpSignature[] => []).push(signature);
+  });
+
+  const earliest = (a: P0fMatch | null, b: P0fMatch | null) =>
+    b === null || (a !== null && (position.get(a.signature) ?? 0) < (position.get(b.signature) ?? 0)) ? a : b;
+
+  return (observed) => {
+    const index = byLayout.get(observed.signature.optionLayout);
+    if (!index) return null;
+    const ttl = observed.signature.ttl;
+    const window = rawWindow(observed);
+    // The window keys a signature needs to match this packet at all (windowMatches()).
+    const windows = [...new Set(['other', `value:${window}`, windowKey(observed.signature.window)])];
+    const candidates = [index.loose];
+    for (const [ittl, byWindow] of index.keyed.get(quirkKey(observed.signature.quirks)) ?? []) {
+      if (ittl < ttl || ittl - ttl > P0F_MAX_DIST) continue;
+      for (const key of windows) {
+        const refs = byWindow.get(key);
+        if (refs) candidates.push(refs);
+      }
+    }
+    let exact: P0fMatch | null = null;
+    let generic: P0fMatch | null = null;
+    for (const refs of candidates) {
+      const m = findMatch(refs, observed);
+      if (m?.quality === 'exact') exact = earliest(exact, m);
+      else if (m?.quality === 'generic') generic = earliest(generic, m);
+    }
+    if (exact !== null || generic !== null || !withFuzzy) return exact ?? generic;
+    if (index.userland) return findMatch(index.all, observed);
+    let fuzzy = findMatch(index.loose, observed);
+    for (const quirks of fuzzyQuirkVariants(observed.signature.quirks)) {
+      for (const byWindow of index.keyed.get(quirks)?.values() ?? []) {
+        for (const key of windows) fuzzy = earliest(fuzzy, findMatch(byWindow.get(key) ?? [], observed));
+      }
+    }
+    return fuzzy;
+  };
+}
+
+/** Window terms by what they can match: a value, a multiplier of MSS or MTU, or anything else (`*`, `%N`). */
+function windowKey(term: WindowTerm): string {
+  return term.kind === 'any' || term.kind === 'mod' ? 'other' : `${term.kind}:${term.value}`;
+}
+
+function getOrSet<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+const quirkKey = (quirks: Iterable<string>) => [...quirks].sort().join(',');
+
+/** Quirk sets a signature may have to match these quirks fuzzily (or exactly): `df`/`id+` more, `id-`/`ecn` fewer. */
+function fuzzyQuirkVariants(quirks: ReadonlySet<P0fQuirk>): string[] {
+  const subsets = <T>(items: readonly T[]): T[][] =>
+    items.reduce<T[][]>((acc, item) => [...acc, ...acc.map((s) => [...s, item])], [[]]);
+  const addable = [...FUZZY_WHEN_DELETED].filter((q) => !quirks.has(q));
+  const removable = [...FUZZY_WHEN_ADDED].filter((q) => quirks.has(q));
+  const variants: string[] = [];
+  for (const add of subsets(addable)) {
+    for (const remove of subsets(removable)) {
+      variants.push(quirkKey([...[...quirks].filter((q) => !remove.includes(q)), ...add]));
+    }
+  }
+  return variants;
 }
 
 function windowMatches(ref: P0fTcpSignature, sig: ObservedSignature, window: number | null): boolean {

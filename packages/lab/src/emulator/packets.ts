@@ -58,6 +58,31 @@ export function readIpv4(frame: Buffer, length: number): Ipv4View | null {
   };
 }
 
+export const ETHERTYPE_IPV6 = 0x86dd;
+
+/** The parts of an IPv6 frame a path needs; only TCP or UDP right after the fixed header (no extension headers). */
+export interface Ipv6View {
+  /** Offset of the IPv6 header in the frame. */
+  ip: number;
+  /** Next header: the transport protocol. */
+  protocol: number;
+  /** Offset of the transport header. */
+  l4: number;
+  /** Bytes from l4 to the end of the payload (never past the capture). */
+  l4Length: number;
+}
+
+/** The IPv6 header of an Ethernet frame carrying TCP or UDP directly, or null for anything else. */
+export function readIpv6(frame: Buffer, length: number): Ipv6View | null {
+  if (length < ETH_HEADER + 40 || frame.readUInt16BE(12) !== ETHERTYPE_IPV6) return null;
+  const ip = ETH_HEADER;
+  if ((frame[ip] ?? 0) >> 4 !== 6) return null;
+  const protocol = frame[ip + 6] ?? 0;
+  if (protocol !== PROTO_TCP && protocol !== PROTO_UDP) return null;
+  const l4 = ip + 40;
+  return { ip, protocol, l4, l4Length: Math.min(length, l4 + frame.readUInt16BE(ip + 4)) - l4 };
+}
+
 export interface TcpView {
   srcPort: number;
   dstPort: number;

@@ -25,7 +25,7 @@ import {
   type Ipv4View,
   type TcpView,
 } from './packets.ts';
-import { DelayLine, hostPath, isIdlePath, type HostPath, type PathSpec } from './path.ts';
+import { DelayLine, hostPath, isIdlePath, pathSeed, type HostPath, type PathSpec } from './path.ts';
 import { classifyTcp } from './probes.ts';
 import { hashSeed, seededRng, type Rng } from './random.ts';
 import { IpIdCounter, IsnGenerator, TsClock } from './sequences.ts';
@@ -177,7 +177,7 @@ export class EmulatedStack {
       icmpId,
       isn: new IsnGenerator(profile.isn, rng),
       ts: profile.tsHz === null ? null : new TsClock(profile.tsHz, rng),
-      path: this.o.path && !isIdlePath(this.o.path) ? hostPath(this.o.path, seed ^ 0x9a7) : null,
+      path: this.o.path ? hostPath(this.o.path, pathSeed(ip)) : null,
     };
     this.hosts.set(ip, h);
     return h;
@@ -224,25 +224,27 @@ export class EmulatedStack {
       this.counters.ignored++;
       return;
     }
-    const firewalled = this.o.path?.firewalled === true;
+    const path = host.path;
     const peerMac = frame.subarray(6, 12);
     if (ip.protocol === PROTO_TCP) {
       const seg = readTcp(frame, ip);
       if (!seg) return;
-      if (firewalled && seg.dstPort !== this.httpPort && seg.dstPort !== this.tlsPort) return;
+      if (path && !path.passes(seg.dstPort)) return;
       this.counters.tcp++;
       this.tcp(host, frame, ip, seg, peerMac, at);
-    } else if (ip.protocol === PROTO_UDP && !firewalled) {
+    } else if (path && !path.passes(null)) {
+      return;
+    } else if (ip.protocol === PROTO_UDP) {
       this.counters.udp++;
       this.udp(host, frame, ip, peerMac, at);
-    } else if (ip.protocol === PROTO_ICMP && !firewalled) {
+    } else if (ip.protocol === PROTO_ICMP) {
       this.counters.icmp++;
       this.icmp(host, frame, ip, peerMac, at);
     }
   }
 
   private transmit(host: HostState, length: number): void {
-    if (!host.path) {
+    if (!host.path || !this.outbound) {
       this.o.send(this.out, length);
       return;
     }
@@ -296,6 +298,7 @@ export class EmulatedStack {
       }
       case 'ordinary-syn': {
         const answer = seg.tsVal !== null ? p.synWithTs : p.synWithoutTs;
+        const cookie = host.path?.synCookies === true;
         this.peerMacs.set(key, Buffer.from(peerMac));
         const stream =
           seg.dstPort === this.tlsPort
@@ -310,9 +313,10 @@ export class EmulatedStack {
           seg.seq,
           seg.tsVal,
           answer,
-          host.isn.next(now),
+          cookie ? synCookie(ip.src, seg.srcPort, ip.dst, seg.dstPort, seg.seq, now) : host.isn.next(now),
           now * 1000,
           stream,
+          cookie,
         );
         return;
       }
@@ -338,7 +342,9 @@ export class EmulatedStack {
           : a.seq === 'A+'
             ? (seg.ack + 1) >>> 0
             : a.flags & SYN
-              ? host.isn.next(now)
+              ? host.path?.synCookies
+                ? synCookie(ip.src, seg.srcPort, ip.dst, seg.dstPort, seg.seq, now)
+                : host.isn.next(now)
               : host.rng.int(1, 0xffffffff);
     const ack =
       a.ack === 'Z' ? 0 : a.ack === 'S' ? seg.seq : a.ack === 'S+' ? (seg.seq + 1) >>> 0 : host.rng.int(1, 0xffffffff);
@@ -430,6 +436,24 @@ export class EmulatedStack {
     );
     this.transmit(host, length);
   }
+}
+
+/**
+ * The ISN of a host that answers with SYN cookies: a keyed hash of the
+ * connection and the client's ISN with a counter that moves every 64 s, as
+ * Linux makes them, so a retransmitted SYN gets the same SYN-ACK and
+ * Nmap's sequence tests see the cookies' randomness instead of the
+ * fingerprint's ISN generator.
+ */
+function synCookie(
+  peer: number,
+  peerPort: number,
+  local: number,
+  localPort: number,
+  peerIsn: number,
+  now: number,
+): number {
+  return hashSeed('syn-cookie', peer, peerPort, local, localPort, peerIsn, Math.floor(now / 64));
 }
 
 /** Data segments of a connection that negotiated timestamps carry NOP NOP TS. */

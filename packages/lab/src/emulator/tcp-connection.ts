@@ -116,6 +116,8 @@ export class ConnTable {
     iss: number,
     now: number,
     stream?: { peerMss: number; attach: (conn: Conn) => StreamSink },
+    /** A SYN-cookie host keeps no state for its SYN-ACK, so never retransmits it (the client's SYN retransmission must). */
+    cookie = false,
   ): Conn {
     if (this.conns.size >= this.max) {
       const oldest = this.conns.keys().next().value;
@@ -140,7 +142,7 @@ export class ConnTable {
       peerTsVal: tsVal ?? 0,
       request: [],
       requestBytes: 0,
-      pending: 'syn-ack',
+      pending: cookie ? null : 'syn-ack',
       pendingSince: now,
       rtoMs: 1000,
       retries: 0,

@@ -7,8 +7,11 @@
 import { release } from 'node:os';
 import { PERSONALITIES } from '../personalities.ts';
 import { HOSTS_PER_EMULATED, HOSTS_PER_PERSONALITY, emulatedHost, personalityHost } from '../plan.ts';
+import { profilePath, type LabProfile } from '../profile.ts';
 import { classOfLine, fingerprintClass, type EmulatedOs } from './catalog.ts';
 import { DEFAULT_OS_DB, loadOsDb, requireFingerprint, type OsClass } from './os-db.ts';
+import { ipToInt } from './packets.ts';
+import { hostConditions, type HostConditions, type PathSpec } from './path.ts';
 
 export interface TruthRecord {
   ip: string;
@@ -27,6 +30,11 @@ export interface TruthRecord {
   cpe: string[];
   /** osfp's taxonomy class of the first Class line (DEFAULT_TAXONOMY). */
   class: string;
+  /**
+   * The host's path under the lab's network profile (or its OS's own path
+   * conditions): round trip, firewall, SYN cookies. Absent on a free network.
+   */
+  conditions?: HostConditions;
 }
 
 /** The Class line of this machine's kernel: Linux <major>.X, general purpose. */
@@ -41,9 +49,16 @@ export function kernelClassLine(kernelRelease = release()): OsClass {
  * lab, made in well under a second.
  */
 export function* labTruth(
-  plan: { readonly emulated: readonly EmulatedOs[] },
+  plan: { readonly emulated: readonly EmulatedOs[]; readonly profile?: LabProfile | undefined },
   osDb = DEFAULT_OS_DB,
 ): Generator<TruthRecord> {
+  const profile = plan.profile ? profilePath(plan.profile) : undefined;
+  const conditionsOf = (path: PathSpec | undefined, ip: string, kernelCookies?: boolean) => {
+    if (!path) return {};
+    const c = hostConditions(path, ipToInt(ip));
+    // A kernel decides SYN cookies per namespace, whatever the host's draw.
+    return { conditions: kernelCookies === undefined ? c : { ...c, synCookies: kernelCookies } };
+  };
   const db = plan.emulated.length > 0 ? loadOsDb(osDb) : null;
   for (const os of plan.emulated) {
     const fp = requireFingerprint(db!, os.fingerprint);
@@ -61,7 +76,10 @@ export function* labTruth(
       cpe: fp.cpe,
       class: fingerprintClass(fp),
     };
-    for (let n = 0; n < HOSTS_PER_EMULATED; n++) yield { ip: emulatedHost(os.index, n), ...template };
+    for (let n = 0; n < HOSTS_PER_EMULATED; n++) {
+      const ip = emulatedHost(os.index, n);
+      yield { ip, ...template, ...conditionsOf(os.path ?? profile, ip) };
+    }
   }
   const kernel = kernelClassLine();
   const rel = release();
@@ -80,6 +98,10 @@ export function* labTruth(
       cpe: [`cpe:/o:linux:linux_kernel:${major}`],
       class: classOfLine(kernel),
     };
-    for (let n = 0; n < HOSTS_PER_PERSONALITY; n++) yield { ip: personalityHost(index, n), ...template };
+    const cookies = plan.profile?.kernelSynCookies?.includes(p.name) ?? false;
+    for (let n = 0; n < HOSTS_PER_PERSONALITY; n++) {
+      const ip = personalityHost(index, n);
+      yield { ip, ...template, ...conditionsOf(profile, ip, cookies) };
+    }
   }
 }
