@@ -26,6 +26,7 @@ import {
   labUp,
   personalityHost,
   runningPlan,
+  TARGET_HTTP_PORTS,
   type LabPlan,
 } from '@osfp/lab';
 import { needs } from '@osfp/test-support';
@@ -143,7 +144,7 @@ describe.skipIf(skip)('lab (end to end)', () => {
     for (const os of plan.emulated) expect(names).toContain(`emu-${os.slug}`);
   });
 
-  it('every personality answers HTTP and HTTPS, and its SYN-ACK carries its own TTL and options', async () => {
+  it('every personality answers HTTP (on 80 and the extra ports) and HTTPS, and its SYN-ACK carries its own TTL and options', async () => {
     const pcap = join(work, 'personalities.pcap');
     const stop = await startCapture(plan.scannerNamespace, pcap);
     // A host deep inside each block too: the whole block is the personality's.
@@ -151,12 +152,14 @@ describe.skipIf(skip)('lab (end to end)', () => {
     const requests: ProbeRequest[] = plan.personalities.flatMap((p, index) => [
       { host: p.firstHost, port: 80 },
       { host: deepHosts[index] ?? p.firstHost, port: 443, tls: true },
+      // The last extra port (pipeline-memory probes every host on all of them).
+      { host: deepHosts[index] ?? p.firstHost, port: TARGET_HTTP_PORTS.at(-1) ?? 80 },
     ]);
     const results = await probeFrom(plan.scannerNamespace, requests);
     await stop();
 
     for (const [index, personality] of plan.personalities.entries()) {
-      for (const result of results.slice(index * 2, index * 2 + 2)) {
+      for (const result of results.slice(index * 3, index * 3 + 3)) {
         expect(result.error, `${personality.name} ${result.host}:${result.port}`).toBeNull();
         expect(result.head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
         expect(result.head).toContain(`Server: osfp-lab-${personality.name}\r\n`);

@@ -97,16 +97,18 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
 
     expect(await index.seal(3)).toEqual({ hosts: 8, batches: 3 });
     const hosts = [...(await index.batch(0)), ...(await index.batch(1)), ...(await index.batch(2))];
-    expect(hosts).toEqual([
-      { ip: '198.18.1.1', domains: ['a.test', 'b.test'] },
-      { ip: '198.18.1.2', domains: ['c.test'] },
-      { ip: '198.18.1.3', domains: ['multi.test'] },
-      { ip: '198.18.1.4', domains: ['multi.test'] },
-      { ip: '198.18.2.0', domains: [] },
-      { ip: '198.18.2.1', domains: [] },
-      { ip: '198.18.2.2', domains: [] },
-      { ip: '198.18.2.3', domains: [] },
-    ]);
+    expect(hosts).toEqual(
+      [
+        { ip: '198.18.1.1', domains: ['a.test', 'b.test'] },
+        { ip: '198.18.1.2', domains: ['c.test'] },
+        { ip: '198.18.1.3', domains: ['multi.test'] },
+        { ip: '198.18.1.4', domains: ['multi.test'] },
+        { ip: '198.18.2.0', domains: [] },
+        { ip: '198.18.2.1', domains: [] },
+        { ip: '198.18.2.2', domains: [] },
+        { ip: '198.18.2.3', domains: [] },
+      ].map((h) => ({ ...h, reusableLabel: null })),
+    );
     expect(await index.isSealed()).toBe(true);
     index.close();
 
@@ -143,17 +145,19 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
       return { counts, hosts };
     };
     const both = await run(new Set([4, 6]));
-    expect(both.hosts).toEqual([
-      { ip: '198.18.1.5', domains: ['dual.test'] },
-      { ip: '198.18.1.9', domains: [] },
-      { ip: 'fd00:18::5', domains: ['dual.test'] },
-      { ip: 'fd00:18::6', domains: ['six.test'] },
-      { ip: 'fd00:18::9', domains: [] },
-      { ip: 'fd00:18::1:0', domains: [] },
-      { ip: 'fd00:18::1:1', domains: [] },
-      { ip: 'fd00:18::1:2', domains: [] },
-      { ip: 'fd00:18::1:3', domains: [] },
-    ]);
+    expect(both.hosts).toEqual(
+      [
+        { ip: '198.18.1.5', domains: ['dual.test'] },
+        { ip: '198.18.1.9', domains: [] },
+        { ip: 'fd00:18::5', domains: ['dual.test'] },
+        { ip: 'fd00:18::6', domains: ['six.test'] },
+        { ip: 'fd00:18::9', domains: [] },
+        { ip: 'fd00:18::1:0', domains: [] },
+        { ip: 'fd00:18::1:1', domains: [] },
+        { ip: 'fd00:18::1:2', domains: [] },
+        { ip: 'fd00:18::1:3', domains: [] },
+      ].map((h) => ({ ...h, reusableLabel: null })),
+    );
     expect(both.counts.excludedByReason).toEqual({ 'special-purpose': 1 }); // ::1
     const v4 = await run(new Set([4]));
     expect(v4.hosts.map((h) => h.ip)).toEqual(['198.18.1.5', '198.18.1.9']);

@@ -76,12 +76,16 @@ export const readParquetSql = (path: string): string => `read_parquet(${literal(
  * DuckDB settings for every instance we open: a memory ceiling so that sorts
  * and writes of large versions spill to disk instead of growing with the row
  * count (DuckDB's default is 80% of RAM), and a temp directory to spill into.
- * OSFP_DUCKDB_MEMORY overrides the ceiling.
+ * OSFP_DUCKDB_MEMORY overrides the ceiling. No external file cache: it keeps
+ * what was read from every file (here, local files read once) in memory up
+ * to the ceiling; merging 256 batch files at a time grew RSS by ~130 MB per
+ * merge with it and leveled off at ~270 MB without.
  */
 export function duckdbConfig(): Record<string, string> {
   return {
     memory_limit: process.env['OSFP_DUCKDB_MEMORY'] ?? '512MB',
     temp_directory: join(tmpdir(), `osfp-duckdb-${process.pid}`),
+    enable_external_file_cache: 'false',
   };
 }
 

@@ -14,14 +14,22 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { duckdbConfig } from './duckdb-files.ts';
+import { duckdbConfig, PARQUET_ROW_GROUP_ROWS } from './duckdb-files.ts';
 import { DatasetInputError } from './errors.ts';
 import { isPathName, PATH_NAME_RULE } from './path-name.ts';
 import { validateRunId } from './version-ref.ts';
-import { rowFilePath, rowsDir, runRowsDir, ROW_FILE_PREFIX, SCHEMA_ROW_FILE } from './layout.ts';
+import {
+  COMPACTED_FILE_PREFIX,
+  MIGRATED_ROW_FILE,
+  rowFilePath,
+  rowsDir,
+  runRowsDir,
+  ROW_FILE_PREFIX,
+  SCHEMA_ROW_FILE,
+} from './layout.ts';
 import { appendValue } from './row-appender.ts';
 import { COLUMNS, FLOW_COLUMNS, type ColumnSpec, type DatasetRow, type FlowStats } from './schema.ts';
-import { columnDefinitions, literal } from './sql.ts';
+import { columnDefinitions, ident, literal } from './sql.ts';
 
 /** Columns of a row file: the batch key, the record, then flow statistics (null for live rows). */
 export const ROW_FILE_COLUMNS: readonly Pick<ColumnSpec, 'name' | 'type'>[] = [
@@ -41,13 +49,19 @@ export function checkRowFileId(kind: 'run' | 'batch', id: string): void {
 }
 
 /**
- * A SELECT over every row file (union by name, so files written before a
- * column was added read as null there). The schema file, always present and
- * empty, keeps the glob from matching nothing.
+ * A table function over the given row files (union by name, so files written
+ * before a column was added read as null there). The schema file, always
+ * present and empty, comes first so that every current column is there even
+ * when no listed file has it, and so that an empty list still reads.
  */
-export function rowFilesSelect(dataDir: string): string {
-  return `SELECT * EXCLUDE (filename) FROM read_parquet(${literal(join(rowsDir(dataDir), '*', '*.parquet'))}, union_by_name = true, filename = true)`;
+export function rowFilesSource(dataDir: string, paths: readonly string[]): string {
+  const files = [join(rowsDir(dataDir), SCHEMA_ROW_FILE), ...paths];
+  return `read_parquet([${files.map(literal).join(', ')}], union_by_name = true)`;
 }
+
+/** The row file columns, each cast to its type: what a merged file holds, whatever the age of its sources. */
+const ROW_FILE_PROJECTION = (): string =>
+  ROW_FILE_COLUMNS.map((c) => `CAST(${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}`).join(', ');
 
 /** Writes row files through a scratch in-memory DuckDB whose staged rows are dropped after each file. */
 export class RowFileWriter {
@@ -104,25 +118,48 @@ export class RowFileWriter {
     return path;
   }
 
+  /**
+   * Writes the rows of `batchIds` found in `sources` (row files of one run, read in the order given) to one
+   * new file: the merge of compaction. Streams on one thread, in order, a row group at a time.
+   */
+  async writeMerged(path: string, sources: readonly string[], batchIds: readonly string[]): Promise<void> {
+    await this.atomically(path, async (tmp) => {
+      await this.conn.run(
+        `COPY (SELECT ${ROW_FILE_PROJECTION()} FROM ${rowFilesSource(this.dataDir, sources)}
+           WHERE batch_id IN (${batchIds.map(literal).join(', ')}))
+         TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`,
+      );
+    });
+  }
+
+  /** Stages rows through `fill`, then writes them to `path`. */
   private async write(path: string, fill: () => Promise<void>): Promise<void> {
-    const tmp = `${path}.tmp-${process.pid}`;
-    await mkdir(dirname(path), { recursive: true });
     await this.conn.run(STAGED_TABLE_SQL);
     try {
-      await fill();
-      await this.conn.run(`COPY staged TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
-      const handle = await open(tmp, 'r');
-      try {
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
+      await this.atomically(path, async (tmp) => {
+        await fill();
+        await this.conn.run(`COPY staged TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
+      });
+    } finally {
+      await this.conn.run('DROP TABLE IF EXISTS staged');
+    }
+  }
+
+  /**
+   * `path` appears complete or not at all: written to a temp name, fsynced, renamed, and the directory
+   * fsynced, so that once the catalogue names the file (the caller's next step) a power loss cannot take it.
+   */
+  private async atomically(path: string, writeTo: (tmp: string) => Promise<void>): Promise<void> {
+    const tmp = `${path}.tmp-${process.pid}`;
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await writeTo(tmp);
+      await syncPath(tmp);
       await rename(tmp, path);
+      await syncPath(dirname(path));
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
-    } finally {
-      await this.conn.run('DROP TABLE IF EXISTS staged');
     }
   }
 
@@ -132,14 +169,31 @@ export class RowFileWriter {
   }
 }
 
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Names of the row files the store writes: only these are ever removed. */
+const isStoreRowFile = (file: string): boolean =>
+  file.endsWith('.parquet') &&
+  (file.startsWith(ROW_FILE_PREFIX) || file.startsWith(COMPACTED_FILE_PREFIX) || file === MIGRATED_ROW_FILE);
+
 /**
- * Removes what a crash can leave: temp files, and row files of batches the
- * catalogue does not list (written, but the crash came before the batch was
- * recorded; the batch is delivered again and rewrites it).
+ * Removes what a crash can leave: temp files, and row files that the
+ * catalogue does not name (`referenced(run, file)` is false): a batch written
+ * but not yet recorded (it is delivered again and rewrites it), a merged file
+ * whose compaction was not recorded, or the files a recorded compaction
+ * replaced. Reads go only to files the catalogue names, so none of these is
+ * ever read, even before it is removed.
  */
 export async function removeStrayRowFiles(
   dataDir: string,
-  recorded: (runId: string, batchId: string) => boolean,
+  referenced: (runId: string, file: string) => boolean,
 ): Promise<number> {
   let removed = 0;
   let runs: string[];
@@ -154,14 +208,10 @@ export async function removeStrayRowFiles(
     try {
       files = await readdir(runRowsDir(dataDir, runId));
     } catch {
-      continue; // the schema file, or not a directory
+      continue; // not a directory
     }
     for (const file of files) {
-      const batchId =
-        file.startsWith(ROW_FILE_PREFIX) && file.endsWith('.parquet')
-          ? file.slice(ROW_FILE_PREFIX.length, -'.parquet'.length)
-          : null;
-      if (file.includes('.tmp-') || (batchId !== null && !recorded(runId, batchId))) {
+      if (file.includes('.tmp-') || (isStoreRowFile(file) && !referenced(runId, file))) {
         await rm(join(runRowsDir(dataDir, runId), file), { force: true });
         removed += 1;
       }

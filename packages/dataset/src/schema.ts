@@ -228,6 +228,8 @@ export type SynFeatures = Pick2<NamesIn<'syn'>>;
 export type ProbeFields = Pick2<NamesIn<'probe'>>;
 /** What the label stage contributes. */
 export type LabelFields = Pick2<NamesIn<'label'>>;
+/** The columns of LabelFields, in record order. */
+export const LABEL_COLUMNS: readonly ColumnSpec[] = COLUMNS.filter((c) => c.group === 'label');
 
 /** Per-flow statistics of an imported capture (FLOW_COLUMNS). */
 export type FlowStats = {

@@ -8,8 +8,11 @@ import {
   DEFAULT_EVALUATE_OPTIONS,
   EvaluationInputError,
   evaluateRows,
+  familyOfClass,
   evaluateVersion,
   readEvaluation,
+  parseGroundTruth,
+  readEvaluationRows,
   renderEvaluationSummary,
   renderReportMarkdown,
   trainingRows,
@@ -31,7 +34,9 @@ const modelNamed = (report: ReturnType<typeof evaluateRows>['report'], name: str
 
 describe('evaluateRows on four synthetic personalities', () => {
   const rows = syntheticRows({ perClass: [120, 80, 60, 40], labelNoise: 0.04 });
-  const { report, predictions } = evaluateRows(rows, OPTIONS, { name: 'synthetic', version: 1 });
+  const evaluation = evaluateRows(rows, OPTIONS, { name: 'synthetic', version: 1 });
+  const { report } = evaluation;
+  const predictions = [...evaluation.predictions];
 
   it('learns the personalities far better than the majority floor', () => {
     const forest = modelNamed(report, 'random-forest');
@@ -105,17 +110,18 @@ describe('honest evaluation', () => {
     const b = evaluateRows(rows, { ...OPTIONS, seed: 42 });
     const c = evaluateRows(rows, { ...OPTIONS, seed: 43 });
     expect(JSON.stringify(b.report)).toBe(JSON.stringify(a.report));
-    expect(b.predictions).toEqual(a.predictions);
-    expect(c.predictions.map((p) => p.role)).not.toEqual(a.predictions.map((p) => p.role));
+    expect([...b.predictions]).toEqual([...a.predictions]);
+    expect([...c.predictions].map((p) => p.role)).not.toEqual([...a.predictions].map((p) => p.role));
   });
 
   it('reports classes below --min-support instead of dropping them silently', () => {
     const rows = [...syntheticRows({ perClass: 20 }), ...rareRows(3, 'OpenBSD 6.X')];
     const { report, predictions } = evaluateRows(rows, { ...OPTIONS, minSupport: 5 });
+    const all = [...predictions];
     expect(report.classesBelowMinSupport).toEqual([{ label: 'OpenBSD 6.X', support: 3 }]);
     expect(report.rows.belowMinSupport).toBe(3);
     expect(report.classes.map((c) => c.label)).not.toContain('OpenBSD 6.X');
-    expect(predictions.filter((p) => p.role === 'below-min-support')).toHaveLength(3);
+    expect(all.filter((p) => p.role === 'below-min-support')).toHaveLength(3);
   });
 
   it('counts unlabelled rows and never trains on them', () => {
@@ -124,9 +130,10 @@ describe('honest evaluation', () => {
       .slice(0, 5)
       .map((r): EvaluationRow => ({ ...r, label: null, label_2: null, label_status: 'no-match' }));
     const { report, predictions } = evaluateRows([...rows, ...unlabelled], OPTIONS);
+    const all = [...predictions];
     expect(report.rows.unlabelled).toBe(5);
     expect(report.rows.total).toBe(85);
-    expect(predictions.filter((p) => p.role === 'unlabelled')).toHaveLength(5);
+    expect(all.filter((p) => p.role === 'unlabelled')).toHaveLength(5);
   });
 
   it('refuses a dataset with a single class, saying so', () => {
@@ -173,7 +180,7 @@ describe('a passive database beside the models', () => {
     expect(p?.labelled?.classAgreementWhenMatched).toBe(1);
     expect(p?.test.rows).toBe(report.rows.test);
     expect(p?.labels[0]).toEqual({ label: '(no match)', rows: 75, classes: [], agreeing: 0 });
-    const linux = predictions.filter((x) => x.p0f_label === 'Linux 3.x');
+    const linux = [...predictions].filter((x) => x.p0f_label === 'Linux 3.x');
     expect(linux).toHaveLength(24);
     expect(linux.every((x) => x.p0f_agrees === true && x.p0f_quality === 'exact')).toBe(true);
   });
@@ -211,7 +218,9 @@ describe('a passive database learned from the training split', () => {
     },
   };
   const rows = syntheticRows({ perClass: [60, 40, 30, 20], labelNoise: 0.05 });
-  const { report, predictions } = evaluateRows(rows, { ...OPTIONS, learnedPassive: lookup });
+  const evaluation = evaluateRows(rows, { ...OPTIONS, learnedPassive: lookup });
+  const { report } = evaluation;
+  const predictions = [...evaluation.predictions];
   const learned = report.learnedPassive;
 
   it('is built once, from exactly the training rows the models learn from', () => {
@@ -292,6 +301,62 @@ describe('evaluateVersion and readEvaluation', () => {
     expect((await readdir(versionDir)).sort()).toEqual(['data.parquet', 'evaluation', 'manifest.json']);
   });
 
+  it('reads a version into a columnar table that gives back every row, and the same report as the rows', async () => {
+    const rows = syntheticRows({ perClass: [30, 20, 15, 10], labelNoise: 0.05 });
+    rows[3] = { ...(rows[3] as EvaluationRow), label: null, label_2: null, label_status: 'no-match', tcp_mss: null };
+    const path = join(dir, 'table.parquet');
+    await writeParquet(path, rows);
+    const table = await readEvaluationRows(path);
+    expect(table.length).toBe(rows.length);
+    expect(Array.from({ length: table.length }, (_, i) => table.at(i))).toEqual(rows);
+    expect(table.at(rows.length)).toBeUndefined();
+    const fromTable = evaluateRows(table, OPTIONS);
+    const fromRows = evaluateRows(rows, OPTIONS);
+    expect(JSON.stringify(fromTable.report)).toBe(JSON.stringify(fromRows.report));
+    expect([...fromTable.predictions]).toEqual([...fromRows.predictions]);
+  });
+
+  it('gives the same report from the table as from the rows with a learned database and a ground truth too', async () => {
+    const rows = syntheticRows({ perClass: [30, 20, 15, 10], labelNoise: 0.05 });
+    const path = join(dir, 'table-truth.parquet');
+    await writeParquet(path, rows);
+    const table = await readEvaluationRows(path);
+    // The personality each address truly runs; the last three addresses are not listed.
+    const truthText = [
+      'ip,fingerprint,class',
+      ...rows.slice(0, -3).map((r, i) => `${r.ip},fp${i % 4},${PERSONALITIES[i % 4]?.label ?? 'x'}`),
+    ].join('\n');
+    const byWindow: LearnedPassiveBaseline = {
+      name: 'by-window',
+      learn(train) {
+        const labelOf = new Map<number, string>();
+        for (const r of train) if (r.label) labelOf.set(r.tcp_window, r.label);
+        return {
+          name: 'by-window',
+          source: `${train.length} training rows`,
+          judge: (r) => {
+            const label = labelOf.get(r.tcp_window);
+            return label === undefined
+              ? { kind: 'none' }
+              : { kind: 'match', label, quality: 'exact', classes: [label], family: familyOfClass(label) };
+          },
+        };
+      },
+    };
+    const options: EvaluateOptions = {
+      ...OPTIONS,
+      learnedPassive: byWindow,
+      truth: parseGroundTruth(truthText, 'truth.csv', null),
+    };
+    const fromTable = evaluateRows(table, options);
+    const fromRows = evaluateRows(rows, options);
+    expect(fromTable.report.truth?.rows.withoutTruth).toBe(3);
+    expect(fromTable.report.truth?.models.map((m) => m.name)).toEqual(['majority', 'random-forest']);
+    expect(fromTable.report.learnedPassive?.test.rows).toBe(fromTable.report.rows.test);
+    expect(JSON.stringify(fromTable.report)).toBe(JSON.stringify(fromRows.report));
+    expect([...fromTable.predictions]).toEqual([...fromRows.predictions]);
+  });
+
   it('still reads a report written before learned databases (format 1), and refuses a foreign one', async () => {
     const versionDir = join(dir, 'datasets', 'old', 'v1');
     await mkdir(versionDir, { recursive: true });
@@ -329,7 +394,7 @@ describe('evaluateVersion and readEvaluation', () => {
     const csv = await readFile(join(versionDir, 'evaluation', 'split.csv'), 'utf8');
     const [header, ...lines] = csv.trimEnd().split('\n');
     expect(header).toBe('ip,port,role');
-    expect(lines).toEqual(predictions.map((p) => `${p.ip},${p.port},${p.role}`));
+    expect(lines).toEqual([...predictions].map((p) => `${p.ip},${p.port},${p.role}`));
     // The version's row order, so a CSV export of the version lines up with it row for row.
     expect(lines.map((l) => l.split(',').slice(0, 2).join(','))).toEqual(rows.map((r) => `${r.ip},${r.port}`));
     const roles = new Set(lines.map((l) => l.split(',')[2]));

@@ -3,7 +3,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
-import { COLUMN_NAMES, DatasetInputError, openStore } from '../src/index.ts';
+import { COLUMN_NAMES, DatasetInputError, LABEL_COLUMNS, openStore } from '../src/index.ts';
 import { PROVENANCE, row, rows, run, withDataDir } from '../testing/index.ts';
 
 describe('store', () => {
@@ -162,7 +162,7 @@ describe('store', () => {
       }
     }));
 
-  it('gives the newest ok label per ip within the age limit', () =>
+  it('writes the newest ok label per ip within the age limit', () =>
     withDataDir(async (dir) => {
       const store = await openStore(dir);
       try {
@@ -179,10 +179,17 @@ describe('store', () => {
           row('new', 2, { probed_at: new Date(now - 10 * 86_400_000) }),
         ]);
         await store.writeBatch('elsewhere', 'b', [row('elsewhere', 3, { probed_at: new Date(now) })]);
-        const labels = await store.latestLabels('web', 86_400_000);
+        const out = join(dir, 'labels.parquet');
+        expect(await store.writeLatestLabels('web', 86_400_000, out)).toEqual({ labels: 1 });
+        const labels = new Map(
+          ((await parquetReadObjects({ file: await asyncBufferFromFile(out) })) as Record<string, unknown>[]).map(
+            (r) => [r['ip'], r],
+          ),
+        );
         expect([...labels.keys()]).toEqual([row('x', 0).ip]);
-        expect(labels.get(row('x', 0).ip)?.label).toBe('Linux 5.X');
-        expect(labels.get(row('x', 0).ip)?.label_acc).toBe(95);
+        expect(labels.get(row('x', 0).ip)?.['label']).toBe('Linux 5.X');
+        expect(labels.get(row('x', 0).ip)?.['label_acc']).toBe(95);
+        expect(Object.keys(labels.get(row('x', 0).ip) ?? {})).toEqual(['ip', ...LABEL_COLUMNS.map((c) => c.name)]);
       } finally {
         await store.close();
       }

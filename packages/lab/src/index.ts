@@ -93,3 +93,4 @@ export {
 } from './targets.ts';
 export { labName, labNameAddress, labNameAddress6, ALIASES } from './dns-zone.ts';
 export { labIpv6, labCidr6, LAB_CIDR6 } from './ipv6.ts';
+export { TARGET_HTTP_PORTS, TARGET_TLS_PORTS } from './servers/target-ports.ts';

@@ -1,11 +1,11 @@
 /**
  * The in-lab half of the `pipeline-memory` benchmark: one `collect` run over
- * COUNT lab names (Tranco format, labelling off), in-process, inside the
- * lab's scanner namespace, sampling Redis used_memory and this process's RSS
- * throughout. Prints one JSON object on stdout. One size per process, so
- * each peak is its own.
+ * a file of lab names (Tranco format), every host probed on `ports`
+ * (labelling off), in-process, inside the lab's scanner namespace, sampling
+ * Redis used_memory and this process's RSS throughout. Prints one JSON
+ * object on stdout. One size per process, so each peak is its own.
  *
- *   echo '{"count":100000,"targets":"/tmp/x/t.csv","dir":"/tmp/x","dnsServer":"198.18.0.53"}' | node --import tsx pipeline-memory-in-lab.ts
+ *   echo '{"count":100000,"targets":"/tmp/x/t.csv","dir":"/tmp/x","dnsServer":"198.18.0.53","ports":[80,8001]}' | node --import tsx pipeline-memory-in-lab.main.ts
  */
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -15,11 +15,13 @@ import { collectRun } from '@osfp/collector';
 import { realStageBodies } from '@osfp/collector';
 
 interface Request {
+  /** Rows asked for (names the data directory). */
   count: number;
   /** Written by the parent: building a 1M-line file here would inflate the very RSS being measured. */
   targets: string;
   dir: string;
   dnsServer: string;
+  ports: number[];
 }
 
 const request = JSON.parse(await text(process.stdin)) as Request;
@@ -41,6 +43,7 @@ const summary = await collectRun(
     dnsConcurrency: 256,
     allow: ['198.18.0.0/15'],
     label: 'none',
+    ports: request.ports,
     timeout: '3s',
     batchSize: 256,
     concurrency: 512,

@@ -1,6 +1,7 @@
 import type { Benchmark } from './benchmark.ts';
 import { captureBenchmark } from './capture.ts';
 import { datasetExportBenchmark } from './dataset-export.ts';
+import { datasetScaleBenchmark } from './dataset-scale.ts';
 import { emulatedBenchmark } from './emulated.ts';
 import { internetBenchmark } from './internet.ts';
 import { labelerBenchmark } from './labeler.ts';
@@ -12,6 +13,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   emulatedBenchmark,
   labelerBenchmark,
   datasetExportBenchmark,
+  datasetScaleBenchmark,
   pipelineMemoryBenchmark,
   internetBenchmark,
 ];

@@ -75,7 +75,7 @@ export class BatchQueues {
         );
       }
     }
-    const labelIps = hosts.filter((h) => this.plan.scan(h.ip)).map((h) => h.ip);
+    const labelIps = hosts.filter((h) => this.plan.scan(h)).map((h) => h.ip);
     await this.flow.add(
       { runId, batchNo, settings: this.settings, targets },
       { runId, batchNo, settings: this.settings, labelIps },

@@ -1,10 +1,12 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Provenance } from '@osfp/dataset';
 import type { CollectOptions } from '../config/collect-options.ts';
 import { checkCollectInputs } from '../config/input-files.ts';
 import { CleanupStack } from '../lifecycle/cleanup-stack.ts';
 import { StageRecords } from '../queue/stage-records.ts';
-import { saveRunSummary } from '../run/run-record.ts';
+import { runDir, saveRunSummary } from '../run/run-record.ts';
 import type { StageBodies } from '../worker/stage-bodies.ts';
 import { startWorkerNode } from '../worker/worker-node.ts';
 import { BatchQueues } from './batch-queues.ts';
@@ -63,7 +65,7 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
     if (!(await indexTargets(state, { logger, signal }))) return await end(await summarize(state, 'interrupted'));
     deps.onIndexed?.({ hosts: state.totals.hosts, batches: state.totals.batches });
 
-    const plan = await labelPlanFor(state);
+    const plan = await labelPlanFor(state, logger);
     for (const batchNo of await state.index.joinedBatches()) state.joined.add(batchNo);
     for (const outcome of await state.index.outcomes<BatchOutcome>()) state.count(outcome);
     // With the written batches, the ones in flight: an earlier session's workers may have probed or labelled them.
@@ -109,14 +111,28 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
   }
 }
 
-/** `--label` policy, minus hosts whose recent label the dataset already has (--label-max-age). */
-async function labelPlanFor({ options, store, dataset, runId }: RunState): Promise<LabelPlan> {
+/**
+ * `--label` policy, minus hosts whose recent label the dataset already has
+ * (--label-max-age): those labels go from the store to the target index once
+ * per run, through a file in the run's directory, and reach the plan with
+ * each batch's hosts.
+ */
+async function labelPlanFor(
+  { options, store, dataset, runId, index, dataDir }: RunState,
+  logger: Logger,
+): Promise<LabelPlan> {
   const reuse = options.labelMaxAge !== undefined && options.label.mode !== 'none';
-  return new LabelPlan(
-    runId,
-    options.label,
-    reuse ? await store.latestLabels(dataset, options.labelMaxAge!) : new Map(),
-  );
+  if (reuse && !(await index.hasReusableLabels())) {
+    const file = join(runDir(dataDir, runId), 'reusable-labels.parquet');
+    try {
+      await store.writeLatestLabels(dataset, options.labelMaxAge!, file);
+      const labels = await index.importReusableLabels(file);
+      logger.info({ run: runId, labels }, 'labels to reuse (--label-max-age)');
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+  return new LabelPlan(runId, options.label);
 }
 
 /** The summary of a run that stopped before its version (interrupted or failed): it says how to resume. */

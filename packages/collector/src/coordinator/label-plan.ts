@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { LabelFields } from '@osfp/dataset';
 import type { LabelPolicy } from '../config/collect-options.ts';
+import type { IndexedHost } from './target-index.ts';
 
 /**
  * Which responsive hosts go to Nmap: `--label all|none|sample:F`, minus those
- * whose label a recent run of the dataset already has (--label-max-age).
- * Sampling hashes the run id and address, so a resumed run samples the same hosts.
+ * whose recent label the dataset already has (--label-max-age: the target
+ * index gives each host the label it may reuse). Sampling hashes the run id
+ * and address, so a resumed run samples the same hosts.
  */
 export class LabelPlan {
   constructor(
     private readonly runId: string,
     private readonly policy: LabelPolicy,
-    readonly reused: ReadonlyMap<string, LabelFields>,
   ) {}
 
   /** The policy wants this host labelled (fresh or reused). */
@@ -29,12 +30,12 @@ export class LabelPlan {
   }
 
   /** Nmap runs for this host in this run. */
-  scan(ip: string): boolean {
-    return this.wanted(ip) && !this.reused.has(ip);
+  scan(host: Pick<IndexedHost, 'ip' | 'reusableLabel'>): boolean {
+    return this.wanted(host.ip) && host.reusableLabel === null;
   }
 
   /** A reused label counts only when the policy wants the host labelled. */
-  reusedFor(ip: string): LabelFields | undefined {
-    return this.wanted(ip) ? this.reused.get(ip) : undefined;
+  reusedFor(host: Pick<IndexedHost, 'ip' | 'reusableLabel'>): LabelFields | undefined {
+    return this.wanted(host.ip) ? (host.reusableLabel ?? undefined) : undefined;
   }
 }

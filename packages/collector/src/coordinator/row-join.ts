@@ -19,8 +19,8 @@ export interface BatchOutcome {
 /**
  * Joins a batch: one row per responsive (address, port), with every name
  * that resolved to the address (from the target index, not Redis) and its
- * label: from this batch's Nmap, reused from a recent run of the dataset,
- * or a status saying why there is none.
+ * label: from this batch's Nmap, reused from the dataset's recent rows
+ * (the index's reusable label), or a status saying why there is none.
  */
 export function joinBatch(input: {
   runId: string;
@@ -29,7 +29,7 @@ export function joinBatch(input: {
   result: LabelJobResult | null;
   plan: Pick<LabelPlan, 'wanted' | 'reusedFor'>;
 }): { rows: DatasetRow[]; outcome: BatchOutcome } {
-  const domains = new Map(input.hosts.map((h) => [h.ip, h.domains]));
+  const hosts = new Map(input.hosts.map((h) => [h.ip, h]));
   const probe = input.result?.probe ?? null;
   const labels = input.result?.labels ?? {};
   const rows: DatasetRow[] = [];
@@ -41,7 +41,8 @@ export function joinBatch(input: {
     const { ip, port, probed_at, ...features } = record;
     let label: LabelFields;
     const fresh = labels[ip];
-    const old = input.plan.reusedFor(ip);
+    const host = hosts.get(ip);
+    const old = host ? input.plan.reusedFor(host) : undefined;
     if (fresh) label = fresh;
     else if (old) {
       label = old;
@@ -53,7 +54,7 @@ export function joinBatch(input: {
       run_id: input.runId,
       ip,
       port,
-      domains: [...(domains.get(ip) ?? [])],
+      domains: [...(host?.domains ?? [])],
       probed_at: new Date(probed_at),
       ...features,
       ...label,

@@ -6,12 +6,12 @@
  */
 import { majorityClassifier, randomForestClassifier, type Classifier } from './classifiers.ts';
 import { EvaluationInputError } from './evaluation-error.ts';
-import type { EvaluationRow } from './evaluation-row.ts';
+import type { EvaluationRow, EvaluationRows } from './evaluation-row.ts';
 import { evaluationSplit, hasUsableLabel, validateSplitOptions } from './evaluation-split.ts';
 import { familyOfClass } from './family.ts';
 import { fitFeatureEncoder } from './feature-encoding.ts';
-import { modelFigures, type ModelFigures } from './metrics.ts';
-import type { LearnedPassiveBaseline, PassiveBaseline, PassiveVerdict } from './passive-baseline.ts';
+import { modelFigures, type ModelFigures, type ScoredRow } from './metrics.ts';
+import type { LearnedPassiveBaseline, PassiveBaseline, PassiveVerdict, TrainingRows } from './passive-baseline.ts';
 import { agreesOnClass, passiveFigures, type PassiveFigures } from './passive-figures.ts';
 import { permutationImportance, type FeatureImportance } from './permutation-importance.ts';
 import { NMAP_LABEL, type Reference } from './reference.ts';
@@ -24,6 +24,8 @@ export const REPORT_FORMAT = 'osfp-evaluation-2';
 
 /** Test rows used for permutation importance (a stratified sample beyond this). */
 export const IMPORTANCE_MAX_ROWS = 5_000;
+/** Test rows encoded and ranked at a time. */
+const SCORE_CHUNK_ROWS = 8_192;
 
 export interface EvaluateOptions {
   readonly seed: number;
@@ -138,50 +140,74 @@ export interface RowPrediction {
   readonly model_top2: string | null;
 }
 
-export interface Evaluation {
-  readonly report: EvaluationReport;
-  readonly predictions: readonly RowPrediction[];
+/**
+ * One prediction per row, in row order, built as it is read: at a million
+ * rows an array of them held ~200 MB.
+ */
+export interface Predictions extends Iterable<RowPrediction> {
+  readonly length: number;
 }
 
+export interface Evaluation {
+  readonly report: EvaluationReport;
+  readonly predictions: Predictions;
+}
+
+const ROLES: readonly RowRole[] = ['unlabelled', 'below-min-support', 'train-unused', 'train', 'test'];
+
+/**
+ * Runs the evaluation. Holds per row only a few numbers (its role, the
+ * databases' verdicts, the models' first two classes when tested) beside the
+ * rows themselves, and the features of the training and test rows.
+ */
 export function evaluateRows(
-  rows: readonly EvaluationRow[],
+  rows: EvaluationRows,
   options: EvaluateOptions,
   subject: Readonly<Record<string, string | number | null>> = {},
 ): Evaluation {
   validateOptions(options);
+  const n = rows.length;
+  const rowAt = (i: number) => rows.at(i) as EvaluationRow;
   const usable = hasUsableLabel;
+  // The split reads every row once and keeps its label (shared strings).
   const split = evaluationSplit(rows, options);
-  const { labelled, supportByClass, classes, rare, evaluated, test } = split;
+  const { labels, labelled, supportByClass, classes, rare, evaluated, test } = split;
   const trainAll = split.train;
-  const labelOf = (i: number) => rows[i]?.label ?? '';
-  const labels = rows.map((r) => r.label ?? '');
+  const labelOf = (i: number) => labels[i] ?? '';
   const trainUsed = stratifiedSubsample(trainAll, labels, options.maxTrainRows, options.seed);
 
-  const encoder = fitFeatureEncoder(trainUsed.map((i) => rows[i] as EvaluationRow));
+  const encoder = fitFeatureEncoder(trainUsed.map(rowAt));
   const classIndex = new Map(classes.map((c, k) => [c, k]));
-  const xTrain = trainUsed.map((i) => encoder.encode(rows[i] as EvaluationRow));
+  const xTrain = trainUsed.map((i) => encoder.encode(rowAt(i)));
   const yTrain = trainUsed.map((i) => classIndex.get(labelOf(i)) ?? 0);
-  const xTest = test.map((i) => encoder.encode(rows[i] as EvaluationRow));
-  const yTest = test.map((i) => classIndex.get(labelOf(i)) ?? 0);
 
   const models: Classifier[] = [
     majorityClassifier(),
     randomForestClassifier({ trees: options.trees, seed: options.seed, maxDepth: options.maxDepth }),
   ];
   const results: ModelResult[] = [];
-  let forestRanking: number[][] = [];
-  const rankedClasses: { name: string; ranked: string[][] }[] = [];
+  // A model's first two classes per test row (class indexes, -1: none): all the report, the predictions
+  // and the truth tables use of a ranking. Kept for the forest, and for every model when there is a truth.
+  const tops = new Map<string, TopTwo>();
   for (const model of models) {
     model.fit(xTrain, yTrain, classes);
-    const ranked = model.rank(xTest);
-    if (model.name === 'random-forest') forestRanking = ranked;
-    if (options.truth)
-      rankedClasses.push({ name: model.name, ranked: ranked.map((r) => r.map((c) => classes[c] ?? '')) });
-    const scored = test.map((i, k) => ({
-      label: labelOf(i),
-      label2: rows[i]?.label_2 ?? null,
-      ranked: (ranked[k] ?? []).map((c) => classes[c] ?? ''),
-    }));
+    const top2 = model.name === 'random-forest' || options.truth ? topTwo(test.length) : null;
+    // A chunk of test rows at a time (a row's ranking depends on it alone): a quarter of a million rows'
+    // features and rankings at once took most of a gigabyte.
+    const scored: ScoredRow[] = [];
+    for (let from = 0; from < test.length; from += SCORE_CHUNK_ROWS) {
+      const chunk = test.slice(from, from + SCORE_CHUNK_ROWS);
+      const ranked = model.rank(chunk.map((i) => encoder.encode(rowAt(i))));
+      chunk.forEach((i, j) => {
+        const top = (ranked[j] ?? []).slice(0, 2);
+        if (top2) {
+          top2[0][from + j] = top[0] ?? -1;
+          top2[1][from + j] = top[1] ?? -1;
+        }
+        scored.push({ label: labelOf(i), label2: rowAt(i).label_2, ranked: top.map((c) => classes[c] ?? '') });
+      });
+    }
+    if (top2) tops.set(model.name, top2);
     results.push({
       name: model.name,
       description: model.description,
@@ -190,12 +216,11 @@ export function evaluateRows(
   }
   const forest = models[1] as Classifier;
   // Every feature is re-scored `importanceRepeats` times: a capped, stratified share of the test rows is enough.
-  const importanceRows = new Set(stratifiedSubsample(test, labels, IMPORTANCE_MAX_ROWS, options.seed));
-  const importanceAt = test.flatMap((i, k) => (importanceRows.has(i) ? [k] : []));
+  const importanceRows = stratifiedSubsample(test, labels, IMPORTANCE_MAX_ROWS, options.seed);
   const featureImportance = permutationImportance(
     forest,
-    importanceAt.map((k) => xTest[k] as number[]),
-    importanceAt.map((k) => yTest[k] as number),
+    importanceRows.map((i) => encoder.encode(rowAt(i))),
+    importanceRows.map((i) => classIndex.get(labelOf(i)) ?? 0),
     encoder.featureNames,
     {
       seed: options.seed,
@@ -203,34 +228,42 @@ export function evaluateRows(
     },
   );
 
-  const verdictsOf = (baseline: PassiveBaseline | null) =>
-    baseline ? rows.map((r) => baseline.judge(r)) : rows.map(() => undefined);
-  const verdicts = verdictsOf(options.passive);
-  const passive = options.passive
-    ? passiveResult(options.passive, 'given', rows, verdicts, NMAP_LABEL, { test, labelled, over: labelled })
-    : null;
-  const learned = options.learnedPassive?.learn(trainAll.map((i) => rows[i] as EvaluationRow)) ?? null;
-  const learnedVerdicts = verdictsOf(learned);
-  const learnedPassive = learned
-    ? passiveResult(learned, 'training-split', rows, learnedVerdicts, NMAP_LABEL, { test, train: trainAll, over: test })
-    : null;
+  const verdicts = options.passive ? judgeAll(options.passive, rows) : null;
+  const passive =
+    options.passive && verdicts
+      ? passiveResult(options.passive, 'given', rowAt, verdicts, NMAP_LABEL, { test, labelled, over: labelled })
+      : null;
+  const learned = options.learnedPassive?.learn(rowsAt(rows, trainAll)) ?? null;
+  const learnedVerdicts = learned ? judgeAll(learned, rows) : null;
+  const learnedPassive =
+    learned && learnedVerdicts
+      ? passiveResult(learned, 'training-split', rowAt, learnedVerdicts, NMAP_LABEL, {
+          test,
+          train: trainAll,
+          over: test,
+        })
+      : null;
 
-  const role = new Map<number, RowRole>();
-  for (const i of labelled) role.set(i, 'below-min-support');
-  for (const i of trainAll) role.set(i, 'train-unused');
-  for (const i of trainUsed) role.set(i, 'train');
-  for (const i of test) role.set(i, 'test');
-  const testPosition = new Map(test.map((i, k) => [i, k]));
-  const predictions = rows.map((r, i): RowPrediction => {
-    const verdict = verdicts[i];
-    const learnedVerdict = learnedVerdicts[i];
-    const k = testPosition.get(i);
-    const ranking = k === undefined ? undefined : forestRanking[k];
+  const role = new Uint8Array(n); // ROLES[0]: unlabelled
+  const roleCode = (r: RowRole) => ROLES.indexOf(r);
+  for (const i of labelled) role[i] = roleCode('below-min-support');
+  for (const i of trainAll) role[i] = roleCode('train-unused');
+  for (const i of trainUsed) role[i] = roleCode('train');
+  for (const i of test) role[i] = roleCode('test');
+  const testPosition = new Int32Array(n).fill(-1);
+  test.forEach((i, k) => (testPosition[i] = k));
+  const forestTop = tops.get('random-forest') ?? topTwo(test.length);
+  const predictionAt = (i: number): RowPrediction => {
+    const r = rowAt(i);
+    const verdict = verdicts?.of(i);
+    const learnedVerdict = learnedVerdicts?.of(i);
+    const k = testPosition[i] ?? -1;
+    const top = (j: 0 | 1) => (k < 0 ? null : (classes[forestTop[j][k] ?? -1] ?? null));
     return {
       ip: r.ip,
       port: r.port,
       label: usable(r) ? r.label : null,
-      role: role.get(i) ?? 'unlabelled',
+      role: ROLES[role[i] ?? 0] ?? 'unlabelled',
       p0f_label: verdict?.kind === 'match' ? verdict.label : null,
       p0f_quality: verdict === undefined ? 'not-run' : verdict.kind === 'match' ? verdict.quality : verdict.kind,
       p0f_agrees: verdict === undefined || !usable(r) ? null : agreesOnClass(r.label ?? '', verdict),
@@ -242,10 +275,16 @@ export function evaluateRows(
             ? learnedVerdict.quality
             : learnedVerdict.kind,
       learned_agrees: learnedVerdict === undefined || !usable(r) ? null : agreesOnClass(r.label ?? '', learnedVerdict),
-      model_top1: ranking?.[0] === undefined ? null : (classes[ranking[0]] ?? null),
-      model_top2: ranking?.[1] === undefined ? null : (classes[ranking[1]] ?? null),
+      model_top1: top(0),
+      model_top2: top(1),
     };
-  });
+  };
+  const predictions: Predictions = {
+    length: n,
+    *[Symbol.iterator]() {
+      for (let i = 0; i < n; i++) yield predictionAt(i);
+    },
+  };
 
   const truth = options.truth
     ? truthTables({
@@ -253,25 +292,32 @@ export function evaluateRows(
         truth: options.truth,
         versionTaxonomy: typeof subject['taxonomyVersion'] === 'string' ? subject['taxonomyVersion'] : null,
         test,
-        models: rankedClasses,
+        models: models.map((m) => {
+          const top2 = tops.get(m.name) as TopTwo;
+          return {
+            name: m.name,
+            ranked: (k: number) =>
+              [top2[0][k] ?? -1, top2[1][k] ?? -1].flatMap((c) => (c < 0 ? [] : [classes[c] ?? ''])),
+          };
+        }),
         passive: [
-          ...(passive ? [{ name: passive.name, builtFrom: 'given' as const, verdicts }] : []),
-          ...(learnedPassive
-            ? [{ name: learnedPassive.name, builtFrom: 'training-split' as const, verdicts: learnedVerdicts }]
+          ...(passive && verdicts ? [{ name: passive.name, builtFrom: 'given' as const, verdictOf: verdicts.of }] : []),
+          ...(learnedPassive && learnedVerdicts
+            ? [{ name: learnedPassive.name, builtFrom: 'training-split' as const, verdictOf: learnedVerdicts.of }]
             : []),
         ],
       })
     : null;
 
   const { passive: _omit, learnedPassive: _omitToo, truth: _omitTruth, ...reportOptions } = options;
-  const count = (list: readonly number[], cls: string) => list.reduce((n, i) => n + (labelOf(i) === cls ? 1 : 0), 0);
+  const count = (list: readonly number[], cls: string) => list.reduce((m, i) => m + (labelOf(i) === cls ? 1 : 0), 0);
   const report: EvaluationReport = {
     format: REPORT_FORMAT,
     subject,
     options: reportOptions,
     rows: {
-      total: rows.length,
-      unlabelled: rows.length - labelled.length,
+      total: n,
+      unlabelled: n - labelled.length,
       belowMinSupport: labelled.length - evaluated.length,
       evaluated: evaluated.length,
       train: trainAll.length,
@@ -295,6 +341,49 @@ export function evaluateRows(
   return { report, predictions };
 }
 
+/** A model's first two classes per test row (class indexes; -1: none). */
+type TopTwo = readonly [Int16Array, Int16Array];
+
+const topTwo = (length: number): TopTwo => [new Int16Array(length).fill(-1), new Int16Array(length).fill(-1)];
+
+/** Some rows by index, each built when it is reached (a learned database reads its training rows this way). */
+function rowsAt(rows: EvaluationRows, indexes: readonly number[]): TrainingRows {
+  return {
+    length: indexes.length,
+    *[Symbol.iterator]() {
+      for (const i of indexes) yield rows.at(i) as EvaluationRow;
+    },
+  };
+}
+
+/** Every row's verdict. */
+interface Verdicts {
+  of(i: number): PassiveVerdict | undefined;
+}
+
+/**
+ * Judges every row, once per distinct (p0f_sig, tcp_window): all a verdict
+ * depends on (PassiveBaseline.judge). A dataset repeats a few thousand
+ * signatures over a million rows, so this is also what keeps it fast.
+ */
+function judgeAll(baseline: PassiveBaseline, rows: EvaluationRows): Verdicts {
+  const ids = new Int32Array(rows.length);
+  const found: PassiveVerdict[] = [];
+  const byKey = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows.at(i) as EvaluationRow;
+    const key = `${r.tcp_window}\u0000${r.p0f_sig}`;
+    let id = byKey.get(key);
+    if (id === undefined) {
+      id = found.length;
+      found.push(baseline.judge(r));
+      byKey.set(key, id);
+    }
+    ids[i] = id;
+  }
+  return { of: (i) => found[ids[i] ?? -1] };
+}
+
 /**
  * A database's figures against one reference: on the test split always; on
  * every labelled row for a given database, on the training rows for a learned
@@ -303,15 +392,15 @@ export function evaluateRows(
 function passiveResult(
   baseline: PassiveBaseline,
   builtFrom: PassiveResult['builtFrom'],
-  rows: readonly EvaluationRow[],
-  verdicts: readonly (PassiveVerdict | undefined)[],
+  rowAt: (i: number) => EvaluationRow,
+  verdicts: Verdicts,
   reference: Reference,
   sets: { test: readonly number[]; labelled?: readonly number[]; train?: readonly number[]; over: readonly number[] },
 ): PassiveResult {
   const scored = (indexes: readonly number[]) =>
     indexes.flatMap((i) => {
-      const label = reference.classOf(rows[i] as EvaluationRow);
-      return label === null ? [] : [{ label, verdict: verdicts[i] ?? { kind: 'none' as const } }];
+      const label = reference.classOf(rowAt(i));
+      return label === null ? [] : [{ label, verdict: verdicts.of(i) ?? { kind: 'none' as const } }];
     });
   const byLabel = new Map<string, { rows: number; classes: readonly string[]; agreeing: number }>();
   for (const { label, verdict } of scored(sets.over)) {

@@ -29,3 +29,12 @@ export const EVALUATION_INPUT_COLUMNS = [
 ] as const satisfies readonly (keyof DatasetRow)[];
 
 export type EvaluationRow = Pick<DatasetRow, (typeof EVALUATION_INPUT_COLUMNS)[number]>;
+
+/**
+ * Rows by position: an array of rows, or the columnar table read from a
+ * version (read-evaluation-rows.ts), which builds each row when asked.
+ */
+export interface EvaluationRows {
+  readonly length: number;
+  at(index: number): EvaluationRow | undefined;
+}

@@ -5,7 +5,7 @@
  * evaluator's training rows (`osfp dataset p0f-db --split train`).
  */
 import { EvaluationInputError } from './evaluation-error.ts';
-import type { EvaluationRow } from './evaluation-row.ts';
+import type { EvaluationRow, EvaluationRows } from './evaluation-row.ts';
 import { stratifiedSplit } from './stratified-split.ts';
 
 export interface SplitOptions {
@@ -17,6 +17,8 @@ export interface SplitOptions {
 }
 
 export interface EvaluationSplit {
+  /** Every row's label ('' when it has none), read once: the strings are shared, not copied. */
+  readonly labels: readonly string[];
   /** Indexes of rows with a usable label. */
   readonly labelled: readonly number[];
   readonly supportByClass: ReadonlyMap<string, number>;
@@ -33,17 +35,26 @@ export interface EvaluationSplit {
 export const hasUsableLabel = (r: Pick<EvaluationRow, 'label' | 'label_status'>): boolean =>
   r.label_status === 'ok' && r.label !== null && r.label !== '';
 
-export function evaluationSplit(rows: readonly EvaluationRow[], options: SplitOptions): EvaluationSplit {
+/**
+ * Reads each row once (by position: an array, or the columnar table of a
+ * version, which builds a row object only when asked).
+ */
+export function evaluationSplit(rows: EvaluationRows, options: SplitOptions): EvaluationSplit {
   validateSplitOptions(options);
-  const labelled = rows.flatMap((r, i) => (hasUsableLabel(r) ? [i] : []));
-  const labelOf = (i: number) => rows[i]?.label ?? '';
+  const n = rows.length;
+  const labels: string[] = new Array<string>(n);
+  const labelled: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rows.at(i) as EvaluationRow;
+    labels[i] = r.label ?? '';
+    if (hasUsableLabel(r)) labelled.push(i);
+  }
+  const labelOf = (i: number) => labels[i] ?? '';
   const supportByClass = new Map<string, number>();
   for (const i of labelled) supportByClass.set(labelOf(i), (supportByClass.get(labelOf(i)) ?? 0) + 1);
   const allClasses = [...supportByClass.keys()].sort();
   if (labelled.length === 0) {
-    throw new EvaluationInputError(
-      `nothing to evaluate: none of the ${rows.length} rows has a label (label_status ok)`,
-    );
+    throw new EvaluationInputError(`nothing to evaluate: none of the ${n} rows has a label (label_status ok)`);
   }
   if (allClasses.length < 2) {
     throw new EvaluationInputError(
@@ -59,9 +70,11 @@ export function evaluationSplit(rows: readonly EvaluationRow[], options: SplitOp
         .join(', ')}); lower --min-support or collect more rows`,
     );
   }
-  const evaluated = labelled.filter((i) => classes.includes(labelOf(i)));
+  const evaluatedClass = new Set(classes);
+  const evaluated = labelled.filter((i) => evaluatedClass.has(labelOf(i)));
   const split = stratifiedSplit(evaluated.map(labelOf), options.testFraction, options.seed);
   return {
+    labels,
     labelled,
     supportByClass,
     classes,
@@ -73,8 +86,8 @@ export function evaluationSplit(rows: readonly EvaluationRow[], options: SplitOp
 }
 
 /** The rows `osfp dataset evaluate` with these options trains on (before --max-train-rows), in file order. */
-export function trainingRows(rows: readonly EvaluationRow[], options: SplitOptions): EvaluationRow[] {
-  return evaluationSplit(rows, options).train.map((i) => rows[i] as EvaluationRow);
+export function trainingRows(rows: EvaluationRows, options: SplitOptions): EvaluationRow[] {
+  return evaluationSplit(rows, options).train.map((i) => rows.at(i) as EvaluationRow);
 }
 
 export function validateSplitOptions(o: SplitOptions): void {

@@ -1,9 +1,9 @@
 export { EVALUATION_INPUT_COLUMNS } from './evaluation-row.ts';
-export type { EvaluationRow } from './evaluation-row.ts';
+export type { EvaluationRow, EvaluationRows } from './evaluation-row.ts';
 export { EvaluationInputError } from './evaluation-error.ts';
 export { familyOfClass } from './family.ts';
 export { FEATURE_NAMES } from './feature-encoding.ts';
-export type { LearnedPassiveBaseline, PassiveBaseline, PassiveVerdict } from './passive-baseline.ts';
+export type { LearnedPassiveBaseline, PassiveBaseline, PassiveVerdict, TrainingRows } from './passive-baseline.ts';
 export { evaluationSplit, hasUsableLabel, trainingRows } from './evaluation-split.ts';
 export type { EvaluationSplit, SplitOptions } from './evaluation-split.ts';
 export { NMAP_LABEL } from './reference.ts';

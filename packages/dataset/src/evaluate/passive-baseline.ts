@@ -35,5 +35,14 @@ export interface PassiveBaseline {
  */
 export interface LearnedPassiveBaseline {
   readonly name: string;
-  learn(train: readonly EvaluationRow[]): PassiveBaseline;
+  learn(train: TrainingRows): PassiveBaseline;
+}
+
+/**
+ * The training rows, in file order, each built when it is reached (it may be
+ * iterated more than once): held as objects, a version's training split
+ * would grow the evaluation's memory with the version.
+ */
+export interface TrainingRows extends Iterable<EvaluationRow> {
+  readonly length: number;
 }

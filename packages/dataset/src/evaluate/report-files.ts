@@ -14,6 +14,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { duckdbConfig } from '../duckdb-files.ts';
 import { DatasetInputError } from '../errors.ts';
 import {
   REPORT_FORMAT,
@@ -81,9 +82,9 @@ export async function writeEvaluation(versionDir: string, evaluation: Evaluation
 }
 
 /** predictions.parquet, and split.csv from the same table (row order kept: one row per dataset row, in file order). */
-async function writePredictions(dir: string, predictions: readonly RowPrediction[]): Promise<void> {
+async function writePredictions(dir: string, predictions: Iterable<RowPrediction>): Promise<void> {
   const sqlPath = (file: string) => `'${join(dir, file).replaceAll("'", "''")}'`;
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await DuckDBInstance.create(':memory:', duckdbConfig());
   const conn = await instance.connect();
   try {
     await conn.run(`CREATE TABLE predictions (${PREDICTION_COLUMNS.map(([n, t]) => `"${n}" ${t}`).join(', ')})`);

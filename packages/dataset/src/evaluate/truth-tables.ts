@@ -6,7 +6,7 @@
  * figures against Nmap. Rows whose address the truth file does not list are
  * counted, with examples, never silently dropped.
  */
-import type { EvaluationRow } from './evaluation-row.ts';
+import type { EvaluationRow, EvaluationRows } from './evaluation-row.ts';
 import { hasUsableLabel } from './evaluation-split.ts';
 import { familyOfClass } from './family.ts';
 import type { GroundTruth } from './ground-truth.ts';
@@ -73,73 +73,89 @@ export interface TruthReport {
 }
 
 export interface TruthInputs {
-  readonly rows: readonly EvaluationRow[];
+  /** Read once each (by position: an array, or a version's columnar table). */
+  readonly rows: EvaluationRows;
   readonly truth: GroundTruth;
   /** The version's taxonomy (its manifest's provenance), if known. */
   readonly versionTaxonomy: string | null;
   /** Row indexes of the test split. */
   readonly test: readonly number[];
-  /** Each model's classes, best first, for each test row (same order as `test`). */
-  readonly models: readonly { readonly name: string; readonly ranked: readonly (readonly string[])[] }[];
-  /** Each database's verdict for every row (undefined: not judged). */
+  /**
+   * Each model's classes, best first, for the test row at position `k` of `test`: the first two are
+   * all the tables use (top-1, top-2, family), so the evaluator keeps only those.
+   */
+  readonly models: readonly { readonly name: string; ranked(k: number): readonly string[] }[];
+  /** Each database's verdict for row `i` (undefined: not judged). */
   readonly passive: readonly {
     readonly name: string;
     readonly builtFrom: 'given' | 'training-split';
-    readonly verdicts: readonly (PassiveVerdict | undefined)[];
+    verdictOf(i: number): PassiveVerdict | undefined;
   }[];
 }
 
 export function truthTables(input: TruthInputs): TruthReport {
   const { rows, truth, test } = input;
-  const truthOf = (i: number): string | null => truth.byIp.get((rows[i] as EvaluationRow).ip)?.cls ?? null;
-  const all = rows.map((_, i) => i);
-  const withTruth = all.filter((i) => truthOf(i) !== null);
+  const n = rows.length;
+  const rowAt = (i: number) => rows.at(i) as EvaluationRow;
+  // Every row's true class (null: its address is not listed), looked up once; the strings are the truth's own.
+  const truths: (string | null)[] = new Array<string | null>(n);
+  const withTruth: number[] = [];
+  const withoutTruthExamples: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const { ip } = rowAt(i);
+    const cls = truth.byIp.get(ip)?.cls ?? null;
+    truths[i] = cls;
+    if (cls !== null) withTruth.push(i);
+    else if (withoutTruthExamples.length < MISSING_TRUTH_EXAMPLES) withoutTruthExamples.push(ip);
+  }
+  const truthOf = (i: number): string | null => truths[i] ?? null;
   const testWithTruth = test.filter((i) => truthOf(i) !== null);
-  const withoutTruthExamples = all
-    .filter((i) => truthOf(i) === null)
-    .slice(0, MISSING_TRUTH_EXAMPLES)
-    .map((i) => (rows[i] as EvaluationRow).ip);
 
   const classCounts = new Map<string, number>();
   for (const i of withTruth) classCounts.set(truthOf(i) as string, (classCounts.get(truthOf(i) as string) ?? 0) + 1);
 
-  const nmapRanked = withTruth.map((i) => {
-    const row = rows[i] as EvaluationRow;
-    if (!hasUsableLabel(row)) return [];
-    return row.label_2 === null || row.label_2 === '' ? [row.label] : [row.label, row.label_2];
-  });
+  let nmapUnlabelled = 0;
   const nmap = truthFigures(
-    withTruth.map((i, k) => ({ truth: truthOf(i) as string, ranked: nmapRanked[k] as string[] })),
+    (function* () {
+      for (const i of withTruth) {
+        const row = rowAt(i);
+        const ranked = !hasUsableLabel(row)
+          ? []
+          : row.label_2 === null || row.label_2 === ''
+            ? [row.label as string]
+            : [row.label as string, row.label_2];
+        if (ranked.length === 0) nmapUnlabelled++;
+        yield { truth: truthOf(i) as string, ranked };
+      }
+    })(),
   );
 
-  const testPosition = new Map(test.map((i, k) => [i, k]));
+  // Positions in `test` of the test rows with a truth.
+  const testPositionsWithTruth = test.flatMap((i, k) => (truthOf(i) === null ? [] : [k]));
   const models = input.models.map((m) => ({
     name: m.name,
     figures: truthFigures(
-      testWithTruth.map((i) => ({
-        truth: truthOf(i) as string,
-        ranked: m.ranked[testPosition.get(i) as number] ?? [],
-      })),
+      testPositionsWithTruth.map((k) => ({ truth: truthOf(test[k] as number) as string, ranked: m.ranked(k) })),
     ),
   }));
 
-  const judged = (indexes: readonly number[], verdicts: readonly (PassiveVerdict | undefined)[]) =>
-    passiveFigures(indexes.map((i) => ({ label: truthOf(i) as string, verdict: verdicts[i] ?? { kind: 'none' } })));
+  const judged = (indexes: readonly number[], verdictOf: (i: number) => PassiveVerdict | undefined) =>
+    passiveFigures(indexes.map((i) => ({ label: truthOf(i) as string, verdict: verdictOf(i) ?? { kind: 'none' } })));
   const passive = input.passive.map((p) => ({
     name: p.name,
     builtFrom: p.builtFrom,
-    test: judged(testWithTruth, p.verdicts),
+    test: judged(testWithTruth, p.verdictOf),
     // A learned database saw the training rows: only its test figures are fair.
-    withTruth: p.builtFrom === 'given' ? judged(withTruth, p.verdicts) : null,
+    withTruth: p.builtFrom === 'given' ? judged(withTruth, p.verdictOf) : null,
   }));
 
   return {
     source: truth.source,
     taxonomy: taxonomyNote(truth.taxonomy, input.versionTaxonomy),
     rows: {
-      total: rows.length,
+      total: n,
       withTruth: withTruth.length,
-      withoutTruth: rows.length - withTruth.length,
+      withoutTruth: n - withTruth.length,
       test: test.length,
       testWithTruth: testWithTruth.length,
       testWithoutTruth: test.length - testWithTruth.length,
@@ -148,7 +164,7 @@ export function truthTables(input: TruthInputs): TruthReport {
     classes: [...classCounts]
       .map(([label, n]) => ({ label, rows: n }))
       .sort((a, b) => b.rows - a.rows || a.label.localeCompare(b.label)),
-    nmap: { ...nmap, unlabelled: nmapRanked.filter((r) => r.length === 0).length },
+    nmap: { ...nmap, unlabelled: nmapUnlabelled },
     models,
     passive,
   };
@@ -170,12 +186,14 @@ interface RankedRow {
   readonly ranked: readonly string[];
 }
 
-function truthFigures(scored: readonly RankedRow[]): TruthFigures {
+function truthFigures(scored: Iterable<RankedRow>): TruthFigures {
+  let rows = 0;
   let top1 = 0;
   let top2 = 0;
   let family = 0;
   const byClass = new Map<string, { rows: number; top1: number; top2: number; instead: Map<string, number> }>();
   for (const { truth, ranked } of scored) {
+    rows++;
     const c = byClass.get(truth) ?? { rows: 0, top1: 0, top2: 0, instead: new Map<string, number>() };
     byClass.set(truth, c);
     c.rows++;
@@ -210,10 +228,10 @@ function truthFigures(scored: readonly RankedRow[]): TruthFigures {
       };
     });
   return {
-    rows: scored.length,
-    top1: ratio(top1, scored.length),
-    top2: ratio(top2, scored.length),
-    familyAgreement: ratio(family, scored.length),
+    rows,
+    top1: ratio(top1, rows),
+    top2: ratio(top2, rows),
+    familyAgreement: ratio(family, rows),
     perClass,
   };
 }

@@ -42,7 +42,7 @@ export function learnedP0fBaseline(options: LearnOptions = DEFAULT_LEARN_OPTIONS
   const settings = `--min-support ${options.minSupport} --min-purity ${options.minPurity}`;
   return {
     name: 'p0f-learned',
-    learn(train: readonly LabelledSynAck[]): PassiveBaseline {
+    learn(train: Iterable<LabelledSynAck>): PassiveBaseline {
       const db = learnP0fDatabase(train, options, 'the training split');
       return learnedDatabaseBaseline(
         db,

@@ -55,7 +55,8 @@ export async function writeVersionP0fDatabase(
   const ref = `${version.name}@${version.version}`;
   await checkOutput(options.out);
 
-  const rows = await readEvaluationRows(join(version.dir, DATA_PARQUET));
+  const table = await readEvaluationRows(join(version.dir, DATA_PARQUET));
+  const rows = Array.from({ length: table.length }, (_, i) => table.at(i) as EvaluationRow);
   assertLabelled(rows, ref);
   const { seed, testFraction } = options;
   const split = { seed, testFraction, minSupport: DEFAULT_EVALUATE_OPTIONS.minSupport };

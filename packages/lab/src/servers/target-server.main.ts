@@ -1,8 +1,9 @@
 /**
- * A lab target: answers HTTP on 80 and HTTPS on 443 on every address of its
- * namespace, IPv4 and IPv6 (the personality's whole block and its IPv6 twin
- * are `local` routes, so binding 0.0.0.0 and :: covers them). Deliberately minimal so one process keeps up with the
- * benchmarks' thousands of new connections per second.
+ * A lab target: answers HTTP on 80 (and on the extra ports of
+ * target-ports.ts) and HTTPS on 443 on every address of its namespace, IPv4
+ * and IPv6 (the personality's whole block and its IPv6 twin are `local`
+ * routes, so binding 0.0.0.0 and :: covers them). Deliberately minimal so one
+ * process keeps up with the benchmarks' thousands of new connections per second.
  *
  * Run inside the personality's namespace:
  *   node --import tsx target-server.main.ts <personality> <cert.pem> <key.pem>
@@ -10,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { TARGET_HTTP_PORTS, TARGET_TLS_PORTS } from './target-ports.ts';
 
 const [personality, certPath, keyPath] = process.argv.slice(2);
 if (!personality || !certPath || !keyPath) {
@@ -35,12 +37,10 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
 const backlog = 4096;
 const tlsFiles = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
 // One server per family and port: a server listens once, and :: with ipv6Only leaves 0.0.0.0 to the IPv4 ones.
-const listeners = [
-  { server: createHttpServer(answer), port: 80, host: '0.0.0.0' },
-  { server: createHttpsServer(tlsFiles, answer), port: 443, host: '0.0.0.0' },
-  { server: createHttpServer(answer), port: 80, host: '::' },
-  { server: createHttpsServer(tlsFiles, answer), port: 443, host: '::' },
-];
+const listeners = ['0.0.0.0', '::'].flatMap((host) => [
+  ...TARGET_HTTP_PORTS.map((port) => ({ server: createHttpServer(answer), port, host })),
+  ...TARGET_TLS_PORTS.map((port) => ({ server: createHttpsServer(tlsFiles, answer), port, host })),
+]);
 for (const { server } of listeners) {
   server.keepAliveTimeout = 2_000;
   server.headersTimeout = 10_000;
@@ -51,7 +51,10 @@ for (const { server } of listeners) {
 let listening = 0;
 function ready(): void {
   listening++;
-  if (listening === listeners.length) process.stdout.write(`ready: ${personality} on :80 and :443, IPv4 and IPv6\n`);
+  if (listening === listeners.length) {
+    const ports = [...TARGET_HTTP_PORTS, ...TARGET_TLS_PORTS].join(', :');
+    process.stdout.write(`ready: ${personality} on :${ports}, IPv4 and IPv6\n`);
+  }
 }
 for (const { server, port, host } of listeners) server.listen({ port, host, backlog, ipv6Only: host === '::' }, ready);
 
