@@ -98,16 +98,22 @@ async function label(
   plan: LabPlan,
   ips: string[],
 ): Promise<
-  Map<string, { label: string | null; label_2: string | null; label_status: string; label_acc: number | null }>
+  Map<
+    string,
+    {
+      label: string | null;
+      label_2: string | null;
+      label_status: string;
+      label_acc: number | null;
+      nmap_tries: number | null;
+    }
+  >
 > {
   const labels = await labelHosts(
     ips.map((ip) => ({ ip, openPort: 80, closedPort: 1 })),
     { exec: (command, args) => inNamespace(plan.scannerNamespace, command, [...args]) },
   );
-  return labels as Map<
-    string,
-    { label: string | null; label_2: string | null; label_status: string; label_acc: number | null }
-  >;
+  return labels;
 }
 
 function truthClasses(emulated: readonly EmulatedOs[]): Map<string, string> {
@@ -295,7 +301,9 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap', 'tcpdump', 'p0f'))('em
     expect(probed.outcomes.every((o) => o.synack !== null && (o.rtt_ms ?? 0) >= 100)).toBe(true);
     const labels = await label(plan, ips);
     const truth = truthClasses(oses);
-    const unlabelled = ips.filter((ip) => labels.get(ip)?.label_status !== 'ok');
+    const unlabelled = ips
+      .filter((ip) => labels.get(ip)?.label_status !== 'ok')
+      .map((ip) => `${ip} ${labels.get(ip)?.label_status} tries ${labels.get(ip)?.nmap_tries}`);
     expect(unlabelled).toEqual([]);
     const right = ips.filter((ip) => labels.get(ip)?.label === truth.get(ip)).length;
     console.log(

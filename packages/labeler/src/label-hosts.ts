@@ -188,13 +188,8 @@ async function labelBatch(batch: NmapBatch, context: BatchContext): Promise<Batc
       : { ...missingLabel(run), nmap_tries: tried };
     if (fields.label_status === 'ok') labelled++;
     // A firewalled host is not retried: it will be as silent the second time, at the same cost.
-    if (
-      host &&
-      fields.label_status === 'no-match' &&
-      host.portsUsed.some((p) => p.state === 'open' && p.proto === 'tcp')
-    ) {
+    if (host && fields.label_status === 'no-match' && mayAnswerAgain(host, target.openPort))
       context.retry.add(target.ip);
-    }
     if (context.retrying && fields.label_status !== 'ok') {
       const earlier = labels.get(target.ip);
       if (earlier) labels.set(target.ip, { ...earlier, nmap_tries: tried });
@@ -231,6 +226,16 @@ async function readRun(run: NmapRun): Promise<{ hosts: NmapHostResult[]; error: 
   const nmapError =
     report.exit === 'error' ? `Nmap reported an error: ${report.errorMessage ?? lastLines(run.stderr)}` : null;
   return { hosts: report.hosts, error: failure ?? nmapError };
+}
+
+/**
+ * Whether a second scan of a no-match host can do better: Nmap saw a TCP port
+ * open (its OS probes or its port scan), or the probed port filtered - on a
+ * lossy path its answers were lost, while the prober found that port open.
+ */
+function mayAnswerAgain(host: NmapHostResult, probedPort: number): boolean {
+  const tcp = [...host.portsUsed, ...host.ports].filter((p) => p.proto === 'tcp');
+  return tcp.some((p) => p.state === 'open' || (p.portid === probedPort && p.state === 'filtered'));
 }
 
 function hostLabel(
