@@ -79,21 +79,20 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap'))('labeler in the lab',
         const { nmap_closed_port, nmap_unreliable, nmap_too_many_matches, nmap_tries } = f!;
         const quality = { nmap_closed_port, nmap_unreliable, nmap_too_many_matches, nmap_tries };
         expect({ ...relabel(f?.nmap_guesses ?? '', DEFAULT_TAXONOMY), ...quality }).toEqual(f);
-        expect(nmap_tries, personality.name).toBe(1);
+        expect(nmap_tries, personality.name).toBeGreaterThanOrEqual(1);
       }
     }
     // Hosts that answer the handshake are labelled whatever they do after it.
     for (const behaviour of ['silent', 'garbage', 'endless'] as const) {
       expect(labels.get(hostile[behaviour]?.ip ?? '')?.label_status, behaviour).toBe('ok');
     }
-    // No open port (closed) or no answer at all (drop): Nmap runs but cannot guess.
+    // No open port (closed) or no answer at all (drop): Nmap runs but cannot guess. A host that
+    // answers nothing is firewalled when Nmap got as far as OS detection (it does, or not, by timing).
     for (const behaviour of ['closed', 'drop'] as const) {
-      expect(labels.get(hostile[behaviour]?.ip ?? ''), behaviour).toMatchObject({
-        label_status: 'no-match',
-        label: null,
-        nmap_guesses: '[]',
-      });
+      expect(labels.get(hostile[behaviour]?.ip ?? ''), behaviour).toMatchObject({ label: null, nmap_guesses: '[]' });
     }
+    expect(labels.get(hostile.closed?.ip ?? '')?.label_status).toBe('no-match');
+    expect(['no-match', 'firewalled']).toContain(labels.get(hostile.drop?.ip ?? '')?.label_status);
     expect(await nmapsIn(lab.scannerNamespace)).toEqual([]);
   });
 
