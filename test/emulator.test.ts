@@ -9,8 +9,7 @@
  * device types is recognised; a responder that dies is reported by `lab status`
  * and restarted by `lab up`.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +33,7 @@ import { labelHosts } from '@osfp/labeler';
 import { matchesExpression } from '../packages/lab/src/emulator/expressions.ts';
 import { needs } from '@osfp/test-support';
 import { probeInNamespace } from './lab-support/probe-run.ts';
+import { startCapture } from './lab-support/lab-traffic.ts';
 import { runOsfp } from './pipeline-helpers.ts';
 import { sharedLab } from './lab-support/shared-lab.ts';
 
@@ -62,28 +62,6 @@ function nmapOptionString(hexOptions: string): string {
     i += Math.max(2, len);
   }
   return out;
-}
-
-/** tcpdump in a namespace, writing `filter` to a pcap until stopped. */
-async function capture(namespace: string, file: string, args: string[]): Promise<() => Promise<void>> {
-  const [cmd, full] = inNamespace(namespace, 'tcpdump', ['-i', 'eth0', '-n', '-U', '-w', file, ...args]);
-  const child: ChildProcess = spawn(cmd, full, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${stderr}`)), 10_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return async () => {
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  };
 }
 
 async function packetCount(file: string, filter = ''): Promise<number> {
@@ -140,7 +118,7 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap', 'tcpdump', 'p0f'))('em
 
   it('keeps the emulation namespace kernel silent: no RST, no ICMP, not even for a block nobody serves', async () => {
     const pcap = join(work, 'emu-out.pcap');
-    const stop = await capture(plan.emulationNamespace, pcap, ['-Q', 'out', 'ip']);
+    const stop = await startCapture(plan.emulationNamespace, pcap, ['-Q', 'out', 'ip']);
     const unserved = emulatedHost(60, 5);
     const served0 = emulatedHost(0, 33);
     const [cmd, args] = inNamespace(plan.scannerNamespace, process.execPath, [

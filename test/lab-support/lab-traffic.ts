@@ -34,7 +34,11 @@ export async function probeFrom(namespace: string, requests: ProbeRequest[]): Pr
  * the default one, on the loaded shared machine, the kernel dropped 28 of 60
  * packets of 30 handshakes (tcpdump's own count); with this one, none of 200.
  */
-export async function startCapture(namespace: string, file: string): Promise<() => Promise<void>> {
+export async function startCapture(
+  namespace: string,
+  file: string,
+  filter: readonly string[] = ['tcp[tcpflags] & tcp-syn != 0'],
+): Promise<() => Promise<void>> {
   const [cmd, args] = inNamespace(namespace, 'tcpdump', [
     '-i',
     'eth0',
@@ -45,7 +49,7 @@ export async function startCapture(namespace: string, file: string): Promise<() 
     '-U',
     '-w',
     file,
-    'tcp[tcpflags] & tcp-syn != 0',
+    ...filter,
   ]);
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
