@@ -343,13 +343,24 @@ async function startResponders(plan: LabPlan, status: LabStatus | null): Promise
     // A little ahead of ordinary processes: a kernel stack answers in softirq context, before any
     // process runs, and a responder that waits behind a loaded machine's run queue adds that wait
     // to every round trip (measured: the prober's rate against emulated hosts nearly halves).
+    // A 32 MiB young generation: every frame allocates a little, and with the default semi-space the
+    // scavenger ran often enough to be a sixth of a responder's CPU (docs/benchmarks.md, emulated).
     started.push(
       await startDetached(
         plan.prefix,
         name,
         plan.emulationNamespace,
         'nice',
-        ['-n', '-5', process.execPath, '--import', 'tsx', RESPONDER, JSON.stringify(configs)],
+        [
+          '-n',
+          '-5',
+          process.execPath,
+          '--max-semi-space-size=32',
+          '--import',
+          'tsx',
+          RESPONDER,
+          JSON.stringify(configs),
+        ],
         PACKAGE_DIR,
       ),
     );
