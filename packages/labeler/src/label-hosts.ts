@@ -17,6 +17,7 @@ import type { NmapHostResult } from './nmap-result.ts';
 import { DEFAULT_TUNING, nmapArgs, nmapInput } from './nmap-command.ts';
 import type { NmapTuning } from './nmap-command.ts';
 import { runNmap } from './nmap-process.ts';
+import type { NmapSlots } from './nmap-slots.ts';
 import type { CommandWrapper, NmapRun } from './nmap-process.ts';
 import { parseNmapXmlReport } from './nmap-xml.ts';
 import { DEFAULT_TAXONOMY } from './taxonomy.ts';
@@ -37,6 +38,12 @@ export interface LabelOptions {
   readonly exec?: CommandWrapper | undefined;
   /** Nmap options; defaults to DEFAULT_TUNING. */
   readonly tuning?: Partial<NmapTuning> | undefined;
+  /**
+   * Nmap processes shared with other labelHosts calls running at the same
+   * time: each batch waits for a slot, so calls together never run more than
+   * the slots allow (`processes` still bounds this call on its own).
+   */
+  readonly slots?: NmapSlots | undefined;
   /** Told about every finished batch (for logs and benchmarks). */
   readonly onBatch?: ((report: BatchReport) => void) | undefined;
 }
@@ -155,7 +162,14 @@ async function runPass(batches: readonly NmapBatch[], processes: number, context
   const worker = async () => {
     for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
       signal?.throwIfAborted();
-      const report = await labelBatch(batch, context);
+      const slots = context.options.slots;
+      const report = slots
+        ? await slots.run(() => {
+            // It may have waited for its slot while the run was cancelled.
+            signal?.throwIfAborted();
+            return labelBatch(batch, context);
+          })
+        : await labelBatch(batch, context);
       context.options.onBatch?.(report);
     }
   };

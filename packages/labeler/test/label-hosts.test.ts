@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { labelHosts } from '../src/index.ts';
+import { readFileSync } from 'node:fs';
+import { labelHosts, NmapSlots } from '../src/index.ts';
 import type { BatchReport, LabelTarget } from '../src/index.ts';
 import { fakeNmap, fixturePath, isAlive } from './fake-nmap.ts';
 import type { FakeNmap } from './fake-nmap.ts';
@@ -52,6 +53,25 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
         .sort(),
     ).toEqual(['127.0.0.1\n', '127.0.0.2\n', '127.0.0.3\n']);
     expect(labels.get('127.0.0.1')?.label_status).toBe('ok');
+  });
+
+  it('calls sharing NmapSlots never run more Nmap processes together than the slots allow', async () => {
+    // Each stand-in notes how many are running when it starts, then holds its slot a while.
+    fake = fakeNmap(`touch "$n.running"; ls "$DIR" | grep -c running >> "$DIR/concurrency.log"; sleep 0.3; rm "$n.running"
+cat '${fixturePath('loopback-three-hosts.xml')}'`);
+    const slots = new NmapSlots(2);
+    const options = { nmapPath: fake.path, processes: 2, batchSize: 1, slots };
+    const [first, second] = await Promise.all([
+      labelHosts(loopback.slice(0, 2), options),
+      labelHosts([loopback[2]!, loopback[0]!], options),
+    ]);
+    expect(fake.calls()).toHaveLength(4);
+    const running = readFileSync(`${fake.dir}/concurrency.log`, 'utf8').trim().split('\n').map(Number);
+    expect(running).toHaveLength(4);
+    expect(Math.max(...running)).toBeLessThanOrEqual(2);
+    expect([...first.values()].map((l) => l.label_status)).toEqual(['ok', 'ok']);
+    expect(second.get('127.0.0.3')?.label_status).toBe('no-match');
+    expect(() => new NmapSlots(0)).toThrow(/positive integer/);
   });
 
   describe('hosts that answered but got no guess are scanned once more', () => {

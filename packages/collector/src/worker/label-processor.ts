@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { unlabelledFields, type LabelFields } from '@osfp/dataset';
-import type { LabelTarget } from '@osfp/labeler';
+import { NmapSlots, type LabelTarget } from '@osfp/labeler';
 import type { LabelJobData, LabelJobResult, ProbeJobResult } from '../queue/job-payloads.ts';
 import type { StageRecords } from '../queue/stage-records.ts';
 import type { StageBodies } from './stage-bodies.ts';
@@ -9,8 +9,11 @@ import type { StageBodies } from './stage-bodies.ts';
  * The label stage of one batch: Nmap OS detection on the addresses that
  * answered the probe and that the coordinator asked to label, each told the
  * open port the probe found (and a closed one when the probe met one).
+ * Batches labelled at the same time share one set of Nmap processes.
  */
 export class LabelProcessor {
+  private slots: NmapSlots | null = null;
+
   constructor(
     private readonly stages: StageBodies,
     private readonly records: StageRecords,
@@ -45,12 +48,17 @@ export class LabelProcessor {
     if (targets.size === 0) return { probe, labels: {} };
 
     const { settings } = job.data;
+    const processes = this.processesOverride ?? settings.labelProcesses;
+    // The run's setting (a worker may serve several runs, one after the other).
+    if (this.slots) this.slots.processes = processes;
+    else this.slots = new NmapSlots(processes);
     let labels: Map<string, LabelFields>;
     try {
       labels = await this.stages.labelHosts([...targets.values()], {
         signal,
         timeoutMs: settings.labelTimeoutMs,
-        processes: this.processesOverride ?? settings.labelProcesses,
+        processes,
+        slots: this.slots,
       });
     } catch (error) {
       // Retried while attempts remain; on the last one the batch's rows are kept, labelled "failed".

@@ -1,11 +1,13 @@
 import type { LabelFields } from '@osfp/dataset';
-import type { LabelTarget } from '@osfp/labeler';
+import type { LabelTarget, NmapSlots } from '@osfp/labeler';
 import type { Prober, ProberOptions } from '../probe/probe-types.ts';
 
 export interface LabelHostsOptions {
   readonly signal?: AbortSignal | undefined;
   readonly timeoutMs: number;
   readonly processes: number;
+  /** The worker's Nmap processes, shared by the label batches it runs at once. */
+  readonly slots?: NmapSlots | undefined;
 }
 
 /**

@@ -40,6 +40,14 @@ export interface WorkerNode {
   close(): Promise<void>;
 }
 
+/**
+ * Label batches a worker works on at once, at least. One batch alone leaves
+ * most of its Nmap processes idle while it waits for its slowest hosts and
+ * then for its retry pass; a second batch fills them. They share the
+ * processes (NmapSlots), so the machine runs no more Nmap than one batch would.
+ */
+const MIN_LABEL_BATCHES = 2;
+
 /** Starts BullMQ workers for the given roles on the run's Redis. */
 export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
   const { logger } = options;
@@ -86,7 +94,11 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
       new Worker<LabelJobData, LabelJobResult>(
         QUEUES.label,
         (job: Job<LabelJobData>, _token?: string, signal?: AbortSignal) => label.process(job, signal),
-        { ...common, connection: connection('label-worker') },
+        {
+          ...common,
+          concurrency: Math.max(MIN_LABEL_BATCHES, common.concurrency),
+          connection: connection('label-worker'),
+        },
       ),
     );
   }
