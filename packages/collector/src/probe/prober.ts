@@ -54,19 +54,17 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
         ? await sniffer.claim(canonicalIp(target.ip), target.port, exchange.localPort, connectStartedAt)
         : null;
     let synack: SynAckFeatures | null = null;
-    let syn: SynFeatures = ownSyn.features;
-    if (captured?.features) {
-      // Extracted by the capture process from this SYN-ACK and the SYN it answers.
-      ({ synack, syn } = captured.features);
-    } else if (captured) {
-      // The SYN this SYN-ACK answers, as captured (libpcap sees our SYNs); else the one learned at start-up.
-      const ownSynOfRow = captured.syn ? describeSyn(captured.syn.packet) : null;
-      if (ownSynOfRow?.ok) syn = { syn_olayout: ownSynOfRow.syn_olayout, syn_mss: ownSynOfRow.syn_mss };
-      const context: SynContext = ownSynOfRow?.ok ? ownSynOfRow.raw : synContext;
+    // The SYN this SYN-ACK answers, as captured (libpcap sees our SYNs); else the one learned at start-up.
+    const ownSynOfRow = captured?.syn ? describeSyn(captured.syn.packet) : null;
+    const syn: SynFeatures = ownSynOfRow?.ok
+      ? { syn_olayout: ownSynOfRow.syn_olayout, syn_mss: ownSynOfRow.syn_mss }
+      : ownSyn.features;
+    const context: SynContext = ownSynOfRow?.ok ? ownSynOfRow.raw : synContext;
+    if (captured) {
       const extracted = extractSynAck(captured.packet, context);
       if (extracted.ok) synack = extracted.features;
+      if (archive) archiveHandshake(archive, ownSyn, captured, exchange.connectStartedAt);
     }
-    if (captured && archive) archiveHandshake(archive, ownSyn, captured, exchange.connectStartedAt);
     return {
       ip: target.ip,
       port: target.port,

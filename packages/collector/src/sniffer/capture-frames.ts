@@ -4,10 +4,7 @@
  * the parent decodes them without JSON or base64.
  *
  *   SYN-ACK frame: u8 kind 1 | u16 length | f64 epoch ms | u16 SYN length | f64 SYN epoch ms | u8 SYN sends
- *                  | u8 answer | u32 ack | u16 key length | u16 features length
- *                  | length bytes (the SYN-ACK) | SYN length bytes (the SYN it answers; 0 = unknown)
- *                  | key length bytes (the connection key, latin1; 0 = not given)
- *                  | features length bytes (JSON of PairedFeatures; 0 = not extracted)
+ *                  | u8 answer | length bytes (the SYN-ACK) | SYN length bytes (the SYN it answers; 0 = unknown)
  *   SYN frame:    u8 kind 2 | u16 length | f64 epoch ms | length bytes (a SYN to a watched port)
  *   synced frame: u8 kind 3 | u32 sync id
  *   stats frame:  u8 kind 4 | u32 packets read | u32 SYN-ACKs forwarded | u32 read errors | u32 foreign SYN-ACKs
@@ -20,23 +17,11 @@
  *   `stats`     answer with a stats frame
  */
 
-import type { SynAckFeatures, SynFeatures } from '@osfp/dataset';
-
 export const FRAME_SYNACK = 1;
 export const FRAME_SYN = 2;
 export const FRAME_SYNCED = 3;
 export const FRAME_STATS = 4;
 export const FRAME_WATCHING = 5;
-
-/**
- * The feature columns of a SYN-ACK and of the SYN it answers, extracted in
- * the capture process: there they cost a core the prober's event loop does
- * not need, and the loop, which bounds the probe rate, only parses them.
- */
-export interface PairedFeatures {
-  readonly synack: SynAckFeatures;
-  readonly syn: SynFeatures;
-}
 
 /** The SYN a SYN-ACK answers, as the capture process paired it. */
 export interface AnsweredSyn {
@@ -67,55 +52,31 @@ export type CaptureFrame =
       syn: AnsweredSyn | null;
       /** 1 for the first SYN-ACK answering `syn`, 2+ for later copies; 0 when unpaired. */
       answer: number;
-      /** The SYN-ACK's acknowledgement number. */
-      ack: number;
-      /** connectionKey() of the connection, when the capture process gave it. */
-      key: string | null;
-      /** JSON text of PairedFeatures, when the capture process extracted them. */
-      features: string | null;
     }
   | { kind: 'syn'; packet: Uint8Array; receivedAt: number }
   | { kind: 'synced'; id: number }
   | ({ kind: 'stats' } & CaptureCounts)
   | { kind: 'watching'; port: number };
 
-const SYNACK_HEADER = 31;
+const SYNACK_HEADER = 23;
 
-export interface SynAckFrameFields {
-  readonly packet: Uint8Array;
-  readonly receivedAt: number;
-  readonly syn: AnsweredSyn | null;
-  readonly answer: number;
-  readonly ack: number;
-  readonly key?: string | null;
-  readonly features?: string | null;
-}
-
-export function encodeSynAckFrame(fields: SynAckFrameFields): Buffer {
-  const { packet, syn } = fields;
+export function encodeSynAckFrame(
+  packet: Uint8Array,
+  receivedAt: number,
+  syn: AnsweredSyn | null,
+  answer: number,
+): Buffer {
   const synLength = syn?.packet.length ?? 0;
-  const keyLength = fields.key ? Buffer.byteLength(fields.key, 'latin1') : 0;
-  const featuresLength = fields.features ? Buffer.byteLength(fields.features, 'latin1') : 0;
-  const frame = Buffer.allocUnsafe(SYNACK_HEADER + packet.length + synLength + keyLength + featuresLength);
+  const frame = Buffer.allocUnsafe(SYNACK_HEADER + packet.length + synLength);
   frame.writeUInt8(FRAME_SYNACK, 0);
   frame.writeUInt16BE(packet.length, 1);
-  frame.writeDoubleBE(fields.receivedAt, 3);
+  frame.writeDoubleBE(receivedAt, 3);
   frame.writeUInt16BE(synLength, 11);
   frame.writeDoubleBE(syn?.sentAt ?? 0, 13);
   frame.writeUInt8(Math.min(255, syn?.sends ?? 0), 21);
-  frame.writeUInt8(Math.min(255, fields.answer), 22);
-  frame.writeUInt32BE(fields.ack >>> 0, 23);
-  frame.writeUInt16BE(keyLength, 27);
-  frame.writeUInt16BE(featuresLength, 29);
-  let at = SYNACK_HEADER;
-  frame.set(packet, at);
-  at += packet.length;
-  if (syn) frame.set(syn.packet, at);
-  at += synLength;
-  // latin1: keys and feature columns are ASCII (addresses, hex, p0f signatures).
-  if (keyLength > 0) frame.write(fields.key!, at, 'latin1');
-  at += keyLength;
-  if (featuresLength > 0) frame.write(fields.features!, at, 'latin1');
+  frame.writeUInt8(Math.min(255, answer), 22);
+  frame.set(packet, SYNACK_HEADER);
+  if (syn) frame.set(syn.packet, SYNACK_HEADER + packet.length);
   return frame;
 }
 
@@ -172,10 +133,7 @@ export class CaptureFrameDecoder {
         if (data.length - at < SYNACK_HEADER) break;
         const length = data.readUInt16BE(at + 1);
         const synLength = data.readUInt16BE(at + 11);
-        const keyLength = data.readUInt16BE(at + 27);
-        const featuresLength = data.readUInt16BE(at + 29);
-        const total = SYNACK_HEADER + length + synLength + keyLength + featuresLength;
-        if (data.length - at < total) break;
+        if (data.length - at < SYNACK_HEADER + length + synLength) break;
         // Copies: the packets outlive this chunk (they wait in the table for their probe).
         const from = at + SYNACK_HEADER;
         const packet = new Uint8Array(data.subarray(from, from + length));
@@ -187,21 +145,14 @@ export class CaptureFrameDecoder {
                 sentAt: data.readDoubleBE(at + 13),
                 sends: data.readUInt8(at + 21),
               };
-        const keyAt = from + length + synLength;
         frames.push({
           kind: 'synack',
           packet,
           receivedAt: data.readDoubleBE(at + 3),
           syn,
           answer: data.readUInt8(at + 22),
-          ack: data.readUInt32BE(at + 23),
-          key: keyLength === 0 ? null : data.toString('latin1', keyAt, keyAt + keyLength),
-          features:
-            featuresLength === 0
-              ? null
-              : data.toString('latin1', keyAt + keyLength, keyAt + keyLength + featuresLength),
         });
-        at += total;
+        at += SYNACK_HEADER + length + synLength;
       } else if (kind === FRAME_SYN) {
         if (data.length - at < 11) break;
         const length = data.readUInt16BE(at + 1);

@@ -30,11 +30,8 @@ import {
   encodeSynFrame,
   encodeSyncedFrame,
   encodeWatchingFrame,
-  type AnsweredSyn,
-  type PairedFeatures,
 } from './capture-frames.ts';
-import { describeSyn, extractSynAck, isOpeningSyn, isSynAck, locateTcp, readSegmentHeader } from '@osfp/features';
-import { connectionKey } from './synack-table.ts';
+import { isOpeningSyn, isSynAck, locateTcp } from '@osfp/features';
 
 // Every raw-socket read-out ends with recv throwing EAGAIN; stack traces would
 // make that the most expensive line of the capture loop.
@@ -82,22 +79,15 @@ function keep(packet: Buffer, length: number, at: number): void {
     if (verdict.kind === 'foreign') return; // another connection's SYN-ACK: it must never reach a probe
     synAcksForwarded++;
     const copy = packet.subarray(0, length);
-    const header = readSegmentHeader(copy);
-    if (!header) return;
-    const syn: AnsweredSyn | null =
-      verdict.kind === 'paired'
-        ? { packet: verdict.syn.packet, sentAt: verdict.syn.firstAt, sends: verdict.syn.sends }
-        : null;
     queue(
-      encodeSynAckFrame({
-        packet: copy,
-        receivedAt: at,
-        syn,
-        answer: verdict.kind === 'paired' ? verdict.answer : 0,
-        ack: header.ack,
-        key: connectionKey(header.src, header.srcPort, header.dstPort),
-        features: syn ? pairedFeatures(copy, syn.packet) : null,
-      }),
+      verdict.kind === 'paired'
+        ? encodeSynAckFrame(
+            copy,
+            at,
+            { packet: verdict.syn.packet, sentAt: verdict.syn.firstAt, sends: verdict.syn.sends },
+            verdict.answer,
+          )
+        : encodeSynAckFrame(copy, at, null, 0),
     );
   } else if (isOpeningSyn(flags)) {
     if (method === 'pcap') {
@@ -110,23 +100,6 @@ function keep(packet: Buffer, length: number, at: number): void {
       flush();
     }
   }
-}
-
-/**
- * The row's SYN-ACK and SYN columns, as the prober would extract them from
- * this pair (JSON text), or null when either packet does not parse: the
- * prober then extracts from the packets itself, with its own SYN as context.
- */
-function pairedFeatures(synAck: Uint8Array, syn: Uint8Array): string | null {
-  const described = describeSyn(syn);
-  if (!described.ok) return null;
-  const extracted = extractSynAck(synAck, described.raw);
-  if (!extracted.ok) return null;
-  const features: PairedFeatures = {
-    synack: extracted.features,
-    syn: { syn_olayout: described.syn_olayout, syn_mss: described.syn_mss },
-  };
-  return JSON.stringify(features);
 }
 
 /**

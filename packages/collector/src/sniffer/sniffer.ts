@@ -8,7 +8,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { CaptureFrameDecoder, type CaptureCounts, type CaptureFrame, type PairedFeatures } from './capture-frames.ts';
+import { CaptureFrameDecoder, type CaptureCounts, type CaptureFrame } from './capture-frames.ts';
 import { readSegmentHeader } from '@osfp/features';
 import {
   connectionKey,
@@ -175,19 +175,15 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
   child.stdout.on('data', (chunk: Buffer) => {
     for (const frame of decoder.push(chunk)) {
       if (frame.kind === 'synack') {
-        let key = frame.key;
-        if (key === null) {
-          const header = readSegmentHeader(frame.packet);
-          if (!header) continue;
-          key = connectionKey(header.src, header.srcPort, header.dstPort);
+        const header = readSegmentHeader(frame.packet);
+        if (header) {
+          table.offer(connectionKey(header.src, header.srcPort, header.dstPort), {
+            packet: frame.packet,
+            receivedAt: frame.receivedAt,
+            ack: header.ack,
+            syn: frame.syn,
+          });
         }
-        table.offer(key, {
-          packet: frame.packet,
-          receivedAt: frame.receivedAt,
-          ack: frame.ack,
-          syn: frame.syn,
-          features: frame.features === null ? null : (JSON.parse(frame.features) as PairedFeatures),
-        });
       } else if (frame.kind === 'syn') {
         const header = readSegmentHeader(frame.packet);
         if (!header) continue;

@@ -1,4 +1,4 @@
-import type { AnsweredSyn, PairedFeatures } from './capture-frames.ts';
+import type { AnsweredSyn } from './capture-frames.ts';
 
 /**
  * Hands every probe its own SYN-ACK. Captured SYN-ACKs arrive (in batches,
@@ -30,8 +30,6 @@ export interface CapturedSynAck extends CapturedPacket {
   readonly syn: AnsweredSyn | null;
   /** SYN-ACKs seen for this connection up to the claim (1 = no duplicate or retransmission). */
   readonly count: number;
-  /** Its and its SYN's columns, when the capture process extracted them (else the prober extracts). */
-  readonly features?: PairedFeatures | null;
 }
 
 export interface SynAckTableOptions {
