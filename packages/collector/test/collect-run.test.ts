@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pino } from 'pino';
 import { FEATURE_SCHEMA_VERSION, openStore } from '@osfp/dataset';
+import { NmapSlots } from '@osfp/labeler';
 import { describe, expect, it } from 'vitest';
 import { needs } from '@osfp/test-support';
 import { CollectOptionsSchema } from '../src/config/collect-options.ts';
@@ -119,6 +120,44 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
     expect(nmapCalls).toBe(0);
     expect(reuse.labelsReused).toBe(2);
     expect(reuse.labelStatus).toEqual({ ok: 2 });
+  }, 60_000);
+
+  it('labels two batches at once through one set of Nmap slots', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const targets = join(dir, 'lab.txt');
+    await writeFile(targets, '198.18.7.0/29\n');
+    const stages = fakeStageBodies();
+    let running = 0;
+    let most = 0;
+    const slotsSeen = new Set<unknown>();
+    const overlapping = {
+      ...stages,
+      labelHosts: async (...args: Parameters<typeof stages.labelHosts>) => {
+        slotsSeen.add(args[1].slots);
+        most = Math.max(most, ++running);
+        // Long enough for the next batch's label job to start beside this one.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        running--;
+        return stages.labelHosts(...args);
+      },
+    };
+    const options = CollectOptionsSchema.parse({
+      targets,
+      dataDir: join(dir, 'data'),
+      allow: ['198.18.0.0/15'],
+      batchSize: 2,
+      maxInFlight: 4,
+      labelProcesses: 3,
+      progress: 'log',
+    });
+    const summary = await collectRun(options, { stages: overlapping, logger });
+    expect(summary.status).toBe('complete');
+    expect(summary.labelStatus).toEqual({ ok: 4 });
+    expect(most).toBe(2);
+    expect(slotsSeen.size).toBe(1);
+    const [slots] = slotsSeen;
+    expect(slots).toBeInstanceOf(NmapSlots);
+    expect((slots as NmapSlots).processes).toBe(3);
   }, 60_000);
 
   it('stops cleanly on a shutdown signal and --resume finishes the run, every row once', async () => {
