@@ -57,7 +57,8 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
 
   it('calls sharing NmapSlots never run more Nmap processes together than the slots allow', async () => {
     // Each stand-in notes how many are running when it starts, then holds its slot a while.
-    fake = fakeNmap(`touch "$n.running"; ls "$DIR" | grep -c running >> "$DIR/concurrency.log"; sleep 0.3; rm "$n.running"
+    fake =
+      fakeNmap(`touch "$n.running"; ls "$DIR" | grep -c running >> "$DIR/concurrency.log"; sleep 0.3; rm "$n.running"
 cat '${fixturePath('loopback-three-hosts.xml')}'`);
     const slots = new NmapSlots(2);
     const options = { nmapPath: fake.path, processes: 2, batchSize: 1, slots };

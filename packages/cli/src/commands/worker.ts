@@ -17,7 +17,10 @@ export function workerCommand(): Command {
     .option('--redis <url>', 'Redis URL of the run (redis://[:password@]host:port, rediss:// for TLS; env REDIS_URL)')
     .addOption(new Option('--role <roles>', 'probe, label or probe,label (default probe,label)'))
     .option('--concurrency <n>', "probes in flight in this worker (default: the run's --concurrency)")
-    .option('--batches <n>', 'batches worked on at once per role (default 1; the label role takes at least 2, sharing its Nmap processes)')
+    .option(
+      '--batches <n>',
+      'batches worked on at once per role (default 1; the label role takes at least 2, sharing its Nmap processes)',
+    )
     .option('--label-processes <n>', "Nmap processes in this worker (default: the run's --label-processes)")
     .option('--config <file>', 'JSON file of options (camelCase names)')
     .action(async (_opts: unknown, command: Command) => {
