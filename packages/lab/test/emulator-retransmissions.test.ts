@@ -1,14 +1,17 @@
 /**
  * What keeps Nmap labelling an emulated host right when it scans on a loaded
- * machine: a retransmitted probe gets no second answer (answered-probes.ts).
+ * machine: a retransmitted probe gets no second answer (answered-probes.ts),
+ * and the profiles a responder keeps name their class even when Nmap misses
+ * the last answer of its scan (host-profile.ts).
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OS_DB, fingerprintClass, loadOsDb, requireFingerprint } from '../src/index.ts';
+import { DEFAULT_EMULATED, DEFAULT_OS_DB, fingerprintClass, loadOsDb, requireFingerprint } from '../src/index.ts';
 import { AnsweredProbes, RETRANSMISSION_WINDOW_S } from '../src/emulator/answered-probes.ts';
-import { TCP_FLAGS } from '../src/emulator/host-profile.ts';
+import { TCP_FLAGS, withLastAnswerLost, withLostAnswers } from '../src/emulator/host-profile.ts';
 import { ipToInt, readIpv4, readTcp } from '../src/emulator/packets.ts';
 import type { PathSpec } from '../src/emulator/path.ts';
+import { rankPrints, type ObservedPrint } from '../src/emulator/scoring.ts';
 import { EmulatedStack } from '../src/emulator/stack.ts';
 import { echoProbe, opts, probeFrame, udpProbe } from './nmap-offline.ts';
 
@@ -141,4 +144,59 @@ describe.skipIf(!installed)('emulated stack: retransmitted Nmap probes', () => {
     expect(stack.counters.repeats).toBe(0);
     expect(stack.counters.dropped).toBe(3);
   });
+});
+
+describe('what Nmap records when answers go missing', () => {
+  const print = (ci: string, closed: ('Y' | 'N')[]): ObservedPrint =>
+    new Map([
+      ['SEQ', new Map([['CI', ci]])],
+      ...(['T5', 'T6', 'T7'] as const).map((t, i) => [t, new Map([['R', closed[i]!]])] as const),
+    ]);
+
+  it('reads R=N for lost tests, and the closed-port IP ID class from the closed-port answers left', () => {
+    const lost = withLostAnswers(print('RD', ['Y', 'Y', 'Y']), ['T7']);
+    expect(lost.get('T7')?.get('R')).toBe('N');
+    // Two samples of a random counter: a jump Nmap reads as RI (RD needs three).
+    expect(lost.get('SEQ')?.get('CI')).toBe('RI');
+    expect(
+      withLostAnswers(print('I', ['Y', 'Y', 'Y']), ['T7'])
+        .get('SEQ')
+        ?.get('CI'),
+    ).toBe('I');
+    expect(
+      withLostAnswers(print('I', ['Y', 'Y', 'Y']), ['T6', 'T7'])
+        .get('SEQ')
+        ?.has('CI'),
+    ).toBe(false);
+    // The last answered test is the one lost; a profile that answers none of T2-T7 has none to lose.
+    expect(
+      withLastAnswerLost(print('I', ['Y', 'Y', 'N']))
+        ?.get('T6')
+        ?.get('R'),
+    ).toBe('N');
+    expect(withLastAnswerLost(print('I', ['N', 'N', 'N']))).toBeNull();
+  });
+});
+
+describe.skipIf(!installed)('profiles that survive a missed last answer', () => {
+  it('keeps, for every default OS, profiles whose class Nmap still ranks first without their last answer', () => {
+    const db = loadOsDb();
+    const now = { t: 1_000 };
+    for (const def of DEFAULT_EMULATED) {
+      const stack = stackFor(def.fingerprint, now, []);
+      for (const [i, profile] of stack.profiles.entries()) {
+        const degraded = withLastAnswerLost(profile.observed) ?? profile.observed;
+        const top = rankPrints(degraded, db, 1)[0]!;
+        expect(fingerprintClass(top.fingerprint), `${def.slug} profile ${i}: ${top.fingerprint.name}`).toBe(
+          def.expectedClass,
+        );
+        expect(stack.profileScores[i]!.robust, `${def.slug} profile ${i}`).toBeGreaterThan(0);
+      }
+    }
+  }, 180_000);
+
+  it('gives Linux 4.4 no profile whose closed-port IP IDs are RD (T7 lost, Nmap reads RI and Linux 3.X gains)', () => {
+    const stack = stackFor('Linux 4.4', { t: 1_000 }, []);
+    expect(stack.profiles.map((p) => p.observed.get('SEQ')?.get('CI'))).not.toContain('RD');
+  }, 60_000);
 });
