@@ -37,7 +37,8 @@ const OPTS = [
   '03030f0102040109080affffffff0000000004 02',
 ].map((h) => Buffer.from(h.replace(/ /g, ''), 'hex'));
 
-function opts(index: number): Buffer {
+/** Nmap's option bytes: 0-5 the SEQ probes, 6 ECN, 7 T2-T6, 8 T7. */
+export function opts(index: number): Buffer {
   // T2-T6 share option set 7; T7 uses set 8 (window scale 15).
   return OPTS[index]!;
 }
@@ -47,7 +48,7 @@ const SCANNER_MAC = Buffer.from([2, 0, 0, 0, 0, 10]);
 const HOST_MAC = Buffer.from([2, 0, 0, 0, 0, 90]);
 
 /** A raw-options TCP frame (the builder in packets.ts takes parsed options; probes need exact bytes). */
-function probeFrame(
+export function probeFrame(
   dst: number,
   f: {
     sport: number;
@@ -92,7 +93,7 @@ function probeFrame(
   return frame;
 }
 
-function udpProbe(dst: number, sport: number, dport: number): Buffer {
+export function udpProbe(dst: number, sport: number, dport: number): Buffer {
   const data = Buffer.alloc(300, 0x43);
   const frame = Buffer.alloc(14 + 20 + 8 + 300);
   SCANNER_MAC.copy(frame, 6);
@@ -115,7 +116,15 @@ function udpProbe(dst: number, sport: number, dport: number): Buffer {
   return frame;
 }
 
-function echoProbe(dst: number, code: number, df: boolean, tos: number, id: number, seq: number, size: number): Buffer {
+export function echoProbe(
+  dst: number,
+  code: number,
+  df: boolean,
+  tos: number,
+  id: number,
+  seq: number,
+  size: number,
+): Buffer {
   const out = Buffer.alloc(400);
   const len = writeIcmpFrame(
     out,

@@ -9,6 +9,7 @@
  */
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { Duplex } from 'node:stream';
+import { AnsweredProbes } from './answered-probes.ts';
 import { chooseProfiles, TCP_FLAGS, type HostProfile, type TcpAnswer } from './host-profile.ts';
 import { echoReplyShape, portUnreachableQuote } from './icmp-udp.ts';
 import type { Fingerprint, OsDb } from './os-db.ts';
@@ -85,7 +86,9 @@ export class EmulatedStack {
   private readonly rstPayloads = new Map<number, Buffer>();
   private readonly inbound: DelayLine<{ frame: Buffer; length: number; at: number }> | null;
   private readonly outbound: DelayLine<Buffer> | null;
-  readonly counters = { frames: 0, ignored: 0, tcp: 0, udp: 0, icmp: 0, dropped: 0 };
+  /** `repeats`: retransmitted probes left unanswered because their first answer went out (answered-probes.ts). */
+  readonly counters = { frames: 0, ignored: 0, tcp: 0, udp: 0, icmp: 0, dropped: 0, repeats: 0 };
+  private readonly answered = new AnsweredProbes();
 
   constructor(private readonly o: StackOptions) {
     this.httpPort = o.httpPort ?? 80;
@@ -108,7 +111,9 @@ export class EmulatedStack {
 
   /** Retransmissions and expiry; the process calls it every 50 ms. */
   tick(): void {
-    this.conns.tick(this.t(this.now()) * 1000);
+    const now = this.t(this.now());
+    this.conns.tick(now * 1000);
+    this.answered.sweep(now);
   }
 
   close(): void {
@@ -243,14 +248,29 @@ export class EmulatedStack {
     }
   }
 
-  private transmit(host: HostState, length: number): void {
+  /** Sends the frame in `out` along the host's path; false when the path lost it. */
+  private transmit(host: HostState, length: number): boolean {
     if (!host.path || !this.outbound) {
       this.o.send(this.out, length);
-      return;
+      return true;
     }
     const delays = host.path.schedule('out');
     if (delays.length === 0) this.counters.dropped++;
     for (const d of delays) this.outbound?.push(Buffer.from(this.out.subarray(0, length)), d);
+    return delays.length > 0;
+  }
+
+  /**
+   * Answers a probe once: `answer` runs unless the same probe (`key`) was
+   * answered within the retransmission window, and the probe is remembered
+   * when its answer went out.
+   */
+  private once(key: string, now: number, answer: () => boolean): void {
+    if (this.answered.has(key, now)) {
+      this.counters.repeats++;
+      return;
+    }
+    if (answer()) this.answered.add(key, now);
   }
 
   private ipFields(host: HostState, peer: number, peerMac: Buffer, ttl: number, df: boolean, id: number): IpFields {
@@ -280,20 +300,26 @@ export class EmulatedStack {
     const open = seg.dstPort === this.httpPort || seg.dstPort === this.tlsPort;
     const probe = classifyTcp(seg, open);
     const p = host.profile;
+    // Nmap resends a probe byte for byte (but IP ID and TTL): the same ports, sequence, flags and window.
+    const probeKey = (): string =>
+      `t ${ip.src} ${seg.srcPort} ${ip.dst} ${seg.dstPort} ${seg.seq} ${seg.ack} ${seg.flags} ${seg.window}`;
     switch (probe.kind) {
       case 'other':
         return;
       case 'seq': {
         const a = p.seq[probe.index];
-        if (a) this.answerTcp(host, ip, seg, peerMac, a, host.tcpId, now);
+        if (a) this.once(probeKey(), now, () => this.answerTcp(host, ip, seg, peerMac, a, host.tcpId, now));
         return;
       }
-      case 'ecn':
-        if (p.ecn) this.answerTcp(host, ip, seg, peerMac, p.ecn, host.tcpId, now);
+      case 'ecn': {
+        const a = p.ecn;
+        if (a) this.once(probeKey(), now, () => this.answerTcp(host, ip, seg, peerMac, a, host.tcpId, now));
         return;
+      }
       case 't': {
         const a = p.t[probe.test - 2];
-        if (a) this.answerTcp(host, ip, seg, peerMac, a, probe.test >= 5 ? host.closedId : host.tcpId, now);
+        const ids = probe.test >= 5 ? host.closedId : host.tcpId;
+        if (a) this.once(probeKey(), now, () => this.answerTcp(host, ip, seg, peerMac, a, ids, now));
         return;
       }
       case 'ordinary-syn': {
@@ -333,7 +359,7 @@ export class EmulatedStack {
     a: TcpAnswer,
     ids: IpIdCounter,
     now: number,
-  ): void {
+  ): boolean {
     const seq =
       a.seq === 'Z'
         ? 0
@@ -367,7 +393,7 @@ export class EmulatedStack {
       tsEcr: seg.tsVal ?? 0,
       payload,
     });
-    this.transmit(host, length);
+    return this.transmit(host, length);
   }
 
   private emitConn(conn: Conn, out: ConnOutput): void {
@@ -408,16 +434,19 @@ export class EmulatedStack {
   private udp(host: HostState, frame: Buffer, ip: Ipv4View, peerMac: Buffer, now: number): void {
     const u1 = host.profile.u1;
     if (!u1 || ip.l4Length < 8) return;
-    const quote = portUnreachableQuote(frame, ip, u1);
-    const length = writeIcmpFrame(
-      this.out,
-      this.ipFields(host, ip.src, peerMac, u1.ttl, u1.df, host.icmpId.next(now)),
-      3,
-      3,
-      u1.unused,
-      quote,
-    );
-    this.transmit(host, length);
+    const key = `u ${ip.src} ${frame.readUInt16BE(ip.l4)} ${ip.dst} ${frame.readUInt16BE(ip.l4 + 2)} ${ip.l4Length}`;
+    this.once(key, now, () => {
+      const quote = portUnreachableQuote(frame, ip, u1);
+      const length = writeIcmpFrame(
+        this.out,
+        this.ipFields(host, ip.src, peerMac, u1.ttl, u1.df, host.icmpId.next(now)),
+        3,
+        3,
+        u1.unused,
+        quote,
+      );
+      return this.transmit(host, length);
+    });
   }
 
   private icmp(host: HostState, frame: Buffer, ip: Ipv4View, peerMac: Buffer, now: number): void {
@@ -425,16 +454,20 @@ export class EmulatedStack {
     if (!ie || ip.l4Length < 8 || frame[ip.l4] !== 8) return;
     const { df, code } = echoReplyShape(ie, ip.df, frame[ip.l4 + 1] ?? 0);
     const rest = frame.readUInt32BE(ip.l4 + 4);
-    const body = frame.subarray(ip.l4 + 8, ip.l4 + ip.l4Length);
-    const length = writeIcmpFrame(
-      this.out,
-      this.ipFields(host, ip.src, peerMac, ie.ttl, df, host.icmpId.next(now)),
-      0,
-      code,
-      rest,
-      body,
-    );
-    this.transmit(host, length);
+    // Echo identifier and sequence number (`rest`), code and size: a ping's next request differs in its sequence.
+    const key = `i ${ip.src} ${ip.dst} ${rest} ${frame[ip.l4 + 1] ?? 0} ${ip.l4Length}`;
+    this.once(key, now, () => {
+      const body = frame.subarray(ip.l4 + 8, ip.l4 + ip.l4Length);
+      const length = writeIcmpFrame(
+        this.out,
+        this.ipFields(host, ip.src, peerMac, ie.ttl, df, host.icmpId.next(now)),
+        0,
+        code,
+        rest,
+        body,
+      );
+      return this.transmit(host, length);
+    });
   }
 }
 
