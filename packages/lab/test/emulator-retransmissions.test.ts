@@ -6,33 +6,15 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EMULATED, DEFAULT_OS_DB, fingerprintClass, loadOsDb, requireFingerprint } from '../src/index.ts';
+import { DEFAULT_EMULATED, DEFAULT_OS_DB, fingerprintClass, loadOsDb } from '../src/index.ts';
 import { AnsweredProbes, RETRANSMISSION_WINDOW_S } from '../src/emulator/answered-probes.ts';
 import { TCP_FLAGS, withLastAnswerLost, withLostAnswers } from '../src/emulator/host-profile.ts';
 import { ipToInt, readIpv4, readTcp } from '../src/emulator/packets.ts';
-import type { PathSpec } from '../src/emulator/path.ts';
 import { rankPrints, type ObservedPrint } from '../src/emulator/scoring.ts';
-import { EmulatedStack } from '../src/emulator/stack.ts';
-import { echoProbe, opts, probeFrame, udpProbe } from './nmap-offline.ts';
+import { echoProbe, offlineStack, opts, probeFrame, udpProbe } from './nmap-offline.ts';
 
 const installed = existsSync(DEFAULT_OS_DB);
 const { SYN, FIN, PSH, URG } = TCP_FLAGS;
-
-function stackFor(name: string, now: { t: number }, sent: Buffer[], path?: PathSpec): EmulatedStack {
-  const db = loadOsDb();
-  return new EmulatedStack({
-    slug: 'test',
-    fingerprint: requireFingerprint(db, name),
-    db,
-    blockBase: ipToInt('198.18.4.0'),
-    blockSize: 1024,
-    mac: Buffer.from([2, 0, 0, 0, 0, 90]),
-    send: (f, l) => sent.push(Buffer.from(f.subarray(0, l))),
-    classOf: fingerprintClass,
-    now: () => now.t,
-    ...(path !== undefined && { path }),
-  });
-}
 
 describe('answered probes', () => {
   it('holds an answer for the retransmission window, then forgets it', () => {
@@ -100,7 +82,7 @@ describe.skipIf(!installed)('emulated stack: retransmitted Nmap probes', () => {
   it('answers each probe once: the copies Nmap resends while the first answer waits unread get none', () => {
     const now = { t: 1_000 };
     const sent: Buffer[] = [];
-    const stack = stackFor('Linux 4.4', now, sent);
+    const stack = offlineStack('Linux 4.4', now, sent);
     const first = probes(100);
     for (const frame of Object.values(first)) stack.handleFrame(frame, frame.length, now.t);
     expect(sent).toHaveLength(5);
@@ -135,7 +117,7 @@ describe.skipIf(!installed)('emulated stack: retransmitted Nmap probes', () => {
   it('answers the retransmission when the path lost the first answer', () => {
     const now = { t: 1_000 };
     const sent: Buffer[] = [];
-    const stack = stackFor('Linux 4.4', now, sent, { lossOut: 1 });
+    const stack = offlineStack('Linux 4.4', now, sent, { lossOut: 1 });
     for (let i = 0; i < 3; i++) {
       const t5 = probes(100 + i).t5;
       stack.handleFrame(t5, t5.length, now.t + i * 0.1);
@@ -183,7 +165,7 @@ describe.skipIf(!installed)('profiles that survive a missed last answer', () => 
     const db = loadOsDb();
     const now = { t: 1_000 };
     for (const def of DEFAULT_EMULATED) {
-      const stack = stackFor(def.fingerprint, now, []);
+      const stack = offlineStack(def.fingerprint, now, []);
       for (const [i, profile] of stack.profiles.entries()) {
         const degraded = withLastAnswerLost(profile.observed) ?? profile.observed;
         const top = rankPrints(degraded, db, 1)[0]!;
@@ -196,7 +178,7 @@ describe.skipIf(!installed)('profiles that survive a missed last answer', () => 
   }, 180_000);
 
   it('gives Linux 4.4 no profile whose closed-port IP IDs are RD (T7 lost, Nmap reads RI and Linux 3.X gains)', () => {
-    const stack = stackFor('Linux 4.4', { t: 1_000 }, []);
+    const stack = offlineStack('Linux 4.4', { t: 1_000 }, []);
     expect(stack.profiles.map((p) => p.observed.get('SEQ')?.get('CI'))).not.toContain('RD');
   }, 60_000);
 });

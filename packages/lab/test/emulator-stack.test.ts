@@ -5,39 +5,16 @@ import { matchesExpression } from '../src/emulator/expressions.ts';
 import { TCP_FLAGS } from '../src/emulator/host-profile.ts';
 import { ipToInt, readIpv4, readTcp, writeTcpFrame } from '../src/emulator/packets.ts';
 import { accuracy, rankPrints } from '../src/emulator/scoring.ts';
-import { EmulatedStack } from '../src/emulator/stack.ts';
-import { offlineScan } from './nmap-offline.ts';
+import { offlineScan, offlineStack } from './nmap-offline.ts';
 
 const installed = existsSync(DEFAULT_OS_DB);
-const BLOCK = ipToInt('198.18.4.0');
-
-function stackFor(
-  name: string,
-  now: { t: number },
-  sent: Buffer[],
-  path?: ConstructorParameters<typeof EmulatedStack>[0]['path'],
-): EmulatedStack {
-  const db = loadOsDb();
-  return new EmulatedStack({
-    slug: 'test',
-    fingerprint: requireFingerprint(db, name),
-    db,
-    blockBase: BLOCK,
-    blockSize: 1024,
-    mac: Buffer.from([2, 0, 0, 0, 0, 90]),
-    send: (f, l) => sent.push(Buffer.from(f.subarray(0, l))),
-    classOf: fingerprintClass,
-    now: () => now.t,
-    ...(path !== undefined && { path }),
-  });
-}
 
 describe.skipIf(!installed)('emulated stack, probed offline the way Nmap probes', () => {
   for (const def of DEFAULT_EMULATED) {
     it(`answers every probe as "${def.fingerprint}" says, and Nmap's ranking puts it first`, () => {
       const now = { t: 1_000 };
       const sent: Buffer[] = [];
-      const stack = stackFor(def.fingerprint, now, sent);
+      const stack = offlineStack(def.fingerprint, now, sent);
       const db = loadOsDb();
       const fp = requireFingerprint(db, def.fingerprint);
       for (const host of ['198.18.4.17', '198.18.5.200']) {
@@ -113,7 +90,7 @@ describe.skipIf(!installed)('emulated stack: HTTP over its TCP connections', () 
   it('completes the handshake with the fingerprint SYN-ACK, answers the GET with body and FIN, and retransmits what is not acknowledged', () => {
     const now = { t: 5_000 };
     const sent: Buffer[] = [];
-    const stack = stackFor('Microsoft Windows Server 2016', now, sent);
+    const stack = offlineStack('Microsoft Windows Server 2016', now, sent);
     const syn = mk(SYN, 1000, 0);
     stack.handleFrame(syn, syn.length, now.t);
     const synAck = read(sent.shift()!);
@@ -153,7 +130,7 @@ describe.skipIf(!installed)('emulated stack: HTTP over its TCP connections', () 
   it('resends its SYN-ACK for a retransmitted SYN, gives up after a few tries, and forgets a reset connection', () => {
     const now = { t: 9_000 };
     const sent: Buffer[] = [];
-    const stack = stackFor('Linux 2.6.32', now, sent);
+    const stack = offlineStack('Linux 2.6.32', now, sent);
     const syn = mk(SYN, 77, 0);
     stack.handleFrame(syn, syn.length, now.t);
     stack.handleFrame(syn, syn.length, now.t + 1);
@@ -175,7 +152,7 @@ describe.skipIf(!installed)('emulated stack: HTTP over its TCP connections', () 
   it('answers a SYN without timestamps as the ECN probe', () => {
     const now = { t: 100 };
     const sent: Buffer[] = [];
-    const stack = stackFor('Linux 5.4', now, sent);
+    const stack = offlineStack('Linux 5.4', now, sent);
     const syn = mk(SYN, 5, 0, null, false);
     stack.handleFrame(syn, syn.length, now.t);
     const a = read(sent.shift()!);
@@ -188,7 +165,7 @@ describe.skipIf(!installed)('emulated stack: HTTP over its TCP connections', () 
   it('answers only the HTTP port when firewalled: other TCP ports, UDP and ICMP get silence', () => {
     const now = { t: 100 };
     const sent: Buffer[] = [];
-    const stack = stackFor('Linux 5.4', now, sent, { firewalled: true });
+    const stack = offlineStack('Linux 5.4', now, sent, { firewalled: true });
     const out = Buffer.alloc(200);
     const toPort = (port: number): Buffer => {
       const len = writeTcpFrame(
@@ -225,7 +202,7 @@ describe.skipIf(!installed)('emulated stack: HTTP over its TCP connections', () 
   it('holds frames for the path delay, and drops them all at 100 % loss', async () => {
     const sent: Buffer[] = [];
     const now = { t: (performance.timeOrigin + performance.now()) / 1000 };
-    const stack = stackFor('Linux 5.4', now, sent, { delay: { kind: 'fixed', ms: 30 } });
+    const stack = offlineStack('Linux 5.4', now, sent, { delay: { kind: 'fixed', ms: 30 } });
     const syn = mk(SYN, 5, 0);
     const started = performance.now();
     stack.handleFrame(syn, syn.length);
@@ -233,7 +210,7 @@ describe.skipIf(!installed)('emulated stack: HTTP over its TCP connections', () 
     await new Promise((r) => setTimeout(r, 120));
     expect(sent).toHaveLength(1);
     expect(performance.now() - started).toBeGreaterThanOrEqual(60);
-    const lossy = stackFor('Linux 5.4', now, sent, { lossIn: 1 });
+    const lossy = offlineStack('Linux 5.4', now, sent, { lossIn: 1 });
     lossy.handleFrame(syn, syn.length);
     await new Promise((r) => setTimeout(r, 20));
     expect(sent).toHaveLength(1);

@@ -20,7 +20,9 @@ import {
 import type { ObservedPrint } from '../src/emulator/scoring.ts';
 import { hex } from '../src/emulator/expressions.ts';
 import { nmapIpIdClass, nmapSeqValues, nmapTsValue } from '../src/emulator/sequences.ts';
-import type { EmulatedStack } from '../src/emulator/stack.ts';
+import { EmulatedStack } from '../src/emulator/stack.ts';
+import type { PathSpec } from '../src/emulator/path.ts';
+import { fingerprintClass, loadOsDb, requireFingerprint } from '../src/index.ts';
 
 const { SYN, ACK, FIN, PSH, URG, ECE, CWR } = TCP_FLAGS;
 
@@ -406,4 +408,21 @@ export function offlineScan(stack: EmulatedStack, host: string, sent: Buffer[], 
 
 function crc(b: Buffer): number {
   return CRC32.buf(b) >>> 0;
+}
+
+/** An emulated stack for `name` on 198.18.4.0/22, on a settable clock, its frames collected in `sent`. */
+export function offlineStack(name: string, now: { t: number }, sent: Buffer[], path?: PathSpec): EmulatedStack {
+  const db = loadOsDb();
+  return new EmulatedStack({
+    slug: 'test',
+    fingerprint: requireFingerprint(db, name),
+    db,
+    blockBase: ipToInt('198.18.4.0'),
+    blockSize: 1024,
+    mac: Buffer.from([2, 0, 0, 0, 0, 90]),
+    send: (f, l) => sent.push(Buffer.from(f.subarray(0, l))),
+    classOf: fingerprintClass,
+    now: () => now.t,
+    ...(path !== undefined && { path }),
+  });
 }
