@@ -89,7 +89,8 @@ async function label(
 > {
   const labels = await labelHosts(
     ips.map((ip) => ({ ip, openPort: 80, closedPort: 1 })),
-    { exec: (command, args) => inNamespace(plan.scannerNamespace, command, [...args]) },
+    // As `collect --lab` runs it: each Nmap process from a label source address of its own.
+    { exec: (command, args) => inNamespace(plan.scannerNamespace, command, [...args]), sources: plan.labelSources },
   );
   return labels;
 }

@@ -4,7 +4,9 @@
  * the hostile hosts, through @osfp/labeler's public API.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { inNamespace, ipToNumber, numberToIp } from '@osfp/lab';
@@ -12,6 +14,7 @@ import type { LabPlan } from '@osfp/lab';
 import { DEFAULT_TAXONOMY, labelHosts, nmapPreflight, relabel } from '@osfp/labeler';
 import type { BatchReport, LabelOptions, LabelTarget } from '@osfp/labeler';
 import { needs } from '@osfp/test-support';
+import { startCapture } from './lab-support/lab-traffic.ts';
 import { sharedLab } from './lab-support/shared-lab.ts';
 
 const HOSTS_PER_PERSONALITY = 4;
@@ -94,6 +97,44 @@ describe.skipIf(needs('root', 'netns', 'dnsmasq', 'nmap'))('labeler in the lab',
     expect(labels.get(hostile.closed?.ip ?? '')?.label_status).toBe('no-match');
     expect(['no-match', 'firewalled']).toContain(labels.get(hostile.drop?.ip ?? '')?.label_status);
     expect(await nmapsIn(lab.scannerNamespace)).toEqual([]);
+  });
+
+  it("sends each Nmap process's probes from a label source address of its own", async () => {
+    const lab = plan();
+    const targets = personalityTargets(lab, 4);
+    const work = await mkdtemp(join(tmpdir(), 'osfp-label-sources-'));
+    try {
+      const pcap = join(work, 'out.pcap');
+      const stop = await startCapture(lab.scannerNamespace, pcap, ['-Q', 'out', 'ip']);
+      const labels = await labelHosts(targets, {
+        exec: inScanner(lab),
+        processes: 4,
+        batchSize: 5,
+        sources: lab.labelSources,
+      });
+      await stop();
+      expect([...labels.values()].every((l) => l.label_status === 'ok')).toBe(true);
+      const { stdout } = await promisify(execFile)('tcpdump', ['-r', pcap, '-n', '-q', 'dst net 198.19.0.0/16'], {
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      // "IP 198.18.0.150.54321 > 198.19.0.1.80: tcp 0" (ICMP has no port after the address).
+      const sourceOf = new Map<string, Set<string>>();
+      for (const m of stdout.matchAll(/ IP (\d+\.\d+\.\d+\.\d+)(?:\.\d+)? > (\d+\.\d+\.\d+\.\d+)/g)) {
+        const seen = sourceOf.get(m[2]!) ?? new Set<string>();
+        seen.add(m[1]!);
+        sourceOf.set(m[2]!, seen);
+      }
+      expect([...sourceOf.keys()].sort()).toEqual(targets.map((t) => t.ip).sort());
+      const own = new Set(lab.labelSources.map((s) => s.address));
+      // One source per host (its batch's process), never the scanner's own address; four processes, four sources.
+      for (const [ip, seen] of sourceOf) {
+        expect(seen.size, ip).toBe(1);
+        expect(own.has([...seen][0]!), ip).toBe(true);
+      }
+      expect(new Set([...sourceOf.values()].map((seen) => [...seen][0])).size).toBe(4);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it('cancelling mid-scan kills every Nmap in the scanner namespace', async () => {

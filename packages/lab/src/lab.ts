@@ -29,7 +29,7 @@ import { dnsmasqZoneOptions } from './dns-zone.ts';
 import { IPV6_SYSCTLS, labCidr6, labIpv6, lanMac, writeNeighbours } from './ipv6.ts';
 import { extraSlug, type EmulatedOs, type EmulatedOsRequest } from './emulator/catalog.ts';
 import { DEFAULT_OS_DB, loadOsDb, requireFingerprint } from './emulator/os-db.ts';
-import { ip, listNamespaces, namespacePids, runIn, setSysctls } from './netns.ts';
+import { ip, listNamespaces, namespacePids, run, runIn, setSysctls } from './netns.ts';
 import { PERSONALITIES, stackRouteMetrics, stackSysctls } from './personalities.ts';
 import {
   DNS_ADDRESS,
@@ -46,6 +46,7 @@ import {
   LAN_PREFIX_LENGTH,
   LAB_DOMAIN,
   MAX_SCANNER_INDEX,
+  SCANNER_INTERFACE,
   hostileAddress,
   isLabNamespace,
   labNamespaces,
@@ -563,9 +564,20 @@ async function plugIn(
   }
 }
 
-async function buildScanner(prefix: string, namespace: string, address: string, hubPort: string): Promise<void> {
+async function buildScanner(
+  prefix: string,
+  namespace: string,
+  address: string,
+  hubPort: string,
+  labelSources: readonly string[] = [],
+): Promise<void> {
   await addNamespace(namespace, 'dual');
   await plugIn(prefix, namespace, hubPort, address, [], true);
+  // The labeler's source addresses (LabPlan.labelSources): secondary addresses, so nothing else sends from them.
+  if (labelSources.length > 0) {
+    const lines = labelSources.map((a) => `addr add ${a}/${LAN_PREFIX_LENGTH} dev ${SCANNER_INTERFACE} noprefixroute`);
+    await run('ip', ['-n', namespace, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+  }
   // Routes to the lab's blocks only (IPv4 and their IPv6 twins): anything else is unreachable from a scanner.
   for (const [index] of PERSONALITIES.entries()) {
     await ip(['-n', namespace, 'route', 'add', personalityCidr(index), 'via', personalityLanAddress(index)]);
@@ -616,7 +628,13 @@ async function build(plan: LabPlan): Promise<void> {
   await ip(['-n', ns.hub, 'addr', 'add', `${DNS_ADDRESS}/${LAN_PREFIX_LENGTH}`, 'dev', BRIDGE]);
   await ip(['-n', ns.hub, 'link', 'set', BRIDGE, 'up']);
 
-  await buildScanner(prefix, ns.scanner, plan.scannerAddress, 'lan-scan');
+  await buildScanner(
+    prefix,
+    ns.scanner,
+    plan.scannerAddress,
+    'lan-scan',
+    plan.labelSources.map((s) => s.address),
+  );
 
   const profile = plan.profile ?? null;
   const bridges: { name: string; config: object }[] = [];

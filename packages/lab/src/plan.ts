@@ -49,6 +49,12 @@ export interface LabPlan {
   prefix: string;
   scannerNamespace: string;
   scannerAddress: string;
+  /**
+   * More addresses of the scanner, on its LAN interface, for the labeler's
+   * Nmap processes to send from, one each (NmapSlots in @osfp/labeler says
+   * why). The main scanner only; IPv4 only.
+   */
+  labelSources: { address: string; interface: string }[];
   dnsServer: string;
   domain: string;
   allowCidr: '198.18.0.0/15';
@@ -74,6 +80,11 @@ export const DNS_ADDRESS = '198.18.0.53';
 export const SCANNER_ADDRESS = '198.18.0.10';
 /** Extra scanners are numbered 2..MAX_SCANNER_INDEX, at 198.18.0.(9 + index). */
 export const MAX_SCANNER_INDEX = 40;
+/** Every scanner namespace's LAN interface. */
+export const SCANNER_INTERFACE = 'eth0';
+/** The main scanner's label source addresses: 198.18.0.150 and up, one per Nmap process up to the default 16 and beyond. */
+export const LABEL_SOURCE_BASE = ipToNumber('198.18.0.150');
+export const LABEL_SOURCE_COUNT = 32;
 
 /** All personalities share 198.19.0.0/16, one /18 each (16,382 usable hosts). */
 export const PERSONALITY_BASE = ipToNumber('198.19.0.0');
@@ -266,6 +277,10 @@ export function labPlan(opts?: LabOptions): LabPlan {
     prefix,
     scannerNamespace: `${prefix}-scan`,
     scannerAddress: SCANNER_ADDRESS,
+    labelSources: Array.from({ length: LABEL_SOURCE_COUNT }, (_, i) => ({
+      address: numberToIp(LABEL_SOURCE_BASE + i),
+      interface: SCANNER_INTERFACE,
+    })),
     dnsServer: DNS_ADDRESS,
     domain: LAB_DOMAIN,
     allowCidr: LAB_CIDR,

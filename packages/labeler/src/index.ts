@@ -15,6 +15,7 @@ export { DEFAULT_TUNING, nmapArgs } from './nmap-command.ts';
 export type { NmapTuning } from './nmap-command.ts';
 export { runNmap } from './nmap-process.ts';
 export { NmapSlots } from './nmap-slots.ts';
+export type { NmapSource } from './nmap-slots.ts';
 export type { CommandWrapper, NmapRun, NmapRunOptions } from './nmap-process.ts';
 export { labelQuality, looksFirewalled } from './label-quality.ts';
 export type { LabelQuality } from './label-quality.ts';

@@ -17,7 +17,7 @@ import type { NmapHostResult } from './nmap-result.ts';
 import { DEFAULT_TUNING, nmapArgs, nmapInput } from './nmap-command.ts';
 import type { NmapTuning } from './nmap-command.ts';
 import { runNmap } from './nmap-process.ts';
-import type { NmapSlots } from './nmap-slots.ts';
+import { NmapSlots, type NmapSource } from './nmap-slots.ts';
 import type { CommandWrapper, NmapRun } from './nmap-process.ts';
 import { parseNmapXmlReport } from './nmap-xml.ts';
 import { DEFAULT_TAXONOMY } from './taxonomy.ts';
@@ -44,6 +44,11 @@ export interface LabelOptions {
    * the slots allow (`processes` still bounds this call on its own).
    */
   readonly slots?: NmapSlots | undefined;
+  /**
+   * Local addresses the Nmap processes send from, one each (see NmapSlots for
+   * why); with `slots`, give them to the slots instead.
+   */
+  readonly sources?: readonly NmapSource[] | undefined;
   /** Told about every finished batch (for logs and benchmarks). */
   readonly onBatch?: ((report: BatchReport) => void) | undefined;
 }
@@ -96,6 +101,11 @@ export async function labelHosts(
       `labelHosts: tuning.noGuessRetries must be a non-negative integer, got ${String(tuning.noGuessRetries)}`,
     );
   }
+  if (options.slots && options.sources?.length) {
+    throw new Error('labelHosts: give the source addresses to the shared NmapSlots, not to each call');
+  }
+  // Without shared slots, this call's own: every Nmap process still gets a source address of its own.
+  const slots = options.slots ?? new NmapSlots(processes, options.sources ?? []);
   const labels = new Map<string, LabelFields>();
   options.signal?.throwIfAborted();
 
@@ -110,6 +120,7 @@ export async function labelHosts(
   const context: BatchContext = {
     tuning,
     taxonomy,
+    slots,
     options: { ...options, signal: cancel.signal },
     labels,
     retry: new Set(),
@@ -138,6 +149,7 @@ export async function labelHosts(
 interface BatchContext {
   readonly tuning: NmapTuning;
   readonly taxonomy: Taxonomy;
+  readonly slots: NmapSlots;
   readonly options: LabelOptions;
   readonly labels: Map<string, LabelFields>;
   /**
@@ -162,14 +174,11 @@ async function runPass(batches: readonly NmapBatch[], processes: number, context
   const worker = async () => {
     for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
       signal?.throwIfAborted();
-      const slots = context.options.slots;
-      const report = slots
-        ? await slots.run(() => {
-            // It may have waited for its slot while the run was cancelled.
-            signal?.throwIfAborted();
-            return labelBatch(batch, context);
-          })
-        : await labelBatch(batch, context);
+      const report = await context.slots.run(batch.family, (source) => {
+        // It may have waited for its slot while the run was cancelled.
+        signal?.throwIfAborted();
+        return labelBatch(batch, source, context);
+      });
       context.options.onBatch?.(report);
     }
   };
@@ -180,10 +189,11 @@ async function runPass(batches: readonly NmapBatch[], processes: number, context
   if (failure) throw failure.reason;
 }
 
-async function labelBatch(batch: NmapBatch, context: BatchContext): Promise<BatchReport> {
+async function labelBatch(batch: NmapBatch, source: NmapSource | null, context: BatchContext): Promise<BatchReport> {
   const { tuning, taxonomy, options, labels, tries } = context;
   const normalOutput = join(context.outputDir, `batch-${context.batches.next++}.nmap`);
-  const run = await runNmap(options.nmapPath ?? LABEL_DEFAULTS.nmapPath, nmapArgs(batch, tuning, normalOutput), {
+  const args = nmapArgs(batch, tuning, normalOutput, source);
+  const run = await runNmap(options.nmapPath ?? LABEL_DEFAULTS.nmapPath, args, {
     input: nmapInput(batch),
     timeoutMs: options.timeoutMs ?? LABEL_DEFAULTS.timeoutMs,
     signal: options.signal,

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_FALLBACK_CLOSED_PORT } from './batch-plan.ts';
 import type { NmapBatch } from './batch-plan.ts';
+import type { NmapSource } from './nmap-slots.ts';
 
 export interface NmapTuning {
   /** Nmap timing template 0-5. */
@@ -37,9 +38,15 @@ export const DEFAULT_TUNING: NmapTuning = {
 /**
  * argv for `nmap`; targets come on stdin (-iL -), one address a line. XML
  * goes to stdout; `normalOutput`, a file path, also gets Nmap's normal output,
- * which says things the XML does not (see nmap-normal-output.ts).
+ * which says things the XML does not (see nmap-normal-output.ts). `source`:
+ * the local address this process sends from (see NmapSlots).
  */
-export function nmapArgs(batch: NmapBatch, tuning: NmapTuning = DEFAULT_TUNING, normalOutput?: string): string[] {
+export function nmapArgs(
+  batch: NmapBatch,
+  tuning: NmapTuning = DEFAULT_TUNING,
+  normalOutput?: string,
+  source?: NmapSource | null,
+): string[] {
   return [
     ...(batch.family === 6 ? ['-6'] : []),
     '-O',
@@ -48,6 +55,7 @@ export function nmapArgs(batch: NmapBatch, tuning: NmapTuning = DEFAULT_TUNING, 
     String(tuning.maxOsTries),
     '-Pn',
     '-n',
+    ...(source ? ['-S', source.address, '-e', source.interface] : []),
     `-T${tuning.timing}`,
     '-p',
     batch.portSpec,

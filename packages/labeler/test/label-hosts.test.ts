@@ -75,6 +75,63 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
     expect(() => new NmapSlots(0)).toThrow(/positive integer/);
   });
 
+  it('gives every Nmap process running at once a source address of its own, of its batch family', async () => {
+    // Each stand-in notes its -S address while it runs; all four run together (a barrier), then exit.
+    fake = fakeNmap(`src=$(grep -A1 -x -- -S "$n.argv" | tail -1); echo "$src" > "$n.running"
+i=0; while [ "$(ls "$DIR" | grep -c running)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+cat "$DIR"/*.running | sort | tr '\\n' ' ' >> "$DIR/sources.log"; echo >> "$DIR/sources.log"
+cat '${fixturePath('loopback-three-hosts.xml')}'`);
+    const sources = ['198.18.0.150', '198.18.0.151', '198.18.0.152', 'fd00:18::c612:96'].map((address) => ({
+      address,
+      interface: 'eth0',
+    }));
+    await labelHosts([...loopback, { ip: '::1', openPort: 18080, closedPort: 18081 }], {
+      nmapPath: fake.path,
+      processes: 4,
+      batchSize: 1,
+      sources,
+    });
+    const calls = fake.calls();
+    expect(calls).toHaveLength(4);
+    const sourceOf = (argv: string[]) => (argv.includes('-S') ? argv[argv.indexOf('-S') + 1] : null);
+    const v6 = calls.find((c) => c.argv.includes('-6'))!;
+    expect(sourceOf(v6.argv)).toBe('fd00:18::c612:96');
+    for (const call of calls) expect(call.argv[call.argv.indexOf('-e') + 1]).toBe('eth0');
+    // All four ran together, each from its own address.
+    const [together] = readFileSync(`${fake.dir}/sources.log`, 'utf8').trim().split('\n');
+    expect(together!.trim().split(' ').sort()).toEqual(sources.map((s) => s.address).sort());
+    // More processes than addresses: the least used one is shared.
+    const slots = new NmapSlots(5, sources.slice(0, 3));
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const leased: (string | null)[] = [];
+    const runs = Array.from({ length: 4 }, () =>
+      slots.run(4, async (source) => {
+        leased.push(source?.address ?? null);
+        await held;
+      }),
+    );
+    const v6Lease = await slots.run(6, async (source) => source);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    release();
+    await Promise.all(runs);
+    expect(leased.sort()).toEqual(['198.18.0.150', '198.18.0.150', '198.18.0.151', '198.18.0.152']);
+    expect(v6Lease).toBeNull();
+    // Shared slots take the sources; a call may not bring its own besides.
+    await expect(labelHosts(loopback, { nmapPath: fake.path, slots: new NmapSlots(2), sources })).rejects.toThrow(
+      /give the source addresses to the shared NmapSlots/,
+    );
+    expect(() => new NmapSlots(2, [sources[0]!, sources[0]!])).toThrow(/given twice/);
+  });
+
+  it('without source addresses, Nmap picks its own (no -S, no -e)', async () => {
+    fake = fakeNmap(`cat '${fixturePath('loopback-three-hosts.xml')}'`);
+    await labelHosts(loopback, { nmapPath: fake.path, processes: 1 });
+    const [call] = fake.calls();
+    expect(call?.argv).not.toContain('-S');
+    expect(call?.argv).not.toContain('-e');
+  });
+
   describe('hosts that answered but got no guess are scanned once more', () => {
     const lost: LabelTarget[] = [
       { ip: '198.19.192.1', openPort: 80, closedPort: 1 },
