@@ -46,6 +46,10 @@ describe.skipIf(needs('root', 'netns', 'redis-server', 'nmap', 'dnsmasq'))('pnpm
     ]);
     expect(collect.code, collect.output).toBe(0);
     expect(collect.output).toMatch(/dataset: +lab-tranco@1/);
+    // In the lab every Nmap process sends from one of the scanner's label source addresses.
+    expect(collect.output).toContain(
+      `Nmap processes send from ${plan!.labelSources.length} source addresses, one each`,
+    );
 
     const expected = await expectedResponsive(targets, new Set([4, 6]));
     expect(expected.size).toBeGreaterThan(20);

@@ -32,6 +32,7 @@ export { loadRunRecordFile, loadRunSummary, resumedOptions, runDir, runIds, type
 // Workers and the stage bodies they run.
 export { startWorkerNode, lockSettings, type WorkerNode, type WorkerNodeOptions } from './worker/worker-node.ts';
 export { realStageBodies } from './worker/real-stage-bodies.ts';
+export { availableLabelSources, resolveLabelSources } from './worker/label-sources.ts';
 export type { StageBodies, LabelHostsOptions } from './worker/stage-bodies.ts';
 
 // The probe and its SYN-ACK capture.

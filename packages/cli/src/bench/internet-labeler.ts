@@ -107,7 +107,7 @@ async function workerLikeRun(
   for (let at = 0; at < hosts.length; at += WORKER_JOB_HOSTS) {
     jobs.push(hosts.slice(at, at + WORKER_JOB_HOSTS).map((ip) => ({ ip, openPort: 80 })));
   }
-  const slots = new NmapSlots(processes);
+  const slots = new NmapSlots(processes, plan.labelSources);
   let next = 0;
   let ok = 0;
   const started = performance.now();
@@ -141,9 +141,11 @@ export async function measureInternetLabels(
   // Tuning sweeps override the labeler's defaults; the figure is meant for the defaults.
   const processes = intFromEnv('OSFP_BENCH_LABEL_PROCESSES', LABEL_DEFAULTS.processes, 1, 64);
   const batchSize = intFromEnv('OSFP_BENCH_LABEL_BATCH', LABEL_DEFAULTS.batchSize, 1, 1024);
-  const batched = await timedRun(targets, { exec, signal, processes, batchSize });
+  // As `collect --lab` runs it, each Nmap process from a source address of its own; the seed's way from one.
+  const sources = plan.labelSources;
+  const batched = await timedRun(targets, { exec, signal, processes, batchSize, sources });
   const perHost = await timedRun(targets, { exec, signal, processes: PER_HOST_PROCESSES, batchSize: 1 });
-  const batchedAgain = await timedRun(targets, { exec, signal, processes, batchSize });
+  const batchedAgain = await timedRun(targets, { exec, signal, processes, batchSize, sources });
   const asWorker = await workerLikeRun(plan, exec, signal, processes, batchSize);
 
   // Two batched runs around the per-host one: their mean evens out load drift and a cold first run.
@@ -170,7 +172,7 @@ export async function measureInternetLabels(
       better: 'higher',
       goal: `ratio >= ${RATIO_GOAL}x, coverage >= per-host's`,
       met: ratio >= RATIO_GOAL && coverage >= p.coverage,
-      note: `${count} hosts (kernel personalities and emulated OSes, ${firewalled} firewalled), ${processes} Nmap processes x ${batchSize} hosts, ${tuning}; Nmap ${provenance.nmapVersion}; ${runs('batched', a, batched)}; ${runs('per-host', p, perHost)}; ${runs('batched again', b, batchedAgain)}; profile ${describeProfile(profile)}`,
+      note: `${count} hosts (kernel personalities and emulated OSes, ${firewalled} firewalled), ${processes} Nmap processes x ${batchSize} hosts, each from its own source address (per-host: all from one), ${tuning}; Nmap ${provenance.nmapVersion}; ${runs('batched', a, batched)}; ${runs('per-host', p, perHost)}; ${runs('batched again', b, batchedAgain)}; profile ${describeProfile(profile)}`,
     },
     'internet-label-coverage': {
       value: coverage,

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import {
   COLLECT_OPTION_KEYS,
   CollectOptionsSchema,
+  availableLabelSources,
   checkCollectInputs,
   DURATION_HELP,
   collectRun,
@@ -38,6 +39,10 @@ export function collectCommand(): Command {
     )
     .option('--label-timeout <duration>', `deadline of one Nmap batch (default 10m; ${DURATION_HELP})`)
     .option('--label-processes <n>', 'Nmap processes per worker (default 16)')
+    .option(
+      '--label-sources <list>',
+      "this machine's addresses for the local workers' Nmap to send from, one per process (--lab: the lab's)",
+    )
     .option('--dns-server <list>', 'DNS servers, ip[:port], comma-separated (default: the system resolver)')
     .option('--dns-concurrency <n>', 'DNS lookups in flight (default 64)')
     .option('--dns-timeout <duration>', `DNS lookup timeout (default 3s; ${DURATION_HELP})`)
@@ -71,15 +76,20 @@ export function collectCommand(): Command {
     .action(async (_opts: unknown, command: Command) => {
       let options: CollectOptions = await loadOptions(command, CollectOptionsSchema, COLLECT_OPTION_KEYS);
       let plan: LabPlan | undefined;
+      // Label source addresses a lab built by an older osfp lacks (said once the log is open).
+      let missingLabSources: string[] = [];
       if (options.lab !== undefined) {
         plan = await requireLab(labPrefixOf(options.lab));
         if (!insideLab(plan)) {
           process.exitCode = await reexecInLab(plan);
           return;
         }
+        const lab = availableLabelSources(plan.labelSources.map((s) => s.address));
+        missingLabSources = options.labelSources.length > 0 ? [] : lab.missing;
         options = {
           ...options,
           dnsServer: options.dnsServer.length > 0 ? options.dnsServer : [plan.dnsServer],
+          labelSources: options.labelSources.length > 0 ? options.labelSources : lab.sources.map((s) => s.address),
           allow: [...new Set([...options.allow, plan.allowCidr, plan.allowCidr6])],
           labProfile: plan.profile ? { ...plan.profile } : null,
         };
@@ -98,6 +108,13 @@ export function collectCommand(): Command {
         logger.info(
           { profile: describeProfile(plan?.profile) },
           'collecting in the lab (network profile recorded in the run)',
+        );
+      if (missingLabSources.length > 0)
+        logger.warn(
+          { missing: missingLabSources.length },
+          `the lab's scanner lacks ${missingLabSources.length} of its label source addresses (a lab built by an older osfp): ` +
+            'Nmap processes share fewer addresses and lose more answers on a busy machine; ' +
+            `recreate the lab (pnpm lab down${plan ? ` --prefix ${plan.prefix}` : ''} && pnpm lab up) to fix it`,
         );
       const progress = createProgressReporter({ panel, intervalMs: options.logInterval, logger, logFile });
       const shutdown = shutdownSignal((signal) =>

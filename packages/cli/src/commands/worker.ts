@@ -5,6 +5,7 @@ import {
   WorkerOptionsSchema,
   realStageBodies,
   redactRedisUrl,
+  resolveLabelSources,
   startWorkerNode,
   type WorkerOptions,
 } from '@osfp/collector';
@@ -22,9 +23,14 @@ export function workerCommand(): Command {
       'batches worked on at once per role (default 1; the label role takes at least 2, sharing its Nmap processes)',
     )
     .option('--label-processes <n>', "Nmap processes in this worker (default: the run's --label-processes)")
+    .option(
+      '--label-sources <list>',
+      "this machine's addresses for Nmap to send from, one per process, comma-separated (default: Nmap's choice)",
+    )
     .option('--config <file>', 'JSON file of options (camelCase names)')
     .action(async (_opts: unknown, command: Command) => {
       const options: WorkerOptions = await loadOptions(command, WorkerOptionsSchema, WORKER_OPTION_KEYS);
+      const labelSources = resolveLabelSources(options.labelSources);
       const logger = pino({ level: process.env['OSFP_LOG_LEVEL'] ?? 'info' }, destination(2));
       const node = startWorkerNode({
         redisUrl: options.redis,
@@ -34,6 +40,7 @@ export function workerCommand(): Command {
         batches: options.batches,
         concurrency: options.concurrency,
         labelProcesses: options.labelProcesses,
+        labelSources,
       });
       await node.ready();
       logger.info(

@@ -4,19 +4,11 @@ import { z } from 'zod';
 import { OSFP_VERSION, validateDatasetName, validateRunId } from '@osfp/dataset';
 import { LABEL_DEFAULTS } from '@osfp/labeler';
 import { isRedisUrl } from '../redis/redis-connection.ts';
+import { commaList } from './comma-list.ts';
 import { formatDurationMs, parseDuration } from './duration.ts';
+import { isIP } from 'node:net';
 
-const list = <T extends z.ZodType>(item: T) =>
-  z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s !== '')
-        : v,
-    z.array(item),
-  );
+const list = commaList;
 
 /** A duration in milliseconds from text such as `5s` (a bare number is seconds), within [minMs, maxMs]. */
 const duration = (minMs: number, maxMs: number) =>
@@ -127,6 +119,8 @@ export const CollectOptionsSchema = z
     labelTimeout: duration(1000, 7 * DAY).default(600_000),
     // The labeler's measured default (16 Nmap processes x 16 hosts): fewer leave a 2-core worker idle on Nmap's timeouts.
     labelProcesses: intIn(1, 64).default(LABEL_DEFAULTS.processes),
+    // Addresses of this machine for the local workers' Nmap processes to send from, one each (`--lab`: the lab's).
+    labelSources: list(z.string().refine((a) => isIP(a) !== 0, 'expected an IPv4 or IPv6 address')).default([]),
     dnsServer: list(z.string().regex(/^[\d.]+(:\d+)?$/, 'expected an IPv4 address, optionally with :port')).default([]),
     dnsConcurrency: intIn(1, 10_000).default(64),
     dnsTimeout: duration(100, 10 * 60_000).default(3000),

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { CollectInputError } from '../collect-input-error.ts';
+import { resolveLabelSources } from '../worker/label-sources.ts';
 import type { CollectOptions } from './collect-options.ts';
 
 /** What a failed file system call means to the person who named the path. */
@@ -65,6 +66,8 @@ export async function checkCollectInputs(options: CollectOptions): Promise<void>
   if (options.resume === undefined && options.targets !== undefined)
     await checkReadableFile(options.targets, 'targets file');
   for (const file of options.exclude) await checkReadableFile(file, 'exclude file');
+  // Only local workers send from them; a pure coordinator has no use for this machine's addresses.
+  if (options.localWorkers) resolveLabelSources(options.labelSources);
   if (options.resume !== undefined && options.redis === undefined) {
     // Every run writes run.json into the data directory; only a run whose record lives in a given Redis may lack it here.
     const record = join(resolve(options.dataDir), 'runs', options.resume, 'run.json');

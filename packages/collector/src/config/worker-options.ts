@@ -1,17 +1,13 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { commaList, splitCommas } from './comma-list.ts';
 import { isRedisUrl } from '../redis/redis-connection.ts';
 
 export const WORKER_ROLES = ['probe', 'label'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 const roles = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== '')
-      : v,
+  splitCommas,
   z.array(z.enum(WORKER_ROLES, 'a role is probe or label')).min(1, 'give at least one role'),
 );
 
@@ -25,6 +21,8 @@ export const WorkerOptionsSchema = z
     concurrency: z.coerce.number().int().min(1).max(100_000).optional(),
     batches: z.coerce.number().int().min(1).max(64).default(1),
     labelProcesses: z.coerce.number().int().min(1).max(64).optional(),
+    // Addresses of this machine for its Nmap processes to send from, one each.
+    labelSources: commaList(z.string().refine((a) => isIP(a) !== 0, 'expected an IPv4 or IPv6 address')).default([]),
   })
   .strict();
 

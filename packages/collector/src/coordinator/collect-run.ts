@@ -8,6 +8,7 @@ import { CleanupStack } from '../lifecycle/cleanup-stack.ts';
 import { StageRecords } from '../queue/stage-records.ts';
 import { runDir, saveRunSummary } from '../run/run-record.ts';
 import type { StageBodies } from '../worker/stage-bodies.ts';
+import { resolveLabelSources } from '../worker/label-sources.ts';
 import { startWorkerNode } from '../worker/worker-node.ts';
 import { BatchQueues } from './batch-queues.ts';
 import { indexTargets } from './index-targets.ts';
@@ -76,6 +77,7 @@ export async function collectRun(requested: CollectOptions, deps: CollectDeps): 
         redisUrl: state.redisUrl,
         roles: ['probe', 'label'],
         stages: deps.stages,
+        labelSources: resolveLabelSources(state.options.labelSources),
         logger,
       });
       cleanup.defer(() => workers.close());

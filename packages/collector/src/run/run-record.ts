@@ -35,6 +35,7 @@ const SESSION_KEYS = [
   'logInterval',
   'logFile',
   'lab',
+  'labelSources',
   'dataDir',
 ] as const;
 

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { unlabelledFields, type LabelFields } from '@osfp/dataset';
-import { NmapSlots, type LabelTarget } from '@osfp/labeler';
+import { NmapSlots, type LabelTarget, type NmapSource } from '@osfp/labeler';
 import type { LabelJobData, LabelJobResult, ProbeJobResult } from '../queue/job-payloads.ts';
 import type { StageRecords } from '../queue/stage-records.ts';
 import type { StageBodies } from './stage-bodies.ts';
@@ -9,7 +9,8 @@ import type { StageBodies } from './stage-bodies.ts';
  * The label stage of one batch: Nmap OS detection on the addresses that
  * answered the probe and that the coordinator asked to label, each told the
  * open port the probe found (and a closed one when the probe met one).
- * Batches labelled at the same time share one set of Nmap processes.
+ * Batches labelled at the same time share one set of Nmap processes, each
+ * sending from one of the worker's label source addresses when it has some.
  */
 export class LabelProcessor {
   private slots: NmapSlots | null = null;
@@ -18,6 +19,7 @@ export class LabelProcessor {
     private readonly stages: StageBodies,
     private readonly records: StageRecords,
     private readonly processesOverride?: number,
+    private readonly sources: readonly NmapSource[] = [],
   ) {}
 
   async process(job: Job<LabelJobData>, signal?: AbortSignal): Promise<LabelJobResult> {
@@ -51,7 +53,7 @@ export class LabelProcessor {
     const processes = this.processesOverride ?? settings.labelProcesses;
     // The run's setting (a worker may serve several runs, one after the other).
     if (this.slots) this.slots.processes = processes;
-    else this.slots = new NmapSlots(processes);
+    else this.slots = new NmapSlots(processes, this.sources);
     let labels: Map<string, LabelFields>;
     try {
       labels = await this.stages.labelHosts([...targets.values()], {

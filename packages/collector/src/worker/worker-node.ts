@@ -1,5 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import type { NmapSource } from '@osfp/labeler';
 import type { WorkerRole } from '../config/worker-options.ts';
 import type { LabelJobData, LabelJobResult, ProbeJobData, ProbeJobResult } from '../queue/job-payloads.ts';
 import { QUEUES } from '../queue/queue-names.ts';
@@ -19,6 +20,8 @@ export interface WorkerNodeOptions {
   readonly batches?: number;
   readonly concurrency?: number | undefined;
   readonly labelProcesses?: number | undefined;
+  /** Local addresses for the Nmap processes to send from, one each (resolveLabelSources). */
+  readonly labelSources?: readonly NmapSource[] | undefined;
   readonly logger: Logger;
 }
 
@@ -64,7 +67,7 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
   const records = new StageRecords(recordsRedis);
   const probe = new ProbeProcessor(options.stages, new ProbeRateLimit(limiterRedis), records, options.concurrency);
   cleanup.defer(() => probe.close());
-  const label = new LabelProcessor(options.stages, records, options.labelProcesses);
+  const label = new LabelProcessor(options.stages, records, options.labelProcesses, options.labelSources);
   const common = { concurrency: options.batches ?? 1, maxStalledCount: 3, ...lockSettings() };
   const workers: Worker[] = [];
   let lastComplaint = 0;
@@ -90,6 +93,13 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
     );
   }
   if (options.roles.includes('label')) {
+    const sources = options.labelSources ?? [];
+    logger.info(
+      { labelSources: sources.map((s) => s.address) },
+      sources.length > 0
+        ? `label role: Nmap processes send from ${sources.length} source addresses, one each`
+        : 'label role: Nmap processes send from the default address (no --label-sources)',
+    );
     workers.push(
       new Worker<LabelJobData, LabelJobResult>(
         QUEUES.label,
