@@ -132,6 +132,14 @@ const CASES: Record<string, Case> = {
     args: (f) => ['collect', '--targets', f.targets, '--label-processes', '100'],
     says: /--label-processes.*too big/i,
   },
+  'collect --label-sources eth0': {
+    args: (f) => ['collect', '--targets', f.targets, '--label-sources', 'eth0'],
+    says: /--label-sources.*expected an IPv4 or IPv6 address/,
+  },
+  'collect --label-sources an address this machine lacks': {
+    args: (f) => ['collect', '--targets', f.targets, '--label-sources', '198.18.0.199'],
+    says: /--label-sources: 198\.18\.0\.199 is not an address of this machine.*ip addr/,
+  },
   'collect --progress fancy': {
     args: (f) => ['collect', '--targets', f.targets, '--progress', 'fancy'],
     says: /argument 'fancy' is invalid.*auto, tty, log/,
@@ -181,6 +189,10 @@ const CASES: Record<string, Case> = {
   'worker --redis http://x': { args: () => ['worker', '--redis', 'http://x'], says: /--redis.*redis:\/\/host:port/ },
   'worker --role scan': { args: () => ['worker', '--redis', 'redis://h:1', '--role', 'scan'], says: /probe or label/ },
   'worker --batches 0': { args: () => ['worker', '--redis', 'redis://h:1', '--batches', '0'], says: /--batches/ },
+  'worker --label-sources an address this machine lacks': {
+    args: () => ['worker', '--redis', 'redis://h:1', '--label-sources', '198.18.0.199'],
+    says: /--label-sources: 198\.18\.0\.199 is not an address of this machine/,
+  },
 
   // dataset
   'dataset ls --data-dir a file': { args: (f) => ['dataset', 'ls', '--data-dir', f.file], says: /is not a directory/ },
