@@ -109,7 +109,18 @@ async function pairingRun(
       if (o.synack) rows.push({ ip: o.ip, synackCount: o.synack_count, synRetransmitted: o.syn_retransmitted });
     }
   }
-  await new Promise((r) => setTimeout(r, 500));
+  // tcpdump may read the wire behind the probes on a loaded machine, and what it has not read when it stops is
+  // lost: stop it once it has every SYN-ACK the rows took (or after 20 s, when the judge will say what is missing).
+  const taken = new Set<string>();
+  for (const archive of archives) {
+    for (const p of await packetsOf(archive)) if ((p.flags & 0x12) === 0x12) taken.add(`${p.src}|${p.seq}|${p.ack}`);
+  }
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 250));
+    const seen = await packetsOf(wire).catch(() => [] as Seen[]);
+    const onWireNow = new Set(seen.map((p) => `${p.src}|${p.seq}|${p.ack}`));
+    if ([...taken].every((k) => onWireNow.has(k))) break;
+  }
   tcpdump.kill('SIGINT');
   await once(tcpdump, 'exit');
 

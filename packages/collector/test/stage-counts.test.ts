@@ -6,6 +6,7 @@
  * test's own), real store, fake stage bodies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,6 +202,7 @@ describe.skipIf(needs('redis-server'))('per-stage progress counts', () => {
     const first = recorder(redis, () => null);
     // The first label waits until two batches show as probed: at the first write (and the stop) some are probed, not written.
     const stages = fakeStageBodies({ labelDelayMs: 100 });
+    let labelCalls = 0;
     const twoProbed = async () => {
       for (let waited = 0; waited < 30_000; waited += 50) {
         if ((first.snapshots.at(-1)?.stages.probe.batches ?? 0) >= 2) return;
@@ -218,7 +220,19 @@ describe.skipIf(needs('redis-server'))('per-stage progress counts', () => {
         progress: 'log',
       }),
       {
-        stages: { ...stages, labelHosts: async (...a) => (await twoProbed(), stages.labelHosts(...a)) },
+        stages: {
+          ...stages,
+          labelHosts: async (...a) => {
+            if (labelCalls++ > 0) {
+              // Every later batch stays probed, not labelled, until the stop: it is in flight when the coordinator
+              // stops, whatever the machine's speed (its label job fails this attempt and is retried on resume).
+              if (!controller.signal.aborted) await once(controller.signal, 'abort');
+              throw new Error('stopped by the test');
+            }
+            await twoProbed();
+            return stages.labelHosts(...a);
+          },
+        },
         logger,
         signal: controller.signal,
         progress: first.reporter,
