@@ -115,7 +115,7 @@ async function pairingRun(
   for (const archive of archives) {
     for (const p of await packetsOf(archive)) if ((p.flags & 0x12) === 0x12) taken.add(`${p.src}|${p.seq}|${p.ack}`);
   }
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
     await new Promise((r) => setTimeout(r, 250));
     const seen = await packetsOf(wire).catch(() => [] as Seen[]);
     const onWireNow = new Set(seen.map((p) => `${p.src}|${p.seq}|${p.ack}`));
