@@ -32,6 +32,8 @@ let peakRss = 0;
 /** Peak RSS until the last batch was written: the pipeline itself, before the store builds the version. */
 let peakRssCollecting = 0;
 let collecting = true;
+let peakHeapUsed = 0;
+let peakExternal = 0;
 let joined = 0;
 let batches = Number.POSITIVE_INFINITY;
 const started = performance.now();
@@ -59,7 +61,12 @@ const summary = await collectRun(
     onSample: (s) => {
       peakRedis = Math.max(peakRedis, s.redisUsedMemory);
       peakRss = Math.max(peakRss, s.rss);
-      if (collecting) peakRssCollecting = Math.max(peakRssCollecting, s.rss);
+      if (collecting) {
+        peakRssCollecting = Math.max(peakRssCollecting, s.rss);
+        const memory = process.memoryUsage();
+        peakHeapUsed = Math.max(peakHeapUsed, memory.heapUsed);
+        peakExternal = Math.max(peakExternal, memory.external);
+      }
     },
     onJoined: () => {
       joined += 1;
@@ -70,5 +77,5 @@ const summary = await collectRun(
 // The kernel's high-water mark catches what 500 ms samples can miss (the version build's sort lasts about a second).
 peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
 process.stdout.write(
-  `${JSON.stringify({ count: request.count, hosts: summary.hosts, rows: summary.rows, names: summary.ingest.names, peakRedis, peakRss, peakRssCollecting, seconds: (performance.now() - started) / 1000 })}\n`,
+  `${JSON.stringify({ count: request.count, hosts: summary.hosts, rows: summary.rows, names: summary.ingest.names, peakRedis, peakRss, peakRssCollecting, peakHeapUsed, peakExternal, seconds: (performance.now() - started) / 1000 })}\n`,
 );

@@ -48,6 +48,9 @@ interface SizeReport {
   peakRedis: number;
   peakRss: number;
   peakRssCollecting: number;
+  /** Where the RSS is, while collecting: V8's heap (used) and memory held for JavaScript outside it (buffers). */
+  peakHeapUsed: number;
+  peakExternal: number;
   seconds: number;
 }
 
@@ -120,7 +123,12 @@ export const pipelineMemoryBenchmark: Benchmark = {
         const b = await runSize(plan, large, dir, signal);
         const size = (r: SizeReport) =>
           `${r.rows.toLocaleString('en-US')} rows (${r.hosts.toLocaleString('en-US')} hosts x ${TARGET_HTTP_PORTS.length} ports, ${r.names.toLocaleString('en-US')} names) in ${r.seconds.toFixed(0)} s`;
-        const note = `${size(a)}; ${size(b)}`;
+        const split = (r: SizeReport) =>
+          `${r.count.toLocaleString('en-US')}: JS heap used ${mib(r.peakHeapUsed).toFixed(0)} MiB, external ${mib(r.peakExternal).toFixed(0)} MiB at most while collecting`;
+        const allocator = process.env['MALLOC_ARENA_MAX']
+          ? `; MALLOC_ARENA_MAX=${process.env['MALLOC_ARENA_MAX']}`
+          : '';
+        const note = `${size(a)}; ${size(b)}; ${split(a)}; ${split(b)}${allocator}`;
         const figure = (value: number, reference: number): BenchFigure => {
           const ratio = value / reference;
           return {
