@@ -9,4 +9,7 @@ RUN npm install -g pnpm@10.34.8
 WORKDIR /osfp
 COPY . .
 RUN pnpm install --frozen-lockfile
+# Two glibc malloc arenas instead of up to 16: a long collect run's native memory (DuckDB, libuv, the
+# capture) otherwise fragments across per-thread arenas, and its RSS grows with the run (docs/benchmarks.md).
+ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["node", "--import", "tsx", "packages/cli/src/main.ts"]

@@ -25,11 +25,13 @@ export function runJsonInNamespace<Report>(
   input: object,
   what: string,
   signal: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<Report> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', tsxLoader, script], {
       stdio: ['pipe', 'pipe', 'pipe'],
       signal,
+      env,
     });
     let stdout = '';
     let stderr = '';

@@ -86,6 +86,9 @@ async function writeTargets(path: string, hosts: number): Promise<void> {
   await once(out, 'finish');
 }
 
+/** The glibc arena cap the coordinator runs with (as package.json and the Dockerfile set it); MALLOC_ARENA_MAX measures another. */
+const ARENA_MAX = process.env['MALLOC_ARENA_MAX'] ?? '2';
+
 async function runSize(plan: LabPlan, count: number, dir: string, signal: AbortSignal): Promise<SizeReport> {
   const targets = join(dir, `lab-${count}.csv`);
   const hosts = Math.ceil(count / TARGET_HTTP_PORTS.length);
@@ -103,6 +106,8 @@ async function runSize(plan: LabPlan, count: number, dir: string, signal: AbortS
     input,
     `pipeline-memory (${count})`,
     signal,
+    // As `pnpm collect` and the container run the coordinator (package.json, Dockerfile).
+    { ...process.env, MALLOC_ARENA_MAX: ARENA_MAX },
   );
 }
 
@@ -125,9 +130,7 @@ export const pipelineMemoryBenchmark: Benchmark = {
           `${r.rows.toLocaleString('en-US')} rows (${r.hosts.toLocaleString('en-US')} hosts x ${TARGET_HTTP_PORTS.length} ports, ${r.names.toLocaleString('en-US')} names) in ${r.seconds.toFixed(0)} s`;
         const split = (r: SizeReport) =>
           `${r.count.toLocaleString('en-US')}: JS heap used ${mib(r.peakHeapUsed).toFixed(0)} MiB, external ${mib(r.peakExternal).toFixed(0)} MiB at most while collecting`;
-        const allocator = process.env['MALLOC_ARENA_MAX']
-          ? `; MALLOC_ARENA_MAX=${process.env['MALLOC_ARENA_MAX']}`
-          : '';
+        const allocator = `; MALLOC_ARENA_MAX=${ARENA_MAX}`;
         const note = `${size(a)}; ${size(b)}; ${split(a)}; ${split(b)}${allocator}`;
         const figure = (value: number, reference: number): BenchFigure => {
           const ratio = value / reference;
