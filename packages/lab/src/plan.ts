@@ -82,7 +82,7 @@ export const SCANNER_ADDRESS = '198.18.0.10';
 export const MAX_SCANNER_INDEX = 40;
 /** Every scanner namespace's LAN interface. */
 export const SCANNER_INTERFACE = 'eth0';
-/** The main scanner's label source addresses: 198.18.0.150 and up, one per Nmap process up to the default 16 and beyond. */
+/** The main scanner's label source addresses, 198.18.0.150 - .181: one per Nmap process for up to 32 processes. */
 export const LABEL_SOURCE_BASE = ipToNumber('198.18.0.150');
 export const LABEL_SOURCE_COUNT = 32;
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { basename } from 'node:path';
 import { IP_VERSION_CHOICES, parseAddress, parseAddressCidr } from '../targets/address.ts';
 import { z } from 'zod';
@@ -6,9 +7,6 @@ import { LABEL_DEFAULTS } from '@osfp/labeler';
 import { isRedisUrl } from '../redis/redis-connection.ts';
 import { commaList } from './comma-list.ts';
 import { formatDurationMs, parseDuration } from './duration.ts';
-import { isIP } from 'node:net';
-
-const list = commaList;
 
 /** A duration in milliseconds from text such as `5s` (a bare number is seconds), within [minMs, maxMs]. */
 const duration = (minMs: number, maxMs: number) =>
@@ -103,7 +101,7 @@ export const CollectOptionsSchema = z
     resume: runId.optional(),
     dataDir: z.string().min(1).default('./osfp-data'),
     dataset: datasetName.optional(),
-    ports: list(intIn(1, 65535)).default([80]),
+    ports: commaList(intIn(1, 65535)).default([80]),
     // IPv4 unless asked: a run keeps the meaning it had before IPv6 (resume, diffs against IPv4 versions);
     // labelling is the heavy stage and a dual-stack name's two addresses are mostly one machine, so
     // `both` about doubles the Nmap time for few new labels; and on a scanner without an IPv6
@@ -120,12 +118,14 @@ export const CollectOptionsSchema = z
     // The labeler's measured default (16 Nmap processes x 16 hosts): fewer leave a 2-core worker idle on Nmap's timeouts.
     labelProcesses: intIn(1, 64).default(LABEL_DEFAULTS.processes),
     // Addresses of this machine for the local workers' Nmap processes to send from, one each (`--lab`: the lab's).
-    labelSources: list(z.string().refine((a) => isIP(a) !== 0, 'expected an IPv4 or IPv6 address')).default([]),
-    dnsServer: list(z.string().regex(/^[\d.]+(:\d+)?$/, 'expected an IPv4 address, optionally with :port')).default([]),
+    labelSources: commaList(z.string().refine((a) => isIP(a) !== 0, 'expected an IPv4 or IPv6 address')).default([]),
+    dnsServer: commaList(
+      z.string().regex(/^[\d.]+(:\d+)?$/, 'expected an IPv4 address, optionally with :port'),
+    ).default([]),
     dnsConcurrency: intIn(1, 10_000).default(64),
     dnsTimeout: duration(100, 10 * 60_000).default(3000),
-    exclude: list(z.string()).default([]),
-    allow: list(
+    exclude: commaList(z.string()).default([]),
+    allow: commaList(
       z
         .string()
         .refine(isAddressOrCidr, 'expected an IPv4/IPv6 address or CIDR block, e.g. 198.18.0.0/15 or fd00:18::/32'),
