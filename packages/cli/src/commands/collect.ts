@@ -84,12 +84,16 @@ export function collectCommand(): Command {
           process.exitCode = await reexecInLab(plan);
           return;
         }
-        const lab = availableLabelSources(plan.labelSources.map((s) => s.address));
-        missingLabSources = options.labelSources.length > 0 ? [] : lab.missing;
+        let labelSources = options.labelSources;
+        if (labelSources.length === 0) {
+          const lab = availableLabelSources(plan.labelSources.map((s) => s.address));
+          labelSources = lab.sources.map((s) => s.address);
+          missingLabSources = lab.missing;
+        }
         options = {
           ...options,
           dnsServer: options.dnsServer.length > 0 ? options.dnsServer : [plan.dnsServer],
-          labelSources: options.labelSources.length > 0 ? options.labelSources : lab.sources.map((s) => s.address),
+          labelSources,
           allow: [...new Set([...options.allow, plan.allowCidr, plan.allowCidr6])],
           labProfile: plan.profile ? { ...plan.profile } : null,
         };
