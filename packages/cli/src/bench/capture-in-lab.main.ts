@@ -17,12 +17,12 @@
  *
  *   echo '{"targets":[...],"concurrency":256,"chunkSize":2000,...}' | node --import tsx capture-in-lab.ts
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { text } from 'node:stream/consumers';
 import { Client } from 'undici';
 import { createProber } from '@osfp/collector';
 import type { CaptureMethod, ProbeTarget } from '@osfp/collector';
+import { processesCpuMs } from './process-cpu.ts';
 
 /**
  * One side of the comparison: the bare loop or the prober with a capture
@@ -97,29 +97,6 @@ async function undiciProbe(target: ProbeTarget, timeoutMs: number): Promise<bool
 }
 
 const { targets, concurrency, timeoutMs } = request;
-
-/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on every Linux build osfp runs on). */
-const USER_HZ = 100;
-
-/**
- * CPU milliseconds (user + system, all threads) that `pids` have used so far.
- * They may run in other namespaces of the lab: pids are global, /proc shows them.
- */
-function processesCpuMs(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    let stat = '';
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // gone: counts nothing
-    }
-    // Fields after the parenthesised command name start at field 3 (state); utime is field 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  }
-  return (1000 * ticks) / USER_HZ;
-}
 
 async function bareChunk(chunk: readonly ProbeTarget[]): Promise<{ bareSeconds: number; bareOk: number }> {
   let bareOk = 0;
