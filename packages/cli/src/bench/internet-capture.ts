@@ -50,6 +50,8 @@ interface InLabReport {
       syncs: number;
     };
   }[];
+  /** Untimed probes both sides made before their chunks (through the same bridges). */
+  warmUpProbes: number;
 }
 
 interface BlastReport {
@@ -162,8 +164,10 @@ export async function measureInternetCapture(
   const conditions = `profile ${describeProfile(profile)}`;
   const usPerFrame = bridges.frames === 0 ? 0 : bridges.cpuUs / bridges.frames;
   const demand = bridges.frames / seconds;
-  // Frames per probe through a bridge: the kernel personalities' share of the run's probes (4 of 13 kinds of host).
-  const kernelProbes = (2 * probed * plan.personalities.length) / (plan.personalities.length + 9);
+  // Frames per probe through a bridge: the kernel personalities' share of the run's probes, warm-ups included
+  // (4 of 13 kinds of host).
+  const kernelProbes =
+    ((2 * probed + report.warmUpProbes) * plan.personalities.length) / (plan.personalities.length + 9);
   const framesPerProbe = kernelProbes === 0 ? 0 : bridges.frames / kernelProbes;
   const freeLabDemand = FREE_LAB_CAPTURE_RATE * framesPerProbe;
   const carried = blasted.fromLan / blast.seconds;
