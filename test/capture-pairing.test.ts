@@ -20,14 +20,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LabPlan } from '@osfp/lab';
 import { addScanner, DEFAULT_EMULATED, emulatedHost, inNamespace, labUp, personalityHost } from '@osfp/lab';
 import { readCapture, readSegmentHeader, type SegmentHeader } from '@osfp/features';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { internetLab } from './lab-support/internet-lab.ts';
 import { sharedLab } from './lab-support/shared-lab.ts';
 import { probeInNamespace } from './lab-support/probe-run.ts';
@@ -81,7 +79,7 @@ async function pairingRun(
   ]);
   await once(spawn(sysctl, sysctlArgs, { stdio: 'ignore' }), 'exit');
 
-  const dir = await mkdtemp(join(tmpdir(), 'osfp-pairing-'));
+  const dir = await scratchDir('osfp-pairing-');
   const wire = join(dir, 'wire.pcap');
   const [command, args] = inNamespace(namespace, 'tcpdump', [
     ...['-i', 'any', '-U', '-B', '32768', '-w', wire, '-s', '200'],

@@ -7,12 +7,11 @@
  * batch is written, and the summary lands below the final panel.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { labTargets } from '@osfp/lab';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { sharedLab } from './lab-support/shared-lab.ts';
 import { repoRoot } from './pipeline-helpers.ts';
 
@@ -46,7 +45,7 @@ describe.skipIf(needs('root', 'netns', 'redis-server', 'nmap', 'dnsmasq', 'tmux'
   it('shows a live panel that log lines never break, with counts that move per stage', async () => {
     const plan = sharedLab();
     expect(plan).not.toBeNull();
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-tty-'));
+    const dir = await scratchDir('osfp-tty-');
     const targets = join(dir, 'tty-list.csv');
     // A malformed line: its warning must print above the panel, not as raw JSON inside it.
     await writeFile(targets, `${[...labTargets(120, 'tranco', { hostile: true })].join('\n')}\nnot a target!\n`);

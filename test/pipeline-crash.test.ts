@@ -6,12 +6,11 @@
  * families (`--ip-version both`: the dual-stack hosts once per address).
  */
 import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { labTargets, type LabPlan } from '@osfp/lab';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { sharedLab } from './lab-support/shared-lab.ts';
 import {
   checkEveryHostOnce,
@@ -33,7 +32,7 @@ async function setup(
 ): Promise<{ plan: LabPlan; dir: string; targets: string; dataDir: string; labArgs: string[] }> {
   const plan = sharedLab();
   if (!plan) throw new Error('no lab');
-  const dir = await mkdtemp(join(tmpdir(), 'osfp-crash-'));
+  const dir = await scratchDir('osfp-crash-');
   const targets = join(dir, 'crash-list.csv');
   await writeFile(targets, `${[...labTargets(count, 'tranco')].join('\n')}\n`);
   const dataDir = join(dir, 'data');

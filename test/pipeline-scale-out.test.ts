@@ -14,12 +14,11 @@
  * profile (20-300 ms round trips, loss, duplication, reordering, firewalls),
  * where batches take seconds, not milliseconds, and Nmap meets silent ports.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addScanner, labTargets, type LabPlan } from '@osfp/lab';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { internetLab } from './lab-support/internet-lab.ts';
 import { sharedLab } from './lab-support/shared-lab.ts';
 import {
@@ -48,7 +47,7 @@ describe.skipIf(needs('root', 'netns', 'redis-server', 'dnsmasq'))(
       const machineB = await addScanner(12, { prefix: plan.prefix });
       expect(machineA.address).not.toBe(machineB.address);
 
-      const dir = await mkdtemp(join(tmpdir(), 'osfp-scale-'));
+      const dir = await scratchDir('osfp-scale-');
       const targets = join(dir, 'scale-list.csv');
       await writeFile(targets, `${[...labTargets(64, 'tranco')].join('\n')}\n`);
       const redisPort = 20_000 + Math.floor(Math.random() * 20_000);

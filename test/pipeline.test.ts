@@ -9,12 +9,11 @@
  * default emulated OS (issue 11): each gets a label whose top two name its
  * true class.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EMULATED, labTargets, labTruth } from '@osfp/lab';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { sharedLab } from './lab-support/shared-lab.ts';
 import { checkEveryHostOnce, expectedResponsive, latestRows, runOsfp } from './pipeline-helpers.ts';
 
@@ -22,7 +21,7 @@ describe.skipIf(needs('root', 'netns', 'redis-server', 'nmap', 'dnsmasq'))('pnpm
   it('produces a labelled dataset version with every responsive lab host exactly once', async () => {
     const plan = sharedLab();
     expect(plan).not.toBeNull();
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-pipeline-'));
+    const dir = await scratchDir('osfp-pipeline-');
     const targets = join(dir, 'lab-tranco.csv');
     await writeFile(targets, `${[...labTargets(60, 'tranco', { hostile: true })].join('\n')}\n`);
     const dataDir = join(dir, 'data');

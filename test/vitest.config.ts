@@ -7,6 +7,8 @@ export default defineProject({
     name: 'e2e',
     include: ['**/*.test.ts'],
     globalSetup: ['./lab-support/global-setup.ts'],
+    // Removes the directories tests make with scratchDir() when each file ends.
+    setupFiles: ['@osfp/test-support/scratch-dir-cleanup'],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 300_000,

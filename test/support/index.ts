@@ -1,1 +1,2 @@
 export * from './capabilities.ts';
+export * from './scratch-dir.ts';

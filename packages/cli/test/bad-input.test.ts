@@ -6,14 +6,14 @@
  * are refused before anything is written.
  */
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type DatasetRow } from '@osfp/dataset';
 import { PROVENANCE, row, run } from '@osfp/dataset/testing';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { runOsfp } from './support/run-osfp.ts';
 
 interface Case {
@@ -404,7 +404,7 @@ describe.skipIf(needs('redis-server'))('every bad invocation ends in one clear m
   let f: Fixture;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-bad-input-'));
+    const dir = await scratchDir('osfp-bad-input-');
     const data = join(dir, 'data');
     const store = await openStore(data);
     await store.registerRun({ ...run('r1'), provenance: PROVENANCE });
@@ -472,7 +472,7 @@ describe.skipIf(needs('root'))('a data directory this user cannot read or write'
   ])(
     'osfp %j',
     async (args, says) => {
-      const dir = await mkdtemp(join(tmpdir(), 'osfp-locked-'));
+      const dir = await scratchDir('osfp-locked-');
       await mkdir(join(dir, 'datasets'));
       await chmod(dir, 0o700);
       const result = asNobody(...args, '--data-dir', dir);

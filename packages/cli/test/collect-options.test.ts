@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { parseDuration } from '@osfp/collector';
 import { envName, optionsFromCli, optionsFromEnv, optionsFromFile, validateOptions } from '../src/option-sources.ts';
 import { WorkerOptionsSchema } from '@osfp/collector';
 import { resumedOptions } from '@osfp/collector';
+import { scratchDir } from '@osfp/test-support';
 
 describe('collect options', () => {
   it('has sensible defaults', () => {
@@ -65,7 +65,7 @@ describe('collect options', () => {
   });
 
   it('ranks sources: default < config file < environment < command line', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-opts-'));
+    const dir = await scratchDir('osfp-opts-');
     const file = join(dir, 'osfp.json');
     await writeFile(file, JSON.stringify({ targets: 'file.csv', batchSize: 100, rate: 5, ports: [8080] }));
     const command = new Command()

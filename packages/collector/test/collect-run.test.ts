@@ -1,12 +1,11 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pino } from 'pino';
 import { FEATURE_SCHEMA_VERSION, openStore } from '@osfp/dataset';
 import { NmapSlots } from '@osfp/labeler';
 import { describe, expect, it } from 'vitest';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { CollectOptionsSchema } from '../src/config/collect-options.ts';
 import { collectRun } from '../src/coordinator/collect-run.ts';
 import { fakeStageBodies } from '../testing/index.ts';
@@ -35,7 +34,7 @@ async function rowsOf(
 
 describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embedded redis, real store)', () => {
   it('probes every admitted address once, writes every responsive one once, builds a version', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const dir = await scratchDir('osfp-collect-');
     const targets = join(dir, 'lab-list.txt');
     const lines = ['# lab addresses', '198.18.5.0/28', '198.18.5.1', '10.0.0.1', '198.18.9.9', 'garbage line!'];
     await writeFile(targets, lines.join('\n'));
@@ -90,7 +89,7 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
   }, 60_000);
 
   it('keeps every name of an address, labels none with --label none, and reuses labels with --label-max-age', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const dir = await scratchDir('osfp-collect-');
     const targets = join(dir, 'web.txt');
     await writeFile(targets, '198.18.6.1\n198.18.6.3\n198.18.6.3\n');
     const base = { targets, dataDir: join(dir, 'data'), allow: ['198.18.0.0/15'], progress: 'log' };
@@ -123,7 +122,7 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
   }, 60_000);
 
   it('labels two batches at once through one set of Nmap slots', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const dir = await scratchDir('osfp-collect-');
     const targets = join(dir, 'lab.txt');
     await writeFile(targets, '198.18.7.0/29\n');
     const stages = fakeStageBodies();
@@ -161,7 +160,7 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
   }, 60_000);
 
   it('stops cleanly on a shutdown signal and --resume finishes the run, every row once', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const dir = await scratchDir('osfp-collect-');
     const targets = join(dir, 'paused.txt');
     await writeFile(targets, '198.18.7.0/27\n');
     const dataDir = join(dir, 'data');
@@ -197,7 +196,7 @@ describe.skipIf(needs('redis-server'))('collectRun with fake stage bodies (embed
   }, 60_000);
 
   it('stops with a clear error when a batch cannot be written, keeps what was written, and --resume finishes', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-collect-'));
+    const dir = await scratchDir('osfp-collect-');
     const targets = join(dir, 'broken.txt');
     await writeFile(targets, '198.18.8.0/29\n');
     const dataDir = join(dir, 'data');

@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '@osfp/test-support';
 import { ExclusionPolicy, readExcludeFile } from '../src/exclusions/exclusion-policy.ts';
 import { IANA_SPECIAL_PURPOSE_IPV4, IANA_SPECIAL_PURPOSE_IPV6 } from '../src/exclusions/special-purpose.ts';
 import { addressToNumber, numberToAddress, parseAddressCidr } from '../src/targets/address.ts';
@@ -110,7 +110,7 @@ describe('--allow and --exclude', () => {
   });
 
   it('reads a ZMap-style exclude file and names a bad line', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-excl-'));
+    const dir = await scratchDir('osfp-excl-');
     const good = join(dir, 'good.txt');
     await writeFile(good, '# opt-outs\r\n5.5.5.0/24\r\n6.6.6.6 # single\r\n2a00:1::/32\r\n2A00:2:0::1\r\n\r\n');
     expect(await readExcludeFile(good)).toEqual(['5.5.5.0/24', '6.6.6.6/32', '2a00:1::/32', '2a00:2::1/128']);

@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { freePort, startEmbeddedRedis } from '../src/redis/embedded-redis.ts';
 import { connectRedis, redactRedisUrl } from '../src/redis/redis-connection.ts';
 import { ProbeRateLimit } from '../src/worker/probe-rate-limit.ts';
 
 describe.skipIf(needs('redis-server'))('redis', () => {
   it('starts an embedded redis with AOF and noeviction, adopts it again, stops it', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'osfp-redis-'));
+    const dataDir = await scratchDir('osfp-redis-');
     const first = await startEmbeddedRedis(dataDir);
     expect(first.adopted).toBe(false);
     const redis = connectRedis(first.url, 'test');
@@ -53,7 +51,7 @@ describe.skipIf(needs('redis-server'))('redis', () => {
   }, 30_000);
 
   it('--rate holds across limiter clients (two "workers")', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'osfp-rate-'));
+    const dataDir = await scratchDir('osfp-rate-');
     const server = await startEmbeddedRedis(dataDir);
     const a = connectRedis(server.url, 'a');
     const b = connectRedis(server.url, 'b');

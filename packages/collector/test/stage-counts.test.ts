@@ -7,13 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { CollectOptionsSchema } from '../src/config/collect-options.ts';
 import { collectRun } from '../src/coordinator/collect-run.ts';
 import type { ProgressReporter, ProgressSnapshot } from '../src/coordinator/run-progress.ts';
@@ -102,7 +101,7 @@ describe.skipIf(needs('redis-server'))('per-stage progress counts', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-stage-redis-'));
+    const dir = await scratchDir('osfp-stage-redis-');
     server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], {
       stdio: 'ignore',
     });
@@ -117,7 +116,7 @@ describe.skipIf(needs('redis-server'))('per-stage progress counts', () => {
   });
 
   it('moves probed before labelled before written, exactly once per batch across retries', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-stages-'));
+    const dir = await scratchDir('osfp-stages-');
     const targets = join(dir, 'stages.txt');
     await writeFile(targets, '198.18.10.0/28\n');
     const stages = fakeStageBodies();
@@ -194,7 +193,7 @@ describe.skipIf(needs('redis-server'))('per-stage progress counts', () => {
   }, 90_000);
 
   it('keeps the counts of batches in flight across a coordinator restart (resume)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-stages-'));
+    const dir = await scratchDir('osfp-stages-');
     const targets = join(dir, 'restart.txt');
     await writeFile(targets, '198.18.11.0/27\n');
     const dataDir = join(dir, 'data');

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needs } from '@osfp/test-support';
+import { needs, scratchDir } from '@osfp/test-support';
 import { emptyIngestCounts, ingestTargets, type MalformedLine } from '../src/coordinator/target-ingest.ts';
 import { TargetIndex } from '../src/coordinator/target-index.ts';
 import { NameResolver } from '../src/dns/name-resolver.ts';
@@ -57,7 +56,7 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
   });
 
   it('resolves, excludes, dedupes and keeps every name of an address', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-ingest-'));
+    const dir = await scratchDir('osfp-ingest-');
     const file = join(dir, 'targets.csv');
     await writeFile(
       file,
@@ -120,7 +119,7 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
   });
 
   it('with IPv6: A and AAAA records, literals and small prefixes of the families asked for, in one index', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-ingest6-'));
+    const dir = await scratchDir('osfp-ingest6-');
     const file = join(dir, 'targets.txt');
     await writeFile(
       file,
@@ -180,7 +179,7 @@ describe.skipIf(needs('dnsmasq'))('target ingest (names resolved by a private dn
     const silent = createSocket('udp4');
     await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
     try {
-      const dir = await mkdtemp(join(tmpdir(), 'osfp-ingest-'));
+      const dir = await scratchDir('osfp-ingest-');
       const file = join(dir, 'targets.txt');
       await writeFile(file, 'a.test\nb.test\nc.test\n');
       const index = await TargetIndex.open(join(dir, 'index.duckdb'));

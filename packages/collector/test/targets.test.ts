@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '@osfp/test-support';
 import { addressToNumber, numberToAddress, parseAddress, parseAddressCidr } from '../src/targets/address.ts';
 import { readTargetFile } from '../src/targets/target-file.ts';
 import { parseTargetLine } from '../src/targets/target-line.ts';
@@ -81,7 +81,7 @@ describe('address numbers', () => {
 
 describe('readTargetFile', () => {
   it('streams a mixed file with CRLF, BOM and line numbers', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-targets-'));
+    const dir = await scratchDir('osfp-targets-');
     const file = join(dir, 'targets.csv');
     await writeFile(file, '\uFEFFrank,domain\r\n1,a.example\r\n\r\n# c\r\n2,b.example\r\nnot a target\r\n9.9.9.9\r\n');
     const lines = [];

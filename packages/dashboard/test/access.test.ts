@@ -3,11 +3,10 @@
  * only with a token, which every request then carries; without a token, only
  * requests naming this machine in their Host header (no DNS rebinding).
  */
-import { mkdtemp } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '@osfp/test-support';
 import { checkBinding, DashboardInputError, isLoopback, startDashboard } from '../src/index.ts';
 
 /** A raw request, so the Host header and cookies are exactly what the test says. */
@@ -42,7 +41,7 @@ describe('dashboard access', () => {
   });
 
   it('answers a loopback Host only, when it has no token', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'osfp-ui-access-'));
+    const dataDir = await scratchDir('osfp-ui-access-');
     const dashboard = await startDashboard({ dataDir, port: 0 });
     try {
       const { port } = dashboard;
@@ -56,7 +55,7 @@ describe('dashboard access', () => {
   });
 
   it('with a token, refuses requests without it and moves a ?token to a cookie', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'osfp-ui-access-'));
+    const dataDir = await scratchDir('osfp-ui-access-');
     const token = 'b7e1c0ffee-0123456789';
     const dashboard = await startDashboard({ dataDir, port: 0, token });
     try {
@@ -77,7 +76,7 @@ describe('dashboard access', () => {
   });
 
   it('refuses a data directory that is missing or not a directory, and a port in use', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osfp-ui-access-'));
+    const dir = await scratchDir('osfp-ui-access-');
     await expect(startDashboard({ dataDir: join(dir, 'missing'), port: 0 })).rejects.toThrow(/does not exist/);
     const first = await startDashboard({ dataDir: dir, port: 0 });
     try {

@@ -9,8 +9,7 @@
  * test-results/dashboard/ (or $OSFP_TEST_ARTIFACTS/dashboard/).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -18,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { QUEUES } from '@osfp/collector';
 import { diffVersions, exportVersion, resolveVersion } from '@osfp/dataset';
-import { CHROMIUM_PATH, needs } from '@osfp/test-support';
+import { CHROMIUM_PATH, needs, scratchDir } from '@osfp/test-support';
 import { startDashboard, type Dashboard } from '../src/index.ts';
 import {
   collect,
@@ -48,7 +47,7 @@ describe.skipIf(needs('redis-server', 'chromium'))('osfp ui in a real browser', 
   const runIds: string[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'osfp-ui-'));
+    dir = await scratchDir('osfp-ui-');
     dataDir = join(dir, 'data');
     redis = await startTestRedis();
     // Two complete runs of dataset "lab": v1, then v2 with some hosts gone and others new.
@@ -62,7 +61,7 @@ describe.skipIf(needs('redis-server', 'chromium'))('osfp ui in a real browser', 
     await evaluatedDataset(dataDir);
     dashboard = await startDashboard({ dataDir, redis: redis.url, port: 0 });
     await mkdir(artifacts, { recursive: true });
-    browser = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'osfp-ui-chromium-')), {
+    browser = await chromium.launchPersistentContext(await scratchDir('osfp-ui-chromium-'), {
       executablePath: CHROMIUM_PATH,
       headless: true,
       viewport: { width: 1280, height: 900 },

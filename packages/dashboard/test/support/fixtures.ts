@@ -6,8 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -22,6 +21,7 @@ import {
   type PassiveBaseline,
 } from '@osfp/dataset';
 import { PROVENANCE, row, run, syntheticRows } from '@osfp/dataset/testing';
+import { scratchDir } from '@osfp/test-support';
 import { freePort } from './free-port.ts';
 
 export interface TestRedis {
@@ -33,7 +33,7 @@ export interface TestRedis {
 /** A redis-server on a free port of its own, in its own directory. */
 export async function startTestRedis(): Promise<TestRedis> {
   const port = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'osfp-ui-redis-'));
+  const dir = await scratchDir('osfp-ui-redis-');
   const server: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir],
