@@ -17,7 +17,7 @@ export async function scratchDir(prefix: string): Promise<string> {
   return dir;
 }
 
-export function keepsScratchDirs(): boolean {
+function keepsScratchDirs(): boolean {
   return process.env['OSFP_KEEP_TEST_DIRS'] === '1';
 }
 
