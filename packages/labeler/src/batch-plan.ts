@@ -49,6 +49,9 @@ function isPort(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 
+/** Most hosts in one batch: one size, or one per address family. */
+export type BatchSize = number | ((family: 4 | 6) => number);
+
 /**
  * Splits targets over Nmap processes: one entry per IP, hosts with the same
  * ports side by side (so each process scans few ports), batches as even as
@@ -57,7 +60,7 @@ function isPort(n: unknown): n is number {
  */
 export function planBatches(
   targets: readonly LabelTarget[],
-  batchSize: number,
+  batchSize: BatchSize,
   processes: number,
   fallbackClosedPort: number | null = DEFAULT_FALLBACK_CLOSED_PORT,
 ): NmapBatch[] {
@@ -76,10 +79,11 @@ export function planBatches(
 function planFamily(
   family: 4 | 6,
   targets: readonly LabelTarget[],
-  batchSize: number,
+  batchSizes: BatchSize,
   processes: number,
   fallbackClosedPort: number | null,
 ): NmapBatch[] {
+  const batchSize = typeof batchSizes === 'number' ? batchSizes : batchSizes(family);
   const byIp = new Map<string, LabelTarget>();
   for (const t of targets) if (!byIp.has(t.ip)) byIp.set(t.ip, t);
   const unique = [...byIp.values()].sort(

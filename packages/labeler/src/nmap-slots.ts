@@ -55,6 +55,12 @@ export class NmapSlots {
     this.queue.concurrency = NmapSlots.checked(processes);
   }
 
+  /** Whether every process of `family` that runs at once gets an address of its own (not shared with another process). */
+  hasSourceEach(family: 4 | 6): boolean {
+    const ofFamily = this.sources.filter((s) => (isIPv6(s.address) ? 6 : 4) === family).length;
+    return ofFamily >= this.processes;
+  }
+
   /**
    * Runs `work` (one Nmap process and its parsing) once a slot is free,
    * giving it a source address of the batch's family to send from (null when

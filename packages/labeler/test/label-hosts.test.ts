@@ -124,6 +124,35 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
     expect(() => new NmapSlots(2, [sources[0]!, sources[0]!])).toThrow(/given twice/);
   });
 
+  it('batches up to 32 hosts where every process has an address of its own, else 16; spreadOver sets the fewest', async () => {
+    fake = fakeNmap(`cat '${fixturePath('loopback-three-hosts.xml')}'`);
+    const hosts = (n: number): LabelTarget[] =>
+      Array.from({ length: n }, (_, i) => ({ ip: `127.0.1.${i + 1}`, openPort: 18080, closedPort: 18081 }));
+    const batchSizes = async (options: Parameters<typeof labelHosts>[1]) => {
+      fake!.remove();
+      fake = fakeNmap(`cat '${fixturePath('loopback-three-hosts.xml')}'`);
+      await labelHosts(hosts(80), { nmapPath: fake.path, tuning: { noGuessRetries: 0 }, ...options });
+      return fake
+        .calls()
+        .map((c) => c.stdin.trim().split('\n').length)
+        .sort((a, b) => b - a);
+    };
+    const sources = ['198.18.0.150', '198.18.0.151'].map((address) => ({ address, interface: 'eth0' }));
+    // A shared address: Nmap's 20-host limit holds.
+    expect(await batchSizes({ processes: 2 })).toEqual([16, 16, 16, 16, 16]);
+    expect(await batchSizes({ processes: 3, sources })).toEqual([16, 16, 16, 16, 16]);
+    // An address for each process: fuller batches.
+    expect(await batchSizes({ processes: 2, sources })).toEqual([27, 27, 26]);
+    expect(await batchSizes({ slots: new NmapSlots(2, sources), processes: 2 })).toEqual([27, 27, 26]);
+    // Spread over the processes unless told otherwise; a given batchSize wins.
+    expect(await batchSizes({ processes: 8, sources: [] })).toEqual([10, 10, 10, 10, 10, 10, 10, 10]);
+    expect(await batchSizes({ processes: 8, spreadOver: 2 })).toEqual([16, 16, 16, 16, 16]);
+    expect(await batchSizes({ processes: 2, sources, batchSize: 40 })).toEqual([40, 40]);
+    expect(new NmapSlots(2, sources).hasSourceEach(4)).toBe(true);
+    expect(new NmapSlots(2, sources).hasSourceEach(6)).toBe(false);
+    expect(new NmapSlots(3, sources).hasSourceEach(4)).toBe(false);
+  });
+
   it('without source addresses, Nmap picks its own (no -S, no -e)', async () => {
     fake = fakeNmap(`cat '${fixturePath('loopback-three-hosts.xml')}'`);
     await labelHosts(loopback, { nmapPath: fake.path, processes: 1 });
