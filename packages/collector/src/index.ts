@@ -30,7 +30,13 @@ export { checkCollectInputs } from './config/input-files.ts';
 export { loadRunRecordFile, loadRunSummary, resumedOptions, runDir, runIds, type RunRecord } from './run/run-record.ts';
 
 // Workers and the stage bodies they run.
-export { startWorkerNode, lockSettings, type WorkerNode, type WorkerNodeOptions } from './worker/worker-node.ts';
+export {
+  startWorkerNode,
+  lockSettings,
+  MIN_LABEL_BATCHES,
+  type WorkerNode,
+  type WorkerNodeOptions,
+} from './worker/worker-node.ts';
 export { realStageBodies } from './worker/real-stage-bodies.ts';
 export { availableLabelSources, resolveLabelSources } from './worker/label-sources.ts';
 export type { StageBodies, LabelHostsOptions } from './worker/stage-bodies.ts';

@@ -12,14 +12,22 @@ import type { StageBodies } from './stage-bodies.ts';
  * Batches labelled at the same time share one set of Nmap processes, each
  * sending from one of the worker's label source addresses when it has some.
  */
+export interface LabelProcessorOptions {
+  /** Nmap processes, instead of the run's setting. */
+  readonly processesOverride?: number | undefined;
+  /** The worker's label source addresses, one per Nmap process at a time. */
+  readonly sources?: readonly NmapSource[] | undefined;
+  /** Label batches the worker runs at once (default 1): each is split for its share of the processes. */
+  readonly batchesAtOnce?: number | undefined;
+}
+
 export class LabelProcessor {
   private slots: NmapSlots | null = null;
 
   constructor(
     private readonly stages: StageBodies,
     private readonly records: StageRecords,
-    private readonly processesOverride?: number,
-    private readonly sources: readonly NmapSource[] = [],
+    private readonly options: LabelProcessorOptions = {},
   ) {}
 
   async process(job: Job<LabelJobData>, signal?: AbortSignal): Promise<LabelJobResult> {
@@ -50,16 +58,20 @@ export class LabelProcessor {
     if (targets.size === 0) return { probe, labels: {} };
 
     const { settings } = job.data;
-    const processes = this.processesOverride ?? settings.labelProcesses;
+    const processes = this.options.processesOverride ?? settings.labelProcesses;
     // The run's setting (a worker may serve several runs, one after the other).
     if (this.slots) this.slots.processes = processes;
-    else this.slots = new NmapSlots(processes, this.sources);
+    else this.slots = new NmapSlots(processes, this.options.sources ?? []);
+    // The other batches keep the shared processes busy: this one need not fill them all, and Nmap
+    // then gets fuller batches (its OS database loaded once for more hosts).
+    const spreadOver = Math.ceil(processes / (this.options.batchesAtOnce ?? 1));
     let labels: Map<string, LabelFields>;
     try {
       labels = await this.stages.labelHosts([...targets.values()], {
         signal,
         timeoutMs: settings.labelTimeoutMs,
         processes,
+        spreadOver,
         slots: this.slots,
       });
     } catch (error) {

@@ -6,6 +6,8 @@ export interface LabelHostsOptions {
   readonly signal?: AbortSignal | undefined;
   readonly timeoutMs: number;
   readonly processes: number;
+  /** The fewest Nmap batches to split the hosts into (labelHosts' `spreadOver`). */
+  readonly spreadOver?: number | undefined;
   /** The worker's Nmap processes, shared by the label batches it runs at once. */
   readonly slots?: NmapSlots | undefined;
 }

@@ -46,10 +46,14 @@ export interface WorkerNode {
 /**
  * Label batches a worker works on at once, at least. One batch alone leaves
  * most of its Nmap processes idle while it waits for its slowest hosts and
- * then for its retry pass; a second batch fills them. They share the
- * processes (NmapSlots), so the machine runs no more Nmap than one batch would.
+ * then for its retry pass; the others fill them. They share the processes
+ * (NmapSlots), so the machine runs no more Nmap than one batch would. Three,
+ * not two: each batch is split for its share of the processes only (fuller
+ * Nmap batches, LabelProcessor), and with two the processes sat idle while
+ * both waited for their slowest hosts (internet profile: 13% idle, 3.77x
+ * the per-host rate; with three, 4.24x).
  */
-const MIN_LABEL_BATCHES = 2;
+export const MIN_LABEL_BATCHES = 3;
 
 /** Starts BullMQ workers for the given roles on the run's Redis. */
 export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
@@ -67,8 +71,13 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
   const records = new StageRecords(recordsRedis);
   const probe = new ProbeProcessor(options.stages, new ProbeRateLimit(limiterRedis), records, options.concurrency);
   cleanup.defer(() => probe.close());
-  const label = new LabelProcessor(options.stages, records, options.labelProcesses, options.labelSources);
   const common = { concurrency: options.batches ?? 1, maxStalledCount: 3, ...lockSettings() };
+  const labelBatches = Math.max(MIN_LABEL_BATCHES, common.concurrency);
+  const label = new LabelProcessor(options.stages, records, {
+    processesOverride: options.labelProcesses,
+    sources: options.labelSources,
+    batchesAtOnce: labelBatches,
+  });
   const workers: Worker[] = [];
   let lastComplaint = 0;
   const connection = (name: string) => {
@@ -106,7 +115,7 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
         (job: Job<LabelJobData>, _token?: string, signal?: AbortSignal) => label.process(job, signal),
         {
           ...common,
-          concurrency: Math.max(MIN_LABEL_BATCHES, common.concurrency),
+          concurrency: labelBatches,
           connection: connection('label-worker'),
         },
       ),
