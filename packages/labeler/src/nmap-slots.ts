@@ -1,8 +1,8 @@
 /**
  * A cap on Nmap processes shared by several labelHosts calls at once, and the
- * source address each process sends from. A worker labels two batches at a
+ * source address each process sends from. A worker labels three batches at a
  * time through one of these: a call's last Nmap processes (its slowest hosts,
- * then its retry pass) leave most of the cap idle, and the other batch's Nmap
+ * then its retry pass) leave most of the cap idle, and the other batches' Nmap
  * processes fill it, while the machine never runs more Nmap processes than
  * the cap.
  *
