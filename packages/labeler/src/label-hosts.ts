@@ -88,7 +88,7 @@ export interface BatchReport {
  * sees only its own answers there, and a batch of 32 spreads the loading of
  * Nmap's OS database (about 0.4 s of CPU a process) over twice as many hosts:
  * 0.11 s of Nmap CPU a host against 0.13 s with 16 (internet profile, 2,048
- * hosts, coverage unchanged).
+ * hosts, coverage within a host of per-host Nmap's).
  */
 export const LABEL_DEFAULTS = {
   processes: 16,

@@ -5,13 +5,6 @@ import type { LabelJobData, LabelJobResult, ProbeJobResult } from '../queue/job-
 import type { StageRecords } from '../queue/stage-records.ts';
 import type { StageBodies } from './stage-bodies.ts';
 
-/**
- * The label stage of one batch: Nmap OS detection on the addresses that
- * answered the probe and that the coordinator asked to label, each told the
- * open port the probe found (and a closed one when the probe met one).
- * Batches labelled at the same time share one set of Nmap processes, each
- * sending from one of the worker's label source addresses when it has some.
- */
 export interface LabelProcessorOptions {
   /** Nmap processes, instead of the run's setting. */
   readonly processesOverride?: number | undefined;
@@ -21,6 +14,13 @@ export interface LabelProcessorOptions {
   readonly batchesAtOnce?: number | undefined;
 }
 
+/**
+ * The label stage of one batch: Nmap OS detection on the addresses that
+ * answered the probe and that the coordinator asked to label, each told the
+ * open port the probe found (and a closed one when the probe met one).
+ * Batches labelled at the same time share one set of Nmap processes, each
+ * sending from one of the worker's label source addresses when it has some.
+ */
 export class LabelProcessor {
   private slots: NmapSlots | null = null;
 

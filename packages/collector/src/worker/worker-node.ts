@@ -49,9 +49,9 @@ export interface WorkerNode {
  * then for its retry pass; the others fill them. They share the processes
  * (NmapSlots), so the machine runs no more Nmap than one batch would. Three,
  * not two: each batch is split for its share of the processes only (fuller
- * Nmap batches, LabelProcessor), and with two the processes sat idle while
- * both waited for their slowest hosts (internet profile: 13% idle, 3.77x
- * the per-host rate; with three, 4.24x).
+ * Nmap batches, LabelProcessor), so two batches of 256 hosts would be just
+ * enough Nmap batches for the 16 processes, and processes would sit idle
+ * whenever both batches wait for their slowest hosts.
  */
 export const MIN_LABEL_BATCHES = 3;
 
