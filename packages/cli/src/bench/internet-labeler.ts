@@ -43,6 +43,8 @@ interface Run {
   readonly labels: Map<string, LabelFields>;
   /** Wall seconds of each Nmap process (batch) of the run. */
   readonly batchSeconds: number[];
+  /** Hosts in the run's largest Nmap batch. */
+  readonly largestBatch: number;
   /** CPU seconds (user + system) of the run's Nmap processes, per host. */
   readonly nmapCpuPerHost: number;
 }
@@ -53,13 +55,17 @@ async function timed(
   label: (onBatch: NonNullable<LabelOptions['onBatch']>) => Promise<Map<string, LabelFields>>,
 ): Promise<Run> {
   const batchSeconds: number[] = [];
+  let largestBatch = 0;
   const started = performance.now();
   // Nmap runs as this process's child (`ip netns exec` execs it): waited for, its CPU is counted here.
   const nmapCpuBefore = waitedChildrenCpuMs();
-  const labels = await label((report) => batchSeconds.push(report.elapsedMs / 1000));
+  const labels = await label((report) => {
+    batchSeconds.push(report.elapsedMs / 1000);
+    largestBatch = Math.max(largestBatch, report.hosts);
+  });
   const seconds = (performance.now() - started) / 1000;
   const nmapCpuPerHost = (waitedChildrenCpuMs() - nmapCpuBefore) / 1000 / count;
-  return { rate: count / seconds, seconds, labels, batchSeconds, nmapCpuPerHost };
+  return { rate: count / seconds, seconds, labels, batchSeconds, largestBatch, nmapCpuPerHost };
 }
 
 /** A collect run's batch: the hosts of one label job. */
@@ -157,10 +163,6 @@ export async function measureInternetLabels(
   // As `collect --lab` runs it, each Nmap process from a source address of its own; the per-host reference
   // too, so that the ratio measures batching alone.
   const sources = plan.labelSources;
-  const batchNote =
-    batchSize !== undefined
-      ? `batches of up to ${batchSize} hosts (OSFP_BENCH_LABEL_BATCH)`
-      : `batches of up to ${new NmapSlots(processes, sources).hasSourceEach(4) ? LABEL_DEFAULTS.ownSourceBatchSize : LABEL_DEFAULTS.batchSize} hosts (the labeler's default)`;
   const batched = await asWorker(targets, { exec, signal, processes, batchSize, sources });
   const perHost = await timed(count, (onBatch) =>
     labelHosts(targets.slice(0, count), {
@@ -173,6 +175,7 @@ export async function measureInternetLabels(
     }),
   );
   const batchedAgain = await asWorker(targets, { exec, signal, processes, batchSize, sources });
+  const batchNote = `batches of up to ${Math.max(batched.largestBatch, batchedAgain.largestBatch)} hosts (${batchSize === undefined ? "the labeler's default" : 'OSFP_BENCH_LABEL_BATCH'})`;
 
   // Two batched runs around the per-host one: their mean evens out load drift and a cold first run.
   const rate = (batched.rate + batchedAgain.rate) / 2;
