@@ -14,6 +14,14 @@
  * (longer than any probe waits), and at most `maxEntries` are kept.
  */
 
+/**
+ * How often, at most, forgotten SYNs are looked for. A scan starts at the
+ * Map's oldest slot, and V8 keeps the slots of deleted entries there until
+ * the Map is rehashed, so a scan per packet costs more the more SYNs were
+ * forgotten since. A SYN past its time is never paired, scan or not.
+ */
+const EXPIRY_SCAN_MS = 1_000;
+
 export interface SentSyn {
   readonly packet: Uint8Array;
   /** When the SYN was first captured (epoch ms). */
@@ -44,6 +52,7 @@ export interface SynPairingStats {
 
 export class SynPairing {
   private readonly syns = new Map<string, SentSyn>();
+  private nextExpiryAt = -Infinity;
   private readonly counts: SynPairingStats = {
     syns: 0,
     retransmittedSyns: 0,
@@ -71,14 +80,19 @@ export class SynPairing {
     if (known) this.syns.delete(key);
     const syn: SentSyn = { packet, firstAt: at, seq, sends: 1, answers: 0 };
     this.syns.set(key, syn);
-    this.expire(at);
+    if (at >= this.nextExpiryAt || this.syns.size > this.maxEntries) this.expire(at);
     return syn;
   }
 
   /** A SYN-ACK from (remoteIp, remotePort) to `localPort` acknowledging `ack`. */
   answered(key: string, ack: number, at: number): SynAckVerdict {
-    this.expire(at);
-    const syn = this.syns.get(key);
+    if (at >= this.nextExpiryAt) this.expire(at);
+    let syn = this.syns.get(key);
+    if (syn && at - syn.firstAt >= this.ttlMs) {
+      this.syns.delete(key);
+      this.counts.forgotten++;
+      syn = undefined;
+    }
     if (!syn) {
       this.counts.unpaired++;
       return { kind: 'unpaired' };
@@ -97,6 +111,7 @@ export class SynPairing {
   }
 
   private expire(now: number): void {
+    this.nextExpiryAt = now + Math.min(EXPIRY_SCAN_MS, this.ttlMs / 8);
     for (const [key, syn] of this.syns) {
       if (now - syn.firstAt < this.ttlMs && this.syns.size <= this.maxEntries) break;
       this.syns.delete(key);

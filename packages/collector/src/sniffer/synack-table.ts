@@ -69,6 +69,9 @@ interface Unclaimed {
   readonly storedAt: number;
 }
 
+/** How often, at most, expired packets are looked for: their memory is freed that much later, no more. */
+const EXPIRY_SCAN_MS = 1_000;
+
 export function connectionKey(remoteIp: string, remotePort: number, localPort: number): string {
   return `${remoteIp}:${remotePort}:${localPort}`;
 }
@@ -84,6 +87,8 @@ export class SynAckTable {
   /** Id of the sync in flight (0 = none); the next sync gets lastSyncId + 1. */
   private inFlight = 0;
   private lastSyncId = 0;
+  /** When offer() next scans for expired packets (see expire). */
+  private nextExpiryAt = -Infinity;
   private syncTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly counts = {
@@ -132,7 +137,7 @@ export class SynAckTable {
       this.counts.replaced++;
     }
     const now = this.now();
-    this.expire(now);
+    if (now >= this.nextExpiryAt) this.expire(now);
     if (this.unclaimed.size >= this.maxUnclaimed) {
       const oldest = this.unclaimed.keys().next();
       if (!oldest.done) this.unclaimed.delete(oldest.value);
@@ -180,8 +185,14 @@ export class SynAckTable {
     this.finishSync(id);
   }
 
-  /** Drops expired unclaimed packets; called on every offer, callable on a timer. */
+  /**
+   * Drops expired unclaimed packets; offer() calls it at most once per
+   * EXPIRY_SCAN_MS. A scan starts at the Map's oldest slot, and V8 keeps the
+   * slots of deleted entries (every claimed packet's) there until the Map is
+   * rehashed: scanning on every offer cost 2-8 µs each at 3,000 probes/s.
+   */
   expire(now = this.now()): void {
+    this.nextExpiryAt = now + Math.min(EXPIRY_SCAN_MS, this.unclaimedTtlMs / 8);
     for (const [key, entry] of this.unclaimed) {
       if (now - entry.storedAt < this.unclaimedTtlMs) break; // insertion order = age order
       this.unclaimed.delete(key);
