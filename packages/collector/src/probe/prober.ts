@@ -3,13 +3,12 @@
  * SYN-ACK by the sniffer (a separate capture process), turned into features
  * by the shared extractor, optionally archived to pcap.
  */
-import { setMaxListeners } from 'node:events';
 import ipaddr from 'ipaddr.js';
 import type { SynAckFeatures, SynFeatures } from '@osfp/dataset';
 import { describeSyn, extractSynAck, type SynContext } from '@osfp/features';
 import { createPcapWriter, type PcapWriter } from '@osfp/features';
 import { startSniffer, type CapturedSynAck } from '../sniffer/index.ts';
-import { runHttpExchange, type ExchangeOptions } from './http-exchange.ts';
+import { HttpExchange, type ExchangeOptions } from './http-exchange.ts';
 import { learnOwnSyn, type OwnSyn } from './own-syn.ts';
 import type { Prober, ProberOptions, ProbeOutcome, ProbeTarget } from './probe-types.ts';
 import { reconstructSyn } from './syn-reconstruction.ts';
@@ -43,15 +42,18 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
   };
   let closed = false;
 
-  async function probeOne(target: ProbeTarget, signal: AbortSignal | undefined): Promise<ProbeOutcome> {
+  /** Runs one exchange; `inFlight` holds it while it runs, so that one abort listener per batch can end it. */
+  async function probeOne(target: ProbeTarget, inFlight: Set<HttpExchange>): Promise<ProbeOutcome> {
     const probedAt = new Date();
-    const connectStartedAt = performance.timeOrigin + performance.now();
-    const exchange = await runHttpExchange(target, signal ? { ...exchangeOptions, signal } : exchangeOptions);
+    const running = new HttpExchange(target, exchangeOptions);
+    inFlight.add(running);
+    const exchange = await running.done;
+    inFlight.delete(running);
     // Claimed after the exchange, not at connect: by then the capture process
     // has almost always delivered the SYN-ACK, so the claim needs no sync.
     const captured: CapturedSynAck | null =
       exchange.connectedAt !== null && exchange.localPort !== null
-        ? await sniffer.claim(canonicalIp(target.ip), target.port, exchange.localPort, connectStartedAt)
+        ? await sniffer.claim(canonicalIp(target.ip), target.port, exchange.localPort, exchange.connectStartedAt)
         : null;
     let synack: SynAckFeatures | null = null;
     // The SYN this SYN-ACK answers, as captured (libpcap sees our SYNs); else the one learned at start-up.
@@ -90,9 +92,15 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
       if (sniffer.failure) throw sniffer.failure;
       const signals = [options.signal, signal].filter((s): s is AbortSignal => s !== undefined);
       const abort = signals.length > 0 ? AbortSignal.any(signals) : undefined;
-      // Every exchange in flight listens on it: hundreds at once is the design, not a leak.
-      if (abort) setMaxListeners(0, abort);
       abort?.throwIfAborted();
+      // One listener ends every exchange in flight: one per exchange would
+      // cost each probe a walk of hundreds of listeners (EventTarget checks
+      // every new listener against those it has).
+      const inFlight = new Set<HttpExchange>();
+      const onAbort = () => {
+        for (const exchange of inFlight) exchange.abort();
+      };
+      abort?.addEventListener('abort', onAbort, { once: true });
       const outcomes = new Array<ProbeOutcome>(targets.length);
       let next = 0;
       // A fixed pool of loops, each taking the next target: the concurrency
@@ -100,10 +108,14 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
       const lane = async () => {
         while (next < targets.length && !abort?.aborted && !closed) {
           const index = next++;
-          outcomes[index] = await probeOne(targets[index]!, abort);
+          outcomes[index] = await probeOne(targets[index]!, inFlight);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(options.concurrency, targets.length) }, lane));
+      try {
+        await Promise.all(Array.from({ length: Math.min(options.concurrency, targets.length) }, lane));
+      } finally {
+        abort?.removeEventListener('abort', onAbort);
+      }
       abort?.throwIfAborted();
       if (closed) throw new Error('prober closed during a batch');
       // Without its capture process every outcome would lack its SYN-ACK: fail
