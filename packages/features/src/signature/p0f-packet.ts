@@ -94,7 +94,7 @@ export interface P0fPacket {
   mss: number | null;
   wscale: number | null;
   tsval: number | null;
-  /** Raw option bytes (after the 20-byte TCP header, up to data offset). */
+  /** Raw option bytes (after the 20-byte TCP header, up to data offset): a view of the parsed bytes, not a copy. */
   options: Uint8Array;
 }
 
@@ -410,7 +410,8 @@ function parseTcp(data: Uint8Array, ip: IpLayer): P0fParse {
       mss,
       wscale,
       tsval,
-      options: data.slice(t + TCP_HEADER, optEnd),
+      // A view: a copy would be an ArrayBuffer of its own for every packet parsed.
+      options: data.subarray(t + TCP_HEADER, optEnd),
     },
   };
 }
