@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { needs } from '@osfp/test-support';
 import { startSniffer } from '../src/sniffer/sniffer.ts';
 
-describe.skipIf(needs('root'))('a capture process that dies', () => {
+describe.skipIf(needs('root'))('a raw-socket capture process that dies', () => {
   it('settles a stats request that was waiting for it, and fails later batches instead of hanging them', async () => {
-    const sniffer = await startSniffer();
+    const sniffer = await startSniffer({ method: 'raw-socket' });
     try {
       // Stop the process first, so the request cannot be answered, then ask.
       process.kill(sniffer.pid, 'SIGSTOP');

@@ -6,7 +6,7 @@
  * first bytes of the answer read, no sniffing; (2) the collector's prober
  * with SYN-ACK capture by libpcap and a kernel BPF filter (the default);
  * (3) the same prober with the earlier raw-socket capture, for its rate and
- * the capture process's CPU per probe; (4) undici with one Client per
+ * the capture process's CPU per probe beside libpcap's; (4) undici with one Client per
  * target, the design card's client, to show what it would cost on the hot
  * path. Prints one JSON object on stdout.
  *
@@ -108,9 +108,9 @@ async function bareChunk(chunk: readonly ProbeTarget[]): Promise<{ bareSeconds: 
 
 /**
  * Probes each new prober makes before its chunk is timed. A worker's prober
- * and its capture process live for the whole run; a new one runs cold: V8
- * optimises the capture process (a new process) and the prober's closures
- * (new ones) only after thousands of packets. Measured on the free lab, a
+ * lives for the whole run; a new one runs cold: V8 optimises its code paths
+ * (and, for the raw socket, a new capture process) only after thousands of
+ * packets. Measured on the free lab, a
  * 2,000-probe chunk after 256 warm-up probes cost the prober 535-638 µs of
  * CPU a probe and its capture process 64-72 µs; after 4,000, 298-303 µs and
  * 21-23 µs, the figures of one prober kept for 16,000 probes.
@@ -128,10 +128,9 @@ function warmUpTargets(chunk: readonly ProbeTarget[]): ProbeTarget[] {
 }
 
 /**
- * The prober's start-up (capture process, own SYN, warm-up) is a
- * once-per-worker cost and stays out of the timing; and it is closed before
- * the reference runs, whose packets its capture process would otherwise
- * read, slowing it down.
+ * The prober's start-up (capture, own SYN, warm-up) is a once-per-worker
+ * cost and stays out of the timing; and it is closed before the reference
+ * runs, whose packets its capture would otherwise read, slowing it down.
  */
 async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod, serverPids: readonly number[] = []) {
   const prober = await createProber({
@@ -143,7 +142,7 @@ async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod, s
   });
   try {
     await prober.probeBatch(warmUpTargets(chunk));
-    // The capture process's CPU is counted from here: its start-up is not the probes' cost.
+    // The capture's CPU is counted from here: its start-up is not the probes' cost.
     const before = await prober.captureStats();
     const started = performance.now();
     const cpuBefore = process.cpuUsage();

@@ -130,7 +130,7 @@ export const emulatedBenchmark: Benchmark = {
           better: 'higher',
           goal: `ratio >= ${GOAL_RATIO} and >= ${GOAL_RATE} probes/s`,
           met: ratio >= GOAL_RATIO && value >= GOAL_RATE,
-          note: `osfp's prober (libpcap capture) on ${probed} emulated hosts of ${DEFAULT_EMULATED.length} OSes vs ${probed} kernel-personality hosts, ${chunks.length} chunks of alternating order, concurrency 256; per-chunk probes/s emulated ${chunkRates('emulated')}, kernel ${chunkRates('kernel')}; ${succeeded} of ${probed} emulated exchanges succeeded; CPU per probe: responders ${perProbeUs('emulated', 'serverCpuMs')} µs (kernel personalities' HTTP servers ${perProbeUs('kernel', 'serverCpuMs')} µs, their TCP in the kernel uncounted), prober ${perProbeUs('emulated', 'proberCpuMs')} µs (${perProbeUs('kernel', 'proberCpuMs')} µs on kernel hosts), its capture process ${perProbeUs('emulated', 'captureCpuMs')} µs`,
+          note: `osfp's prober (libpcap capture) on ${probed} emulated hosts of ${DEFAULT_EMULATED.length} OSes vs ${probed} kernel-personality hosts, ${chunks.length} chunks of alternating order, concurrency 256; per-chunk probes/s emulated ${chunkRates('emulated')}, kernel ${chunkRates('kernel')}; ${succeeded} of ${probed} emulated exchanges succeeded; CPU per probe: responders ${perProbeUs('emulated', 'serverCpuMs')} µs (kernel personalities' HTTP servers ${perProbeUs('kernel', 'serverCpuMs')} µs, their TCP in the kernel uncounted), prober ${perProbeUs('emulated', 'proberCpuMs')} µs (${perProbeUs('kernel', 'proberCpuMs')} µs on kernel hosts), its capture ${perProbeUs('emulated', 'captureCpuMs')} µs`,
         },
         'emulated-capture-completeness': {
           value: completeness,

@@ -197,7 +197,7 @@ export async function measureInternetCapture(
       better: 'higher',
       goal: '>= 99.9 %',
       met: completeness >= 99.9,
-      note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.packetsRead))} TCP packets read by the capture process, ${sum(chunks.map((c) => c.missed))} claims missed, ${sum(chunks.map((c) => c.syncs))} syncs`,
+      note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.packetsRead))} packets read by the capture, ${sum(chunks.map((c) => c.missed))} claims missed, ${sum(chunks.map((c) => c.syncs))} syncs`,
     },
     'internet-path-bridge': {
       value: perCore,

@@ -45,7 +45,7 @@ export async function learnOwnSyn(sniffer: Sniffer, routeTowards?: string, timeo
     const seen = await watch.next(timeoutMs);
     if (!seen)
       throw new Error(
-        `did not capture our own SYN to 127.0.0.1:${port} within ${timeoutMs} ms (is the capture process reading?)`,
+        `did not capture our own SYN to 127.0.0.1:${port} within ${timeoutMs} ms (is the capture reading?)`,
       );
     const described = describeSyn(seen.packet);
     if (!described.ok) throw new Error(`our own SYN could not be read: ${described.reason}`);

@@ -30,9 +30,9 @@ export interface ProberOptions {
   readonly signal?: AbortSignal;
   /** An address whose route the probes take, to learn the SYN's MSS (default: the default route, else the first interface). */
   readonly routeTowards?: string | undefined;
-  /** Kernel buffer of the capture process (default 32 MiB). */
+  /** Kernel buffer of the capture (default 32 MiB). */
   readonly captureBufferBytes?: number;
-  /** How the capture process captures (default: OSFP_CAPTURE_METHOD, else pcap). */
+  /** How SYN-ACKs are captured (default: OSFP_CAPTURE_METHOD, else pcap). */
   readonly captureMethod?: CaptureMethod;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The prober: HTTP exchanges at a bounded concurrency, each handed its own
- * SYN-ACK by the sniffer (a separate capture process), turned into features
+ * SYN-ACK by the sniffer (libpcap read in this process), turned into features
  * by the shared extractor, optionally archived to pcap.
  */
 import ipaddr from 'ipaddr.js';
@@ -49,7 +49,7 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
     inFlight.add(running);
     const exchange = await running.done;
     inFlight.delete(running);
-    // Claimed after the exchange, not at connect: by then the capture process
+    // Claimed after the exchange, not at connect: by then the capture
     // has almost always delivered the SYN-ACK, so the claim needs no sync.
     const captured: CapturedSynAck | null =
       exchange.connectedAt !== null && exchange.localPort !== null
@@ -118,7 +118,7 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
       }
       abort?.throwIfAborted();
       if (closed) throw new Error('prober closed during a batch');
-      // Without its capture process every outcome would lack its SYN-ACK: fail
+      // Without its capture every outcome would lack its SYN-ACK: fail
       // the batch (it is retried) rather than report responsive hosts as silent.
       if (sniffer.failure) throw sniffer.failure;
       return outcomes;
@@ -134,7 +134,7 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
 }
 
 /**
- * SYN to SYN-ACK time. Both the capture process's read time and our own
+ * SYN to SYN-ACK time. Both the capture's timestamp and our own
  * 'connect' event come after the SYN-ACK's real arrival (each can lag under
  * load), so the earlier of the two is the better bound.
  */
@@ -153,7 +153,7 @@ function archiveHandshake(archive: PcapWriter, ownSyn: OwnSyn, captured: Capture
   archive.write(captured.receivedAt, captured.packet);
 }
 
-/** The text the capture process keys SYN-ACKs by: IPv6 in RFC 5952 form (ipaddr.js prints that), IPv4 as given. */
+/** The text the sniffer keys SYN-ACKs by: IPv6 in RFC 5952 form (ipaddr.js prints that), IPv4 as given. */
 function canonicalIp(ip: string): string {
   return ip.includes(':') ? ipaddr.parse(ip).toString() : ip;
 }

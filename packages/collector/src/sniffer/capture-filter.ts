@@ -1,5 +1,5 @@
 /**
- * The kernel-side filter of the capture process (pcap-filter(7), compiled by
+ * The kernel-side filter of the libpcap capture (pcap-filter(7), compiled by
  * libpcap to classic BPF and attached to the packet socket): of all the
  * scanner's traffic only two packets per probe reach userspace - the
  * SYN-ACK addressed to one of our local (ephemeral) ports, and our own SYN

@@ -1,5 +1,5 @@
 /**
- * The binary stream the capture process writes to its parent: self-delimiting
+ * The binary stream the raw-socket capture process writes to its parent: self-delimiting
  * frames, so that many packets travel in one pipe write (batch transfer) and
  * the parent decodes them without JSON or base64.
  *
@@ -23,7 +23,7 @@ export const FRAME_SYNCED = 3;
 export const FRAME_STATS = 4;
 export const FRAME_WATCHING = 5;
 
-/** The SYN a SYN-ACK answers, as the capture process paired it. */
+/** The SYN a SYN-ACK answers, as the capture paired it. */
 export interface AnsweredSyn {
   readonly packet: Uint8Array;
   /** When it was first captured (epoch ms). */
@@ -39,7 +39,11 @@ export interface CaptureCounts {
   /** SYN-ACKs dropped because they acknowledge another SYN than the one last sent on their 4-tuple. */
   foreignSynAcks: number;
   retransmittedSyns: number;
-  /** CPU time (user + system) the capture process has used, ms. */
+  /**
+   * CPU the capture has used, ms: the raw socket's process's (user + system);
+   * for libpcap, which runs in the prober's process, the time spent handling
+   * captured packets.
+   */
   cpuMs: number;
 }
 

@@ -15,6 +15,7 @@
  * returning.
  */
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 
 interface CapHandle {
   /** `blockMs` (patched): > 0 turns immediate mode off, packets then come a kernel block at a time. */
@@ -50,6 +51,8 @@ export function openPcapSource(
   bufferBytes: number,
   blockMs: number,
   onPacket: (packet: Buffer, capturedAtMs: number) => void,
+  /** Told how long each batch took to handle, in ms. */
+  onHandled?: (ms: number) => void,
 ): PcapSource {
   const cap = new Cap();
   const buffer = Buffer.alloc(BATCH_BUFFER_BYTES);
@@ -60,6 +63,7 @@ export function openPcapSource(
   }
   cap.setBatch(true);
   cap.on('packets', (bytesUsed, count) => {
+    const started = performance.now();
     let at = 0;
     for (let n = 0; n < count && at + RECORD_HEADER <= bytesUsed; n++) {
       const length = buffer.readUInt32LE(at);
@@ -71,6 +75,7 @@ export function openPcapSource(
       if (protocol !== ETHERTYPE_IPV4 && protocol !== ETHERTYPE_IPV6) continue;
       onPacket(buffer.subarray(frame + SLL_HEADER, at), capturedAtMs);
     }
+    onHandled?.(performance.now() - started);
   });
   return { close: () => cap.close() };
 }

@@ -2,13 +2,14 @@ import type { AnsweredSyn } from './capture-frames.ts';
 
 /**
  * Hands every probe its own SYN-ACK. Captured SYN-ACKs arrive (in batches,
- * from the capture process) keyed by the connection they open: remote
- * address, remote port, local port. A probe claims its key once its
- * connection is up; the packet is either already here, or still in the raw
- * socket's queue - because the kernel gives raw sockets their copy before TCP
- * completes the handshake, a "sync" that reads the raw socket until it is
- * empty, asked for after the claim, settles the question without guessing a
- * wait: the packet is delivered before the sync's answer or it was lost.
+ * from the capture) keyed by the connection they open: remote address,
+ * remote port, local port. A probe claims its key once its connection is up;
+ * the packet is either already here, or still in the kernel's capture buffer
+ * - because the kernel gives the capture its copy before TCP completes the
+ * handshake, a "sync" (the capture delivers everything queued so far, then
+ * answers), asked for after the claim, settles the question without
+ * guessing a wait: the packet is delivered before the sync's answer or it
+ * was lost.
  *
  * Memory is bounded: unclaimed packets (SYN-ACKs of connections nobody asks
  * about) expire after `unclaimedTtlMs` and the table never holds more than
@@ -33,9 +34,9 @@ export interface CapturedSynAck extends CapturedPacket {
 }
 
 export interface SynAckTableOptions {
-  /** Asks the capture process to read its socket dry and answer `synced(id)`. */
+  /** Asks the capture to deliver everything queued so far, then answer `synced(id)`. */
   readonly requestSync: (id: number) => void;
-  /** Give up on a sync that gets no answer (capture process stuck or gone): its claims resolve to null. */
+  /** Give up on a sync that gets no answer (capture stuck or gone): its claims resolve to null. */
   readonly syncTimeoutMs?: number;
   readonly unclaimedTtlMs?: number;
   readonly maxUnclaimed?: number;
@@ -150,7 +151,7 @@ export class SynAckTable {
    * The SYN-ACK of connection `key`; call once the connection is up, with
    * `notBefore` = when its connect() was called (a stored packet read before
    * that belongs to an earlier connection on the same ports). Resolves
-   * to null when the capture process has read everything the kernel queued
+   * to null when the capture has delivered everything the kernel queued
    * before this claim and the packet was not among it.
    */
   claim(key: string, notBefore = -Infinity): Promise<CapturedSynAck | null> {
@@ -179,7 +180,7 @@ export class SynAckTable {
     });
   }
 
-  /** The capture process answered sync `id`: every claim waiting for it (or an earlier one) was not captured. */
+  /** The capture answered sync `id`: every claim waiting for it (or an earlier one) was not captured. */
   synced(id: number): void {
     if (id !== this.inFlight) return; // a late answer to a sync that already timed out
     this.finishSync(id);
