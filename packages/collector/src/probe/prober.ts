@@ -56,17 +56,19 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
         ? await sniffer.claim(canonicalIp(target.ip), target.port, exchange.localPort, exchange.connectStartedAt)
         : null;
     let synack: SynAckFeatures | null = null;
-    // The SYN this SYN-ACK answers, as captured (libpcap sees our SYNs); else the one learned at start-up.
-    const ownSynOfRow = captured?.syn ? describeSyn(captured.syn.packet) : null;
-    const syn: SynFeatures = ownSynOfRow?.ok
-      ? { syn_olayout: ownSynOfRow.syn_olayout, syn_mss: ownSynOfRow.syn_mss }
-      : ownSyn.features;
-    const context: SynContext = ownSynOfRow?.ok ? ownSynOfRow.raw : synContext;
-    if (captured) {
+    let syn: SynFeatures = ownSyn.features;
+    if (captured?.columns) {
+      // Paired with its SYN and extracted by the sniffer as it was delivered.
+      ({ synack, syn } = captured.columns);
+    } else if (captured) {
+      // The SYN this SYN-ACK answers, as captured, when there is one; else the one learned at start-up.
+      const ownSynOfRow = captured.syn ? describeSyn(captured.syn.packet) : null;
+      if (ownSynOfRow?.ok) syn = { syn_olayout: ownSynOfRow.syn_olayout, syn_mss: ownSynOfRow.syn_mss };
+      const context: SynContext = ownSynOfRow?.ok ? ownSynOfRow.raw : synContext;
       const extracted = extractSynAck(captured.packet, context);
       if (extracted.ok) synack = extracted.features;
-      if (archive) archiveHandshake(archive, ownSyn, captured, exchange.connectStartedAt);
     }
+    if (captured && archive) archiveHandshake(archive, ownSyn, captured, exchange.connectStartedAt);
     return {
       ip: target.ip,
       port: target.port,

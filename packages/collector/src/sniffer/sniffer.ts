@@ -5,7 +5,7 @@
  * with the SYN it answers) and `watchSyn` (our own SYN, seen on a loopback
  * connection).
  */
-import { readSegmentHeader } from '@osfp/features';
+import { describeSyn, extractSynAck, readSegmentHeader } from '@osfp/features';
 import type { CaptureBackend } from './capture-backend.ts';
 import type { CaptureCounts } from './capture-frames.ts';
 import { startCaptureProcess } from './capture-process.ts';
@@ -15,6 +15,7 @@ import {
   SynAckTable,
   type CapturedPacket,
   type CapturedSynAck,
+  type PairColumns,
   type SynAckTableStats,
 } from './synack-table.ts';
 
@@ -104,14 +105,15 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
   const delivery = {
     synAck(packet: Uint8Array, receivedAt: number, syn: CapturedSynAck['syn']) {
       const header = readSegmentHeader(packet);
-      if (header) {
-        table.offer(connectionKey(header.src, header.srcPort, header.dstPort), {
-          packet,
-          receivedAt,
-          ack: header.ack,
-          syn,
-        });
-      }
+      if (!header) return;
+      const columns = syn ? pairColumns(packet, syn.packet) : null;
+      table.offer(connectionKey(header.src, header.srcPort, header.dstPort), {
+        packet,
+        receivedAt,
+        ack: header.ack,
+        syn,
+        ...(columns && { columns }),
+      });
     },
     watchedSyn(packet: Uint8Array, receivedAt: number) {
       const header = readSegmentHeader(packet);
@@ -179,6 +181,24 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
       table.close();
       await capture.close();
     },
+  };
+}
+
+/**
+ * A paired SYN-ACK's columns and its SYN's, extracted as it is delivered:
+ * deliveries come a kernel block at a time, and extraction in that tight
+ * loop runs on warm code, where the same calls spread over the probes' own
+ * turns of the event loop cost several times more (docs/benchmarks.md,
+ * capture). Null when the SYN does not parse: the prober then extracts
+ * against the SYN it learned at start-up.
+ */
+function pairColumns(synack: Uint8Array, syn: Uint8Array): PairColumns | null {
+  const described = describeSyn(syn);
+  if (!described.ok) return null;
+  const extracted = extractSynAck(synack, described.raw);
+  return {
+    synack: extracted.ok ? extracted.features : null,
+    syn: { syn_olayout: described.syn_olayout, syn_mss: described.syn_mss },
   };
 }
 

@@ -1,3 +1,4 @@
+import type { SynAckFeatures, SynFeatures } from '@osfp/dataset';
 import type { AnsweredSyn } from './capture-frames.ts';
 
 /**
@@ -31,6 +32,14 @@ export interface CapturedSynAck extends CapturedPacket {
   readonly syn: AnsweredSyn | null;
   /** SYN-ACKs seen for this connection up to the claim (1 = no duplicate or retransmission). */
   readonly count: number;
+  /** Its columns and its SYN's, extracted when it was delivered (paired SYN-ACKs only). */
+  readonly columns?: PairColumns;
+}
+
+/** The columns of a SYN-ACK (null when it does not parse) and of the SYN it answers. */
+export interface PairColumns {
+  readonly synack: SynAckFeatures | null;
+  readonly syn: SynFeatures;
 }
 
 export interface SynAckTableOptions {
