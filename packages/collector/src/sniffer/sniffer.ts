@@ -106,13 +106,13 @@ export async function startSniffer(options: SnifferOptions = {}): Promise<Sniffe
     synAck(packet: Uint8Array, receivedAt: number, syn: CapturedSynAck['syn']) {
       const header = readSegmentHeader(packet);
       if (!header) return;
-      const columns = syn ? pairColumns(packet, syn.packet) : null;
+      // One shape for every offer (a conditional spread made two, and cost a copy).
       table.offer(connectionKey(header.src, header.srcPort, header.dstPort), {
         packet,
         receivedAt,
         ack: header.ack,
         syn,
-        ...(columns && { columns }),
+        columns: syn ? (pairColumns(packet, syn.packet) ?? undefined) : undefined,
       });
     },
     watchedSyn(packet: Uint8Array, receivedAt: number) {

@@ -33,7 +33,7 @@ export interface CapturedSynAck extends CapturedPacket {
   /** SYN-ACKs seen for this connection up to the claim (1 = no duplicate or retransmission). */
   readonly count: number;
   /** Its columns and its SYN's, extracted when it was delivered (paired SYN-ACKs only). */
-  readonly columns?: PairColumns;
+  readonly columns?: PairColumns | undefined;
 }
 
 /** The columns of a SYN-ACK (null when it does not parse) and of the SYN it answers. */
@@ -74,9 +74,34 @@ interface Waiter {
   readonly syncId: number;
 }
 
-interface Unclaimed {
-  captured: CapturedSynAck;
-  readonly storedAt: number;
+/**
+ * A SYN-ACK as stored and handed over: one object of one shape, built once.
+ * Copying the offered object with a spread (`{ ...captured, count: 1 }`)
+ * cost more than the Map operations around it, once per probe.
+ */
+class StoredSynAck implements CapturedSynAck {
+  readonly packet: Uint8Array;
+  readonly receivedAt: number;
+  readonly ack: number;
+  readonly syn: AnsweredSyn | null;
+  readonly columns: PairColumns | undefined;
+  /** Counted up in place while stored: nobody holds it before its claim. */
+  count = 1;
+  // The table's bookkeeping, kept off the object's own properties: its claimer sees a CapturedSynAck.
+  readonly #storedAt: number;
+
+  constructor(captured: Omit<CapturedSynAck, 'count'>, storedAt: number) {
+    this.packet = captured.packet;
+    this.receivedAt = captured.receivedAt;
+    this.ack = captured.ack;
+    this.syn = captured.syn;
+    this.columns = captured.columns;
+    this.#storedAt = storedAt;
+  }
+
+  get storedAt(): number {
+    return this.#storedAt;
+  }
 }
 
 /** How often, at most, expired packets are looked for: their memory is freed that much later, no more. */
@@ -87,7 +112,7 @@ export function connectionKey(remoteIp: string, remotePort: number, localPort: n
 }
 
 export class SynAckTable {
-  private readonly unclaimed = new Map<string, Unclaimed>();
+  private readonly unclaimed = new Map<string, StoredSynAck>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly requestSync: (id: number) => void;
   private readonly syncTimeoutMs: number;
@@ -133,14 +158,14 @@ export class SynAckTable {
     if (waiter) {
       this.waiters.delete(key);
       this.counts.matched++;
-      waiter.resolve({ ...captured, count: 1 });
+      waiter.resolve(new StoredSynAck(captured, this.now()));
       return;
     }
     const stored = this.unclaimed.get(key);
     if (stored) {
-      if (stored.captured.ack === captured.ack) {
+      if (stored.ack === captured.ack) {
         this.counts.duplicates++;
-        stored.captured = { ...stored.captured, count: stored.captured.count + 1 };
+        stored.count++;
         return;
       }
       this.unclaimed.delete(key);
@@ -153,7 +178,7 @@ export class SynAckTable {
       if (!oldest.done) this.unclaimed.delete(oldest.value);
       this.counts.evicted++;
     }
-    this.unclaimed.set(key, { captured: { ...captured, count: 1 }, storedAt: now });
+    this.unclaimed.set(key, new StoredSynAck(captured, now));
   }
 
   /**
@@ -168,9 +193,9 @@ export class SynAckTable {
     if (stored) {
       this.unclaimed.delete(key);
       // The SYN's time when the capture paired it: a SYN sent before this connect() is another connection's.
-      if ((stored.captured.syn?.sentAt ?? stored.captured.receivedAt) >= notBefore) {
+      if ((stored.syn?.sentAt ?? stored.receivedAt) >= notBefore) {
         this.counts.matched++;
-        return Promise.resolve(stored.captured);
+        return Promise.resolve(stored);
       }
       // The SYN-ACK of an earlier connection with the same addresses and ports
       // (one that timed out before its handshake completed): not ours.
