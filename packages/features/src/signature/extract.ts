@@ -5,7 +5,7 @@
  */
 import type { SynAckFeatures, SynFeatures } from '@osfp/dataset';
 import { formatOptionLayout, formatQuirks, parseP0fPacket, TCP_ACK, TCP_SYN } from './p0f-packet.ts';
-import { initialTtl, rawSignature, windowExpression } from './p0f-signature.ts';
+import { initialTtl, signatureText, windowExpression } from './p0f-signature.ts';
 
 /** The probe's own SYN: its MSS drives SYN+ACK window expressions, as in p0f. */
 export interface SynContext {
@@ -41,6 +41,9 @@ export function extractSynAck(ipPacket: Uint8Array, syn?: SynContext | null): Sy
   if (pk.tcpType !== (TCP_SYN | TCP_ACK)) return { ok: false, reason: 'not a SYN-ACK' };
   const synMss = syn?.mss ?? 0;
   const ittl = initialTtl(pk.ttl);
+  const window = windowExpression(pk, synMss);
+  const olayout = formatOptionLayout(pk.optLayout, pk.optEolPad);
+  const quirks = formatQuirks(pk.quirks);
   const features: SynAckFeatures = {
     ip_version: pk.version,
     ip_ttl: pk.ttl,
@@ -60,10 +63,10 @@ export function extractSynAck(ipPacket: Uint8Array, syn?: SynContext | null): Sy
     tcp_ts: pk.tsval !== null,
     tcp_tsval: pk.tsval,
     tcp_options: hex(pk.options),
-    tcp_olayout: formatOptionLayout(pk.optLayout, pk.optEolPad),
-    tcp_quirks: formatQuirks(pk.quirks),
-    tcp_wsize: windowExpression(pk, synMss),
-    p0f_sig: rawSignature(pk, synMss),
+    tcp_olayout: olayout,
+    tcp_quirks: quirks,
+    tcp_wsize: window,
+    p0f_sig: signatureText(pk, window, olayout, quirks),
   };
   return { ok: true, src: pk.src, dst: pk.dst, srcPort: pk.srcPort, dstPort: pk.dstPort, features };
 }
@@ -75,14 +78,14 @@ export function describeSyn(ipPacket: Uint8Array): SynDescription {
   const pk = parsed.packet;
   if (pk.tcpType !== TCP_SYN) return { ok: false, reason: 'not a SYN' };
   const olayout = formatOptionLayout(pk.optLayout, pk.optEolPad);
-  const columns: SynFeatures = { syn_olayout: olayout, syn_mss: pk.mss };
   return {
     ok: true,
     src: pk.src,
     dst: pk.dst,
     srcPort: pk.srcPort,
     dstPort: pk.dstPort,
-    ...columns,
+    syn_olayout: olayout,
+    syn_mss: pk.mss,
     raw: { mss: pk.mss, olayout },
   };
 }

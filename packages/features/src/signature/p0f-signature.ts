@@ -60,18 +60,23 @@ export function windowExpression(packet: P0fPacket, synMss: number): string {
 
 /** p0f's dump_sig(): the exact raw_sig text. */
 export function rawSignature(packet: P0fPacket, synMss: number): string {
+  return signatureText(
+    packet,
+    windowExpression(packet, synMss),
+    formatOptionLayout(packet.optLayout, packet.optEolPad),
+    formatQuirks(packet.quirks),
+  );
+}
+
+/**
+ * rawSignature from its window, option layout and quirks parts already
+ * formatted: the extractor formats them for their own columns, and each
+ * costs about as much as the rest of the signature.
+ */
+export function signatureText(packet: P0fPacket, window: string, olayout: string, quirks: string): string {
   const ttl = packet.ttl;
   const dist = initialTtl(ttl) - ttl;
   const mss = packet.mss ?? 0;
   const mssText = mss === SPECIAL_MSS && packet.tcpType === (TCP_SYN | TCP_ACK) ? '*' : String(mss);
-  return [
-    String(packet.version),
-    `${ttl}+${dist > MAX_DIST ? '?' : dist}`,
-    String(packet.ipOptLen),
-    mssText,
-    `${windowExpression(packet, synMss)},${packet.wscale ?? 0}`,
-    formatOptionLayout(packet.optLayout, packet.optEolPad),
-    formatQuirks(packet.quirks),
-    packet.payloadLength ? '+' : '0',
-  ].join(':');
+  return `${packet.version}:${ttl}+${dist > MAX_DIST ? '?' : dist}:${packet.ipOptLen}:${mssText}:${window},${packet.wscale ?? 0}:${olayout}:${quirks}:${packet.payloadLength ? '+' : '0'}`;
 }
