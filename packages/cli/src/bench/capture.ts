@@ -34,6 +34,7 @@ interface InLabReport {
   chunks: {
     targets: number;
     bare: { bareSeconds: number; bareOk: number };
+    'bare-after': { bareSeconds: number; bareOk: number };
     pcap: ProberSide;
     'raw-socket': ProberSide;
   }[];
@@ -77,7 +78,12 @@ export const captureBenchmark: Benchmark = {
       );
       const { chunks } = report;
       const probed = sum(chunks.map((c) => c.targets));
-      const bare = probed / sum(chunks.map((c) => c.bare.bareSeconds));
+      // The reference in each chunk: the mean of the bare loop's two runs, one each side of the libpcap prober's.
+      const bareSeconds = chunks.map((c) => (c.bare.bareSeconds + c['bare-after'].bareSeconds) / 2);
+      const bare = probed / sum(bareSeconds);
+      // The bare loop against itself, same chunk, seconds apart: what a per-chunk ratio cannot be told from.
+      const bareSpread = chunks.map((c) => c['bare-after'].bareSeconds / c.bare.bareSeconds);
+      const bareSpreadWorst = Math.min(...bareSpread.map((r) => Math.min(r, 1 / r)));
       const rateOf = (side: 'pcap' | 'raw-socket') => probed / sum(chunks.map((c) => c[side].seconds));
       const probe = rateOf('pcap');
       const rawProbe = rateOf('raw-socket');
@@ -85,7 +91,7 @@ export const captureBenchmark: Benchmark = {
       const captured = sum(chunks.map((c) => c.pcap.captured));
       const completeness = completed === 0 ? 0 : (100 * captured) / completed;
       const rateRatio = ratioOf(probe, bare);
-      const chunkRatios = chunks.map((c) => c.bare.bareSeconds / c.pcap.seconds);
+      const chunkRatios = chunks.map((c, i) => bareSeconds[i]! / c.pcap.seconds);
       const worstChunk = Math.min(...chunkRatios);
       // Capture CPU per probe, in microseconds: libpcap's packet handling in the
       // prober's own event loop, against the raw socket's capture process.
@@ -130,11 +136,21 @@ export const captureBenchmark: Benchmark = {
           unit: 'probes/s',
           better: 'higher',
           note: `the earlier raw-socket capture (OSFP_CAPTURE_METHOD=raw-socket) on the same chunks; per-chunk ratios: ${chunks
-            .map((c) => (c.bare.bareSeconds / c['raw-socket'].seconds).toFixed(2))
+            .map((c, i) => (bareSeconds[i]! / c['raw-socket'].seconds).toFixed(2))
             .join(' ')}; completeness ${(
             (100 * sum(chunks.map((c) => c['raw-socket'].captured))) /
             Math.max(1, sum(chunks.map((c) => c['raw-socket'].completed)))
           ).toFixed(2)} %`,
+        },
+        'bare-loop-noise': {
+          value: bareSpreadWorst,
+          reference: 1,
+          ratio: bareSpreadWorst,
+          unit: 'ratio',
+          better: 'higher',
+          note: `the bare loop's two runs of each chunk against each other (after / before), the noise floor of a per-chunk ratio on this machine; per chunk: ${bareSpread
+            .map((r) => r.toFixed(2))
+            .join(' ')}`,
         },
       };
       if (report.undiciRate !== null && report.undiciReference !== null) {
