@@ -7,6 +7,8 @@
  * asked about.
  */
 
+import { u32 } from './big-endian.ts';
+
 export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_ACK = 0x10;
@@ -130,12 +132,6 @@ export function ipv6Text(packet: Uint8Array, at: number): string {
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
 }
 
-// At module level, not inside readSegmentHeader: it runs for every captured
-// packet, and a closure made per call costs more than the read.
-function readU32(packet: Uint8Array, at: number): number {
-  return ((packet[at]! << 24) | (packet[at + 1]! << 16) | (packet[at + 2]! << 8) | packet[at + 3]!) >>> 0;
-}
-
 /** The routing fields of an IPv4 or IPv6 TCP packet, or null for anything else. */
 export function readSegmentHeader(packet: Uint8Array, length = packet.length): SegmentHeader | null {
   const location = locateTcp(packet, length);
@@ -149,8 +145,8 @@ export function readSegmentHeader(packet: Uint8Array, length = packet.length): S
     srcPort: (packet[t]! << 8) | packet[t + 1]!,
     dstPort: (packet[t + 2]! << 8) | packet[t + 3]!,
     flags: packet[t + 13]!,
-    seq: readU32(packet, t + 4),
-    ack: readU32(packet, t + 8),
+    seq: u32(packet, t + 4),
+    ack: u32(packet, t + 8),
     ipBytes: v4 ? (packet[2]! << 8) | packet[3]! : 40 + ((packet[4]! << 8) | packet[5]!),
   };
 }

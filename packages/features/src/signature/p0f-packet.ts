@@ -61,6 +61,7 @@ const OPT_SACK = 5;
 const OPT_TS = 8;
 
 import { dottedQuad as dotted, ipv6Text } from '../packet-header.ts';
+import { u16, u32 } from '../big-endian.ts';
 
 /** What p0f keeps of one TCP/IP packet (its struct packet_data), plus the raw fields our columns need. */
 export interface P0fPacket {
@@ -119,18 +120,6 @@ function parse(data: Uint8Array): P0fParse {
   if (ip === null) return { ok: false, reason: `not an IP packet (version nibble ${version})` };
   if (!ip.ok) return ip;
   return parseTcp(data, ip.header);
-}
-
-// Big-endian reads that throw past the end, as DataView's do (parseP0fPacket
-// turns a throw into a refusal); a DataView per parse cost more than the reads.
-function u16(data: Uint8Array, at: number): number {
-  if (at < 0 || at + 2 > data.length) throw new RangeError(`offset ${at} is outside the packet`);
-  return (data[at]! << 8) | data[at + 1]!;
-}
-
-function u32(data: Uint8Array, at: number): number {
-  if (at < 0 || at + 4 > data.length) throw new RangeError(`offset ${at} is outside the packet`);
-  return ((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!) >>> 0;
 }
 
 /** What the IP layer leaves for the TCP parse: p0f's packet_data fields so far. */
