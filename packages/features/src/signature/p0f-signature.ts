@@ -70,8 +70,8 @@ export function rawSignature(packet: P0fPacket, synMss: number): string {
 
 /**
  * rawSignature from its window, option layout and quirks parts already
- * formatted: the extractor formats them for their own columns, and each
- * costs about as much as the rest of the signature.
+ * formatted: the extractor formats them for their own columns, and the
+ * three together cost more than the rest of the signature.
  */
 export function signatureText(packet: P0fPacket, window: string, olayout: string, quirks: string): string {
   const ttl = packet.ttl;
