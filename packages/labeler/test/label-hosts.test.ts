@@ -77,9 +77,10 @@ cat '${fixturePath('loopback-three-hosts.xml')}'`);
 
   it('gives every Nmap process running at once a source address of its own, of its batch family', async () => {
     // Each stand-in notes its -S address while it runs; all four run together (a barrier), then exit.
+    // Each appends its line in one write: four appending at once in pieces interleaved their lines.
     fake = fakeNmap(`src=$(grep -A1 -x -- -S "$n.argv" | tail -1); echo "$src" > "$n.running"
 i=0; while [ "$(ls "$DIR" | grep -c running)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-cat "$DIR"/*.running | sort | tr '\\n' ' ' >> "$DIR/sources.log"; echo >> "$DIR/sources.log"
+line=$(cat "$DIR"/*.running | sort | tr '\\n' ' '); echo "$line" >> "$DIR/sources.log"
 cat '${fixturePath('loopback-three-hosts.xml')}'`);
     const sources = ['198.18.0.150', '198.18.0.151', '198.18.0.152', 'fd00:18::c612:96'].map((address) => ({
       address,
