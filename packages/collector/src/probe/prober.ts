@@ -5,7 +5,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { SynAckFeatures, SynFeatures } from '@osfp/dataset';
-import { describeSyn, extractSynAck, type SynContext } from '@osfp/features';
+import { extractSynAck } from '@osfp/features';
 import { createPcapWriter, type PcapWriter } from '@osfp/features';
 import { startSniffer, type CapturedSynAck } from '../sniffer/index.ts';
 import { HttpExchange, type ExchangeOptions } from './http-exchange.ts';
@@ -61,11 +61,9 @@ export async function createProber(options: ProberOptions): Promise<Prober> {
       // Paired with its SYN and extracted by the sniffer as it was delivered.
       ({ synack, syn } = captured.columns);
     } else if (captured) {
-      // The SYN this SYN-ACK answers, as captured, when there is one; else the one learned at start-up.
-      const ownSynOfRow = captured.syn ? describeSyn(captured.syn.packet) : null;
-      if (ownSynOfRow?.ok) syn = { syn_olayout: ownSynOfRow.syn_olayout, syn_mss: ownSynOfRow.syn_mss };
-      const context: SynContext = ownSynOfRow?.ok ? ownSynOfRow.raw : synContext;
-      const extracted = extractSynAck(captured.packet, context);
+      // Unpaired (the raw socket sees no SYNs), or its SYN did not parse (the
+      // sniffer pairs every SYN that does): against the SYN learned at start-up.
+      const extracted = extractSynAck(captured.packet, synContext);
       if (extracted.ok) synack = extracted.features;
     }
     if (captured && archive) archiveHandshake(archive, ownSyn, captured, exchange.connectStartedAt);
