@@ -10,7 +10,7 @@ import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { openStore, type DatasetRow } from '@osfp/dataset';
 import { PROVENANCE, row, run } from '@osfp/dataset/testing';
 import { needs, scratchDir } from '@osfp/test-support';
@@ -453,6 +453,25 @@ describe.skipIf(needs('redis-server'))('every bad invocation ends in one clear m
       30_000,
     );
   }
+});
+
+describe('a benchmark knob out of range', () => {
+  it.each([
+    ['OSFP_BENCH_CAPTURE_CHUNK', '10'],
+    ['OSFP_BENCH_CAPTURE_TARGETS', 'many'],
+  ])('%s=%s is refused, naming the variable, before any lab comes up', async (name, value) => {
+    vi.stubEnv(name, value);
+    try {
+      const started = performance.now();
+      const { code, out, err } = await runOsfp('bench', '--only', 'capture');
+      expect(code).toBe(1);
+      expect(`${err}${out}`).toMatch(new RegExp(`capture failed: ${name} must be an integer in \\d+\\.\\.\\d+, got ${value}`));
+      // A lab takes seconds to come up: refused at once means none did.
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
 });
 
 /** As root every directory is readable: these run the CLI as an unprivileged user (setpriv), in a process of its own. */

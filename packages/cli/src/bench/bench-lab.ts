@@ -12,7 +12,7 @@ import {
   type LabProfile,
 } from '@osfp/lab';
 
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+export const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /**
  * Runs a bench script inside a lab namespace (so every packet it sends stays

@@ -1,29 +1,21 @@
 /**
- * The in-lab half of the `capture` benchmark, run inside the lab's scanner
- * namespace: on the same targets, chunk by chunk in alternating order (so a
- * change in the machine's load hits both sides alike), (1) the reference,
- * a bare node:net loop - one fresh connection and one GET per target, the
- * first bytes of the answer read, no sniffing; (2) the collector's prober
- * with SYN-ACK capture by libpcap and a kernel BPF filter (the default);
- * (3) the same prober with the earlier raw-socket capture, for its rate and
- * the capture process's CPU per probe beside libpcap's; (4) undici with one Client per
- * target, the design card's client, to show what it would cost on the hot
- * path. Prints one JSON object on stdout. The bare loop runs twice in every
- * chunk, before and after (2), as `bare` and `bare-after`.
+ * The in-lab half of the `emulated` and `internet` capture benchmarks, run
+ * inside a lab scanner namespace: the `sides` it is given (the bare node:net
+ * loop, or the collector's prober with a capture method), each on its own
+ * target list or the request's, chunk by chunk in alternating order (so a
+ * change in the machine's load hits every side alike), a new prober per
+ * chunk. Prints one JSON object on stdout.
  *
- * `sides` replaces (1)-(3) with other comparisons on the same machinery: each
- * side probes its own target list (the `emulated-probe-rate` bench sets the
- * prober on emulated hosts against the prober on kernel personalities), in
- * the same alternating chunks.
+ * The `capture` benchmark runs each side in a process of its own instead
+ * (capture-side-in-lab.main.ts), for the reasons given there.
  *
- *   echo '{"targets":[...],"concurrency":256,"chunkSize":2000,...}' | node --import tsx capture-in-lab.ts
+ *   echo '{"targets":[...],"sides":[...],"concurrency":256,"chunkSize":2000,...}' | node --import tsx capture-in-lab.main.ts
  */
-import net from 'node:net';
 import { text } from 'node:stream/consumers';
-import { Client } from 'undici';
 import { createProber } from '@osfp/collector';
 import type { CaptureMethod, ProbeTarget } from '@osfp/collector';
 import { processesCpuMs } from './process-cpu.ts';
+import { BENCH_USER_AGENT as USER_AGENT, bareProbe, pool } from './reference-clients.ts';
 
 /**
  * One side of the comparison: the bare loop or the prober with a capture
@@ -42,60 +34,11 @@ interface Request {
   concurrency: number;
   chunkSize: number;
   timeoutMs: number;
-  undici: boolean;
-  /** What runs, chunk by chunk (default: the bare loop, the prober with libpcap, the bare loop again, the prober with the raw socket). */
-  sides?: Side[];
+  /** What runs, chunk by chunk. */
+  sides: Side[];
 }
 
 const request = JSON.parse(await text(process.stdin)) as Request;
-const USER_AGENT = 'osfp-bench';
-
-async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  const lane = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-  return (performance.now() - started) / 1000;
-}
-
-/** The reference: connect, GET, first bytes, close. */
-function bareProbe(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: target.ip, port: target.port, noDelay: true });
-    const timer = setTimeout(() => done(false), timeoutMs);
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () =>
-      socket.write(`GET / HTTP/1.1\r\nHost: ${target.ip}\r\nUser-Agent: ${USER_AGENT}\r\nConnection: close\r\n\r\n`),
-    );
-    socket.once('data', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('end', () => done(false));
-  });
-}
-
-async function undiciProbe(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
-  const client = new Client(`http://${target.ip}:${target.port}`, {
-    connectTimeout: timeoutMs,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    pipelining: 0,
-  });
-  try {
-    const response = await client.request({ path: '/', method: 'GET', headers: { 'user-agent': USER_AGENT } });
-    await response.body.dump();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.destroy();
-  }
-}
 
 const { targets, concurrency, timeoutMs } = request;
 
@@ -174,17 +117,7 @@ async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod, s
   }
 }
 
-// The bare loop runs twice per chunk, right before and right after the
-// libpcap prober (in either order of the sides), and the reference is the
-// mean of the two: this machine's pace drifts from one second to the next,
-// and a reference on one side of the prober's run only would carry the drift.
-// The two runs' spread is also the noise a per-chunk ratio cannot be told from.
-const sides: Side[] = request.sides ?? [
-  { name: 'bare', kind: 'bare' },
-  { name: 'pcap', kind: 'pcap' },
-  { name: 'bare-after', kind: 'bare' },
-  { name: 'raw-socket', kind: 'raw-socket' },
-];
+const { sides } = request;
 // The bare loop's code is the in-lab process's own and stays optimised once
 // warm: one warm-up before the first chunk, or that chunk times it cold.
 for (const side of sides.filter((s) => s.kind === 'bare').slice(0, 1)) {
@@ -208,18 +141,4 @@ for (let at = 0, index = 0; at < longest; at += request.chunkSize, index++) {
   }
   chunks.push({ targets: size, ...results });
 }
-let undiciRate: number | null = null;
-let undiciReference: number | null = null;
-if (request.undici) {
-  // A subset: undici is slow enough that the whole list would dominate the run.
-  const subset = targets.slice(0, Math.min(targets.length, 4_000));
-  let seconds = await pool(subset, concurrency, async (t) => {
-    await undiciProbe(t, timeoutMs);
-  });
-  undiciRate = subset.length / seconds;
-  seconds = await pool(subset, concurrency, async (t) => {
-    await bareProbe(t, timeoutMs);
-  });
-  undiciReference = subset.length / seconds;
-}
-process.stdout.write(`${JSON.stringify({ chunks, undiciRate, undiciReference, warmUpProbes: warmUpProbesMade })}\n`);
+process.stdout.write(`${JSON.stringify({ chunks, warmUpProbes: warmUpProbesMade })}\n`);

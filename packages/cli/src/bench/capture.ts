@@ -2,44 +2,44 @@
  * `capture`: collector probes/s with SYN-ACK sniffing ÷ a bare node:net loop
  * (one fresh connection + GET per target, no sniffing), and the share of
  * completed handshakes whose SYN-ACK was captured - one run, same lab
- * targets, everything inside the lab's scanner namespace. The earlier
- * raw-socket capture runs on the same chunks, for the capture process's CPU
- * per probe beside the libpcap one's. Also measures
+ * targets, every side a process of its own inside a lab scanner namespace
+ * of its own (capture-side-in-lab.main.ts). The earlier raw-socket capture
+ * runs on the same chunks, for the capture process's CPU per probe beside
+ * the libpcap one's. Also measures
  * undici (one Client per target) against the same bare loop: the figure
  * behind the choice of node:net for the hot path (docs/benchmarks.md#capture).
  *
  * Uses the lab with prefix `osfpb` (OSFP_BENCH_LAB_PREFIX overrides): brings
- * it up when it is not, and takes it down afterwards only if it brought it up.
+ * it up when it is not, and takes it down afterwards only if it brought it up;
+ * it adds scanners 2 and 3 to it (lab down removes them).
  * OSFP_BENCH_CAPTURE_TARGETS sets targets per personality (default 4,000).
  */
-import { fileURLToPath } from 'node:url';
-import { numberToIp, ipToNumber, type LabPlan } from '@osfp/lab';
-import { captureBlockMsFromEnv } from '@osfp/collector';
+import { addScanner, numberToIp, ipToNumber, type LabPlan } from '@osfp/lab';
+import { captureBlockMsFromEnv, type ProbeTarget } from '@osfp/collector';
 import { ratioOf, type BenchFigure, type Benchmark } from './benchmark.ts';
-import { runJsonInNamespace, withBenchLab } from './bench-lab.ts';
+import { intFromEnv } from './bench-env.ts';
+import { withBenchLab } from './bench-lab.ts';
+import { startSide, type SideChunk, type SideConfig, type SideProcess } from './capture-side-process.ts';
 
-const inLabScript = fileURLToPath(new URL('./capture-in-lab.main.ts', import.meta.url));
+const CONCURRENCY = 256;
+const TIMEOUT_MS = 5_000;
+/**
+ * Untimed probes each side makes before the first chunk: V8 optimises a
+ * side's code paths (and, for the raw socket, its capture process's) only
+ * after thousands of packets. Measured on the free lab, a 2,000-probe chunk
+ * after 256 warm-up probes cost the prober 535-638 µs of CPU a probe and its
+ * capture process 64-72 µs; after 4,000, 298-303 µs and 21-23 µs.
+ */
+const WARM_UP_PROBES = 4_000;
+/** undici is slow enough that the whole list would dominate the run: it and its reference probe this many. */
+const UNDICI_TARGETS = 4_000;
 
-interface ProberSide {
-  seconds: number;
-  completed: number;
-  captured: number;
-  packetsRead: number;
-  captureCpuMs: number;
-  missed: number;
-  syncs: number;
-}
-
-interface InLabReport {
-  chunks: {
-    targets: number;
-    bare: { bareSeconds: number; bareOk: number };
-    'bare-after': { bareSeconds: number; bareOk: number };
-    pcap: ProberSide;
-    'raw-socket': ProberSide;
-  }[];
-  undiciRate: number | null;
-  undiciReference: number | null;
+interface Chunk {
+  targets: number;
+  bare: SideChunk;
+  'bare-after': SideChunk;
+  pcap: SideChunk;
+  'raw-socket': SideChunk;
 }
 
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
@@ -54,8 +54,69 @@ function benchTargets(plan: LabPlan, perPersonality: number): { ip: string; port
   return targets;
 }
 
-function runInLab(plan: LabPlan, input: object, signal: AbortSignal): Promise<InLabReport> {
-  return runJsonInNamespace<InLabReport>(plan.scannerNamespace, inLabScript, input, 'capture bench', signal);
+/** `count` targets from `targets`, round and round. */
+function roundAndRound(targets: readonly ProbeTarget[], count: number): ProbeTarget[] {
+  return Array.from({ length: targets.length === 0 ? 0 : count }, (_, i) => targets[i % targets.length]!);
+}
+
+/**
+ * The chunks, each side in a process of its own for the whole run and in a
+ * scanner namespace of its own (capture-side-in-lab.main.ts says why): the
+ * bare loop in scanner 2 (twice a chunk, before and after the libpcap
+ * prober), the libpcap prober in the lab's scanner, the raw-socket prober in
+ * scanner 3; then undici and the bare loop on a subset.
+ */
+async function measure(
+  plan: LabPlan,
+  targets: ProbeTarget[],
+  chunkSize: number,
+  signal: AbortSignal,
+): Promise<{ chunks: Chunk[]; undici: SideChunk; undiciReference: SideChunk; undiciTargets: number }> {
+  const [reference, raw] = [
+    (await addScanner(2, { prefix: plan.prefix })).namespace,
+    (await addScanner(3, { prefix: plan.prefix })).namespace,
+  ];
+  const config = (kind: SideConfig['kind']): SideConfig => ({ kind, concurrency: CONCURRENCY, timeoutMs: TIMEOUT_MS });
+  const started: SideProcess[] = [];
+  const start = async (namespace: string, kind: SideConfig['kind']) => {
+    const side = await startSide(namespace, config(kind), signal);
+    started.push(side);
+    return side;
+  };
+  try {
+    const bare = await start(reference, 'bare');
+    const pcap = await start(plan.scannerNamespace, 'pcap');
+    const rawSocket = await start(raw, 'raw-socket');
+    const warmUp = roundAndRound(targets.slice(0, chunkSize), WARM_UP_PROBES);
+    for (const side of [bare, pcap, rawSocket]) await side.run(warmUp);
+    // The bare loop runs twice per chunk, right before and right after the
+    // libpcap prober (in either order of the sides), and the reference is the
+    // mean of the two: this machine's pace drifts from one second to the next,
+    // and a reference on one side of the prober's run only would carry the drift.
+    // The two runs' spread is also the noise a per-chunk ratio cannot be told from.
+    const order = [
+      ['bare', bare],
+      ['pcap', pcap],
+      ['bare-after', bare],
+      ['raw-socket', rawSocket],
+    ] as const;
+    const chunks: Chunk[] = [];
+    for (let at = 0, index = 0; at < targets.length; at += chunkSize, index++) {
+      const chunk = targets.slice(at, at + chunkSize);
+      const results: Partial<Chunk> = { targets: chunk.length };
+      // Alternating order, so that a change in the machine's load hits every side alike.
+      for (const [name, side] of index % 2 === 0 ? order : [...order].reverse()) results[name] = await side.run(chunk);
+      chunks.push(results as Chunk);
+    }
+    const undiciSide = await start(reference, 'undici');
+    const subset = targets.slice(0, UNDICI_TARGETS);
+    await undiciSide.run(roundAndRound(subset.slice(0, chunkSize), chunkSize));
+    const undici = await undiciSide.run(subset);
+    const undiciReference = await bare.run(subset);
+    return { chunks, undici, undiciReference, undiciTargets: subset.length };
+  } finally {
+    for (const side of started) await side.close().catch(() => undefined);
+  }
 }
 
 export const captureBenchmark: Benchmark = {
@@ -63,32 +124,24 @@ export const captureBenchmark: Benchmark = {
   description:
     'probes/s with SYN-ACK sniffing vs a bare node:net loop, and capture completeness (lab scanner namespace)',
   async run(signal) {
-    const perPersonality = Number(process.env['OSFP_BENCH_CAPTURE_TARGETS'] ?? 4_000);
-    if (!Number.isInteger(perPersonality) || perPersonality < 10 || perPersonality > 16_000) {
-      throw new Error(
-        `OSFP_BENCH_CAPTURE_TARGETS must be an integer in 10..16000 (targets per personality), got ${process.env['OSFP_BENCH_CAPTURE_TARGETS']}`,
-      );
-    }
+    // Read before the lab comes up: a typo is an error at once, not after a minute of lab set-up.
+    const perPersonality = intFromEnv('OSFP_BENCH_CAPTURE_TARGETS', 4_000, 10, 16_000);
+    const chunkSize = intFromEnv('OSFP_BENCH_CAPTURE_CHUNK', 2_000, 500, 64_000);
     return withBenchLab(async (plan) => {
       const targets = benchTargets(plan, perPersonality);
-      const report = await runInLab(
-        plan,
-        { targets, concurrency: 256, chunkSize: 2_000, timeoutMs: 5_000, undici: true },
-        signal,
-      );
-      const { chunks } = report;
+      const { chunks, undici, undiciReference, undiciTargets } = await measure(plan, targets, chunkSize, signal);
       const probed = sum(chunks.map((c) => c.targets));
       // The reference in each chunk: the mean of the bare loop's two runs, one each side of the libpcap prober's.
-      const bareSeconds = chunks.map((c) => (c.bare.bareSeconds + c['bare-after'].bareSeconds) / 2);
+      const bareSeconds = chunks.map((c) => (c.bare.seconds + c['bare-after'].seconds) / 2);
       const bare = probed / sum(bareSeconds);
       // The bare loop against itself, same chunk, seconds apart: what a per-chunk ratio cannot be told from.
-      const bareSpread = chunks.map((c) => c['bare-after'].bareSeconds / c.bare.bareSeconds);
+      const bareSpread = chunks.map((c) => c['bare-after'].seconds / c.bare.seconds);
       const bareSpreadWorst = Math.min(...bareSpread.map((r) => Math.min(r, 1 / r)));
       const rateOf = (side: 'pcap' | 'raw-socket') => probed / sum(chunks.map((c) => c[side].seconds));
       const probe = rateOf('pcap');
       const rawProbe = rateOf('raw-socket');
       const completed = sum(chunks.map((c) => c.pcap.completed));
-      const captured = sum(chunks.map((c) => c.pcap.captured));
+      const captured = sum(chunks.map((c) => c.pcap.captured ?? 0));
       const completeness = completed === 0 ? 0 : (100 * captured) / completed;
       const rateRatio = ratioOf(probe, bare);
       const chunkRatios = chunks.map((c, i) => bareSeconds[i]! / c.pcap.seconds);
@@ -96,8 +149,9 @@ export const captureBenchmark: Benchmark = {
       // Capture CPU per probe, in microseconds: libpcap's packet handling in the
       // prober's own event loop, against the raw socket's capture process.
       const cpuPerProbe = (side: 'pcap' | 'raw-socket') =>
-        (1000 * sum(chunks.map((c) => c[side].captureCpuMs))) / probed;
-      const packetsPerProbe = (side: 'pcap' | 'raw-socket') => sum(chunks.map((c) => c[side].packetsRead)) / probed;
+        (1000 * sum(chunks.map((c) => c[side].captureCpuMs ?? 0))) / probed;
+      const packetsPerProbe = (side: 'pcap' | 'raw-socket') =>
+        sum(chunks.map((c) => c[side].packetsRead ?? 0)) / probed;
       const figures: Record<string, BenchFigure> = {
         'probe-rate': {
           value: probe,
@@ -107,7 +161,7 @@ export const captureBenchmark: Benchmark = {
           better: 'higher',
           goal: 'ratio >= 0.85 overall and >= 0.8 in every chunk',
           met: rateRatio >= 0.85 && worstChunk >= 0.8,
-          note: `libpcap capture with a kernel BPF filter, delivered in blocks of ${captureBlockMsFromEnv()} ms; ${probed} targets each side in ${chunks.length} chunks of alternating order, concurrency 256; per-chunk ratios: ${chunkRatios
+          note: `libpcap capture with a kernel BPF filter, delivered in blocks of ${captureBlockMsFromEnv()} ms; ${probed} targets each side in ${chunks.length} chunks of alternating order, concurrency ${CONCURRENCY}, each side one process kept for the run; per-chunk ratios: ${chunkRatios
             .map((r) => r.toFixed(2))
             .join(' ')}`,
         },
@@ -119,7 +173,7 @@ export const captureBenchmark: Benchmark = {
           better: 'higher',
           goal: '>= 99.9 %',
           met: completeness >= 99.9,
-          note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.pcap.packetsRead))} packets reached the capture, ${sum(chunks.map((c) => c.pcap.missed))} claims missed, ${sum(chunks.map((c) => c.pcap.syncs))} syncs`,
+          note: `${captured} of ${completed} completed handshakes had their SYN-ACK; ${sum(chunks.map((c) => c.pcap.packetsRead ?? 0))} packets reached the capture, ${sum(chunks.map((c) => c.pcap.missed ?? 0))} claims missed, ${sum(chunks.map((c) => c.pcap.syncs ?? 0))} syncs`,
         },
         'capture-cpu-per-probe': {
           value: cpuPerProbe('pcap'),
@@ -128,6 +182,18 @@ export const captureBenchmark: Benchmark = {
           unit: 'µs CPU/probe',
           better: 'lower',
           note: `capture CPU per probe: libpcap + BPF in ${captureBlockMsFromEnv()} ms blocks, handled in the prober's process (time in its packet handler; ${packetsPerProbe('pcap').toFixed(2)} packets/probe reach it) vs the raw socket's capture process (user + system; ${packetsPerProbe('raw-socket').toFixed(2)} packets/probe), same chunks`,
+        },
+        'prober-cpu-per-probe': {
+          value: (1000 * sum(chunks.map((c) => c.pcap.cpuMs))) / probed,
+          reference: (1000 * sum(chunks.map((c) => c.bare.cpuMs + c['bare-after'].cpuMs))) / (2 * probed),
+          ratio: ratioOf(
+            sum(chunks.map((c) => c.pcap.cpuMs)),
+            sum(chunks.map((c) => c.bare.cpuMs + c['bare-after'].cpuMs)) / 2,
+            'lower',
+          ),
+          unit: 'µs CPU/probe',
+          better: 'lower',
+          note: "the libpcap prober's whole process (connections, HTTP, capture, pairing, extraction) vs the bare loop's, same chunks: what a probe costs a core",
         },
         'raw-socket-probe-rate': {
           value: rawProbe,
@@ -138,7 +204,7 @@ export const captureBenchmark: Benchmark = {
           note: `the earlier raw-socket capture (OSFP_CAPTURE_METHOD=raw-socket) on the same chunks; per-chunk ratios: ${chunks
             .map((c, i) => (bareSeconds[i]! / c['raw-socket'].seconds).toFixed(2))
             .join(' ')}; completeness ${(
-            (100 * sum(chunks.map((c) => c['raw-socket'].captured))) /
+            (100 * sum(chunks.map((c) => c['raw-socket'].captured ?? 0))) /
             Math.max(1, sum(chunks.map((c) => c['raw-socket'].completed)))
           ).toFixed(2)} %`,
         },
@@ -153,17 +219,16 @@ export const captureBenchmark: Benchmark = {
             .join(' ')}`,
         },
       };
-      if (report.undiciRate !== null && report.undiciReference !== null) {
-        const ratio = ratioOf(report.undiciRate, report.undiciReference);
-        figures['undici-probe-rate'] = {
-          value: report.undiciRate,
-          reference: report.undiciReference,
-          ratio,
-          unit: 'probes/s',
-          better: 'higher',
-          note: 'undici, one Client per target (no sniffing) vs the bare loop: why the hot path is node:net/node:tls',
-        };
-      }
+      const undiciRate = undiciTargets / undici.seconds;
+      const undiciReferenceRate = undiciTargets / undiciReference.seconds;
+      figures['undici-probe-rate'] = {
+        value: undiciRate,
+        reference: undiciReferenceRate,
+        ratio: ratioOf(undiciRate, undiciReferenceRate),
+        unit: 'probes/s',
+        better: 'higher',
+        note: `undici, one Client per target (no sniffing) vs the bare loop, ${undici.completed} of ${undiciTargets} targets answered: why the hot path is node:net/node:tls`,
+      };
       return figures;
     });
   },

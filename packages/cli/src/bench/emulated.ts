@@ -103,7 +103,6 @@ export const emulatedBenchmark: Benchmark = {
           concurrency: 256,
           chunkSize: CHUNK,
           timeoutMs: 5_000,
-          undici: false,
         },
         'emulated bench',
         signal,

@@ -122,7 +122,6 @@ export async function measureInternetCapture(
       concurrency,
       chunkSize,
       timeoutMs,
-      undici: false,
       sides: [
         { name: 'bare', kind: 'bare' },
         { name: 'pcap', kind: 'pcap' },
