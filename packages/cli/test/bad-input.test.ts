@@ -465,7 +465,9 @@ describe('a benchmark knob out of range', () => {
       const started = performance.now();
       const { code, out, err } = await runOsfp('bench', '--only', 'capture');
       expect(code).toBe(1);
-      expect(`${err}${out}`).toMatch(new RegExp(`capture failed: ${name} must be an integer in \\d+\\.\\.\\d+, got ${value}`));
+      expect(`${err}${out}`).toMatch(
+        new RegExp(`capture failed: ${name} must be an integer in \\d+\\.\\.\\d+, got ${value}`),
+      );
       // A lab takes seconds to come up: refused at once means none did.
       expect(performance.now() - started).toBeLessThan(2_000);
     } finally {
