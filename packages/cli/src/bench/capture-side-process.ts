@@ -56,7 +56,10 @@ export async function startSide(namespace: string, config: SideConfig, signal: A
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  // A side that died is reported by the next line it never sends (with its
+  // stderr), not by the EPIPE of writing to it.
   child.on('error', () => undefined);
+  child.stdin.on('error', () => undefined);
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const nextLine = async (): Promise<unknown> => {
     const line = await lines.next();

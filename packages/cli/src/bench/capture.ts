@@ -12,7 +12,8 @@
  * Uses the lab with prefix `osfpb` (OSFP_BENCH_LAB_PREFIX overrides): brings
  * it up when it is not, and takes it down afterwards only if it brought it up;
  * it adds scanners 2 and 3 to it (lab down removes them).
- * OSFP_BENCH_CAPTURE_TARGETS sets targets per personality (default 4,000).
+ * OSFP_BENCH_CAPTURE_TARGETS sets targets per personality (default 4,000),
+ * OSFP_BENCH_CAPTURE_CHUNK targets per chunk (default 2,000).
  */
 import { addScanner, numberToIp, ipToNumber, type LabPlan } from '@osfp/lab';
 import { captureBlockMsFromEnv, type ProbeTarget } from '@osfp/collector';
@@ -26,9 +27,7 @@ const TIMEOUT_MS = 5_000;
 /**
  * Untimed probes each side makes before the first chunk: V8 optimises a
  * side's code paths (and, for the raw socket, its capture process's) only
- * after thousands of packets. Measured on the free lab, a 2,000-probe chunk
- * after 256 warm-up probes cost the prober 535-638 µs of CPU a probe and its
- * capture process 64-72 µs; after 4,000, 298-303 µs and 21-23 µs.
+ * after thousands of packets (the figures are in capture-in-lab.main.ts).
  */
 const WARM_UP_PROBES = 4_000;
 /** undici is slow enough that the whole list would dominate the run: it and its reference probe this many. */
@@ -83,6 +82,10 @@ async function measure(
     started.push(side);
     return side;
   };
+  const closeAll = async () => {
+    const closed = await Promise.allSettled(started.map((side) => side.close()));
+    return closed.find((c): c is PromiseRejectedResult => c.status === 'rejected')?.reason as unknown;
+  };
   try {
     const bare = await start(reference, 'bare');
     const pcap = await start(plan.scannerNamespace, 'pcap');
@@ -113,9 +116,13 @@ async function measure(
     await undiciSide.run(roundAndRound(subset.slice(0, chunkSize), chunkSize));
     const undici = await undiciSide.run(subset);
     const undiciReference = await bare.run(subset);
+    const failedToClose = await closeAll();
+    if (failedToClose) throw failedToClose;
     return { chunks, undici, undiciReference, undiciTargets: subset.length };
-  } finally {
-    for (const side of started) await side.close().catch(() => undefined);
+  } catch (error) {
+    // The first error is the one to report, not a side's exit on the way down.
+    await closeAll();
+    throw error;
   }
 }
 
