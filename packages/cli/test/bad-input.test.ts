@@ -468,8 +468,8 @@ describe('a benchmark knob out of range', () => {
       expect(`${err}${out}`).toMatch(
         new RegExp(`capture failed: ${name} must be an integer in \\d+\\.\\.\\d+, got ${value}`),
       );
-      // A lab takes seconds to come up: refused at once means none did.
-      expect(performance.now() - started).toBeLessThan(2_000);
+      // A lab takes half a minute to come up: refused within seconds means none did.
+      expect(performance.now() - started).toBeLessThan(10_000);
     } finally {
       vi.unstubAllEnvs();
     }
