@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import {
@@ -12,7 +12,28 @@ import {
   type LabProfile,
 } from '@osfp/lab';
 
-export const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/**
+ * Starts a bench script inside a lab namespace (so every packet it sends
+ * stays in the lab), its stdio piped; `stderr()` is the last 4,000
+ * characters it wrote there, trimmed, for error messages.
+ */
+export function spawnInNamespace(
+  namespace: string,
+  script: string,
+  signal: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
+): { child: ChildProcessWithoutNullStreams; stderr: () => string } {
+  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', tsxLoader, script], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    signal,
+    env,
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  return { child, stderr: () => stderr.trim() };
+}
 
 /**
  * Runs a bench script inside a lab namespace (so every packet it sends stays
@@ -28,22 +49,16 @@ export function runJsonInNamespace<Report>(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Report> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', tsxLoader, script], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      signal,
-      env,
-    });
+    const { child, stderr } = spawnInNamespace(namespace, script, signal, env);
     let stdout = '';
-    let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${what} in ${namespace} exited ${code}: ${stderr.trim()}`));
+      if (code !== 0) return reject(new Error(`${what} in ${namespace} exited ${code}: ${stderr()}`));
       try {
         resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as Report);
       } catch {
-        reject(new Error(`${what} printed no report: ${stdout.slice(0, 300)} ${stderr.trim()}`));
+        reject(new Error(`${what} printed no report: ${stdout.slice(0, 300)} ${stderr()}`));
       }
     });
     child.stdin.end(JSON.stringify(input));

@@ -14,8 +14,8 @@
 import { text } from 'node:stream/consumers';
 import { createProber } from '@osfp/collector';
 import type { CaptureMethod, ProbeTarget } from '@osfp/collector';
-import { processesCpuMs } from './process-cpu.ts';
 import { BENCH_USER_AGENT as USER_AGENT, bareProbe, pool } from './reference-clients.ts';
+import { timeBatch } from './timed-batch.ts';
 
 /**
  * One side of the comparison: the bare loop or the prober with a capture
@@ -86,32 +86,7 @@ async function proberChunk(chunk: ProbeTarget[], captureMethod: CaptureMethod, s
   });
   try {
     await prober.probeBatch(warmUpTargets(chunk));
-    // The capture's CPU is counted from here: its start-up is not the probes' cost.
-    const before = await prober.captureStats();
-    const started = performance.now();
-    const cpuBefore = process.cpuUsage();
-    const serversBefore = processesCpuMs(serverPids);
-    const outcomes = await prober.probeBatch(chunk);
-    const cpu = process.cpuUsage(cpuBefore);
-    const serverCpuMs = processesCpuMs(serverPids) - serversBefore;
-    const seconds = (performance.now() - started) / 1000;
-    const completed = outcomes.filter(
-      (o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status),
-    );
-    const stats = await prober.captureStats();
-    return {
-      seconds,
-      succeeded: outcomes.filter((o) => o.probe_status === 'success').length,
-      completed: completed.length,
-      captured: completed.filter((o) => o.synack !== null).length,
-      packetsRead: stats.packetsRead - before.packetsRead,
-      captureCpuMs: stats.cpuMs - before.cpuMs,
-      // The prober's own process (connections, HTTP, pairing): where a small machine's cores go.
-      proberCpuMs: (cpu.user + cpu.system) / 1000,
-      serverCpuMs,
-      missed: stats.table.missed,
-      syncs: stats.table.syncs,
-    };
+    return await timeBatch(prober, chunk, serverPids);
   } finally {
     await prober.close();
   }

@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { createProber, type Prober, type ProbeTarget } from '@osfp/collector';
 import type { SideChunk, SideConfig } from './capture-side-process.ts';
 import { BENCH_USER_AGENT, bareProbe, pool, undiciProbe } from './reference-clients.ts';
+import { timeBatch } from './timed-batch.ts';
 
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const first = await lines.next();
@@ -47,24 +48,8 @@ async function clientChunk(targets: readonly ProbeTarget[]): Promise<SideChunk> 
 }
 
 async function proberChunk(prober: Prober, targets: ProbeTarget[]): Promise<SideChunk> {
-  const before = await prober.captureStats();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const outcomes = await prober.probeBatch(targets);
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  const completed = outcomes.filter((o) => !['refused', 'no-synack', 'unreachable', 'error'].includes(o.probe_status));
-  const stats = await prober.captureStats();
-  return {
-    seconds,
-    completed: completed.length,
-    cpuMs: (used.user + used.system) / 1000,
-    captured: completed.filter((o) => o.synack !== null).length,
-    packetsRead: stats.packetsRead - before.packetsRead,
-    captureCpuMs: stats.cpuMs - before.cpuMs,
-    missed: stats.table.missed - before.table.missed,
-    syncs: stats.table.syncs - before.table.syncs,
-  };
+  const batch = await timeBatch(prober, targets);
+  return { ...batch, cpuMs: batch.proberCpuMs };
 }
 
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);

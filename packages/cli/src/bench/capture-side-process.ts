@@ -3,11 +3,11 @@
  * scanner namespace (capture-side-in-lab.main.ts), driven line by line from
  * the bench: started once, warmed up once, then handed chunk after chunk.
  */
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CaptureMethod, ProbeTarget } from '@osfp/collector';
-import { tsxLoader } from './bench-lab.ts';
+import { spawnInNamespace } from './bench-lab.ts';
+import type { TimedBatch } from './timed-batch.ts';
 
 /** The client a side runs: the bare node:net loop, undici, or the collector's prober with a capture method. */
 export type SideKind = 'bare' | 'undici' | CaptureMethod;
@@ -19,20 +19,13 @@ export interface SideConfig {
   timeoutMs: number;
 }
 
-/** What a side process answers for each chunk. */
-export interface SideChunk {
+/** What a side process answers for each chunk: a prober side, all of a TimedBatch too. */
+export interface SideChunk extends Partial<TimedBatch> {
   seconds: number;
   /** Targets that answered (bare, undici) or completed their handshake (prober). */
   completed: number;
   /** This process's CPU (user + system) during the chunk. */
   cpuMs: number;
-  /** Prober sides only: */
-  captured?: number;
-  packetsRead?: number;
-  /** The capture's CPU: libpcap's packet handling in this process, or the raw socket's capture process. */
-  captureCpuMs?: number;
-  missed?: number;
-  syncs?: number;
 }
 
 export interface SideProcess {
@@ -48,13 +41,8 @@ const script = fileURLToPath(new URL('./capture-side-in-lab.main.ts', import.met
 
 /** Starts a side in `namespace` and waits until it is ready (its prober open, when it has one). */
 export async function startSide(namespace: string, config: SideConfig, signal: AbortSignal): Promise<SideProcess> {
-  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', tsxLoader, script], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    signal,
-  });
+  const { child, stderr } = spawnInNamespace(namespace, script, signal);
   const what = `capture bench side ${config.kind} in ${namespace}`;
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   // A side that died is reported by the next line it never sends (with its
   // stderr), not by the EPIPE of writing to it.
@@ -65,7 +53,7 @@ export async function startSide(namespace: string, config: SideConfig, signal: A
     const line = await lines.next();
     if (line.done) {
       const code = await exited;
-      throw new Error(`${what} exited ${code}: ${stderr.trim() || 'no message'}`);
+      throw new Error(`${what} exited ${code}: ${stderr() || 'no message'}`);
     }
     return JSON.parse(line.value) as unknown;
   };
@@ -81,7 +69,7 @@ export async function startSide(namespace: string, config: SideConfig, signal: A
     async close() {
       child.stdin.end();
       const code = await exited;
-      if (code !== 0) throw new Error(`${what} exited ${code}: ${stderr.trim() || 'no message'}`);
+      if (code !== 0) throw new Error(`${what} exited ${code}: ${stderr() || 'no message'}`);
     },
   };
 }

@@ -41,6 +41,13 @@ interface Chunk {
   'raw-socket': SideChunk;
 }
 
+interface Measured {
+  chunks: Chunk[];
+  undici: SideChunk;
+  undiciReference: SideChunk;
+  undiciTargets: number;
+}
+
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 
 /** `perPersonality` distinct hosts of every personality, port 80, interleaved so load spreads over all servers. */
@@ -70,7 +77,7 @@ async function measure(
   targets: ProbeTarget[],
   chunkSize: number,
   signal: AbortSignal,
-): Promise<{ chunks: Chunk[]; undici: SideChunk; undiciReference: SideChunk; undiciTargets: number }> {
+): Promise<Measured> {
   const [reference, raw] = [
     (await addScanner(2, { prefix: plan.prefix })).namespace,
     (await addScanner(3, { prefix: plan.prefix })).namespace,
@@ -86,6 +93,7 @@ async function measure(
     const closed = await Promise.allSettled(started.map((side) => side.close()));
     return closed.find((c): c is PromiseRejectedResult => c.status === 'rejected')?.reason as unknown;
   };
+  let result: Measured;
   try {
     const bare = await start(reference, 'bare');
     const pcap = await start(plan.scannerNamespace, 'pcap');
@@ -116,14 +124,15 @@ async function measure(
     await undiciSide.run(roundAndRound(subset.slice(0, chunkSize), chunkSize));
     const undici = await undiciSide.run(subset);
     const undiciReference = await bare.run(subset);
-    const failedToClose = await closeAll();
-    if (failedToClose) throw failedToClose;
-    return { chunks, undici, undiciReference, undiciTargets: subset.length };
+    result = { chunks, undici, undiciReference, undiciTargets: subset.length };
   } catch (error) {
     // The first error is the one to report, not a side's exit on the way down.
     await closeAll();
     throw error;
   }
+  const failedToClose = await closeAll();
+  if (failedToClose) throw failedToClose;
+  return result;
 }
 
 export const captureBenchmark: Benchmark = {
@@ -159,6 +168,9 @@ export const captureBenchmark: Benchmark = {
         (1000 * sum(chunks.map((c) => c[side].captureCpuMs ?? 0))) / probed;
       const packetsPerProbe = (side: 'pcap' | 'raw-socket') =>
         sum(chunks.map((c) => c[side].packetsRead ?? 0)) / probed;
+      // CPU per probe, in microseconds, of the libpcap prober's process and of the bare loop's (two runs a chunk).
+      const proberCpu = (1000 * sum(chunks.map((c) => c.pcap.cpuMs))) / probed;
+      const bareCpu = (1000 * sum(chunks.map((c) => c.bare.cpuMs + c['bare-after'].cpuMs))) / (2 * probed);
       const figures: Record<string, BenchFigure> = {
         'probe-rate': {
           value: probe,
@@ -191,13 +203,9 @@ export const captureBenchmark: Benchmark = {
           note: `capture CPU per probe: libpcap + BPF in ${captureBlockMsFromEnv()} ms blocks, handled in the prober's process (time in its packet handler; ${packetsPerProbe('pcap').toFixed(2)} packets/probe reach it) vs the raw socket's capture process (user + system; ${packetsPerProbe('raw-socket').toFixed(2)} packets/probe), same chunks`,
         },
         'prober-cpu-per-probe': {
-          value: (1000 * sum(chunks.map((c) => c.pcap.cpuMs))) / probed,
-          reference: (1000 * sum(chunks.map((c) => c.bare.cpuMs + c['bare-after'].cpuMs))) / (2 * probed),
-          ratio: ratioOf(
-            sum(chunks.map((c) => c.pcap.cpuMs)),
-            sum(chunks.map((c) => c.bare.cpuMs + c['bare-after'].cpuMs)) / 2,
-            'lower',
-          ),
+          value: proberCpu,
+          reference: bareCpu,
+          ratio: ratioOf(proberCpu, bareCpu, 'lower'),
           unit: 'µs CPU/probe',
           better: 'lower',
           note: "the libpcap prober's whole process (connections, HTTP, capture, pairing, extraction) vs the bare loop's, same chunks: what a probe costs a core",
